@@ -49,6 +49,33 @@ class DataError(RuralnetError, ValueError):
         self.feature = feature
         super().__init__(f"{where}: {problem}. {fix}")
 
+    @classmethod
+    def combine(cls, errors: list[DataError], *, most: int = 10) -> DataError:
+        """
+        Merge several problems into one error whose message lists the first ``most``.
+
+        Parameters
+        ----------
+        errors
+            At least one error, in the order found.
+        most
+            How many to spell out; the rest are counted.
+
+        Returns
+        -------
+        DataError
+            The first error's path, row and feature, with every message joined by ``; ``.
+        """
+        if len(errors) == 1:
+            return errors[0]
+        text = "; ".join(str(e) for e in errors[:most])
+        if len(errors) > most:
+            text += f"; and {len(errors) - most} more problems"
+        combined = cls.__new__(cls)
+        Exception.__init__(combined, text)
+        combined.path, combined.row, combined.feature = errors[0].path, errors[0].row, errors[0].feature
+        return combined
+
 
 class NetworkError(RuralnetError):
     """The road network cannot serve the data (e.g. a village far from every road)."""

@@ -1,0 +1,228 @@
+"""Scenario + Inputs -> Problem: demand, yearly costs and the allowed links, in arrays."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ruralnet.data import Inputs
+from ruralnet.errors import InfeasibleError
+from ruralnet.network import RoadNetwork, Snap, build_network, pair_distances, snap_points
+from ruralnet.problem import Arcs, BusLines, LinkOptions, Mode, Problem
+from ruralnet.scenario import Scenario, annuity_factor
+
+__all__ = ["Assembly", "build_problem"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """A problem with the road network and snapped points it was built from."""
+
+    problem: Problem
+    network: RoadNetwork
+    snaps: dict[str, Snap]
+
+
+def village_demand(scenario: Scenario, villages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Inbound and outbound parcels per day per village.
+
+    Parameters
+    ----------
+    scenario
+        Supplies per-person rates (DOMAIN.md D6, D7) where the data gives only population.
+    villages
+        The villages layer.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(inbound, outbound)`` parcels per day.
+    """
+    pop = pd.to_numeric(villages["population"], errors="coerce").fillna(0).to_numpy(float)
+    demand = scenario.demand
+
+    def pick(column: str, rate: float) -> np.ndarray:
+        given = pd.to_numeric(villages[column], errors="coerce").to_numpy(float)
+        return np.where(np.isnan(given), pop * rate, given)
+
+    return (
+        pick("inbound_parcels_per_day", demand.inbound_parcels_per_person_day),
+        pick("outbound_parcels_per_day", demand.outbound_parcels_per_person_day),
+    )
+
+
+def _yearly(kind: np.ndarray, new_yuan: float, upgrade_yuan: float, operating: float, crf: float) -> np.ndarray:
+    one_off = np.where(kind == "existing", upgrade_yuan, new_yuan)
+    return one_off * crf + operating
+
+
+def _capacity(frame: pd.DataFrame, default: float) -> np.ndarray:
+    given = pd.to_numeric(frame["capacity_parcels_per_day"], errors="coerce").to_numpy(float)
+    return np.where(np.isnan(given), default, given)
+
+
+def _van_options(km: np.ndarray, rate: float, limit: float) -> LinkOptions:
+    up, down = np.nonzero(np.isfinite(km) & (km <= limit))
+    n = len(up)
+    dist = km[up, down]
+    return LinkOptions(
+        upstream=up,
+        downstream=down,
+        mode=np.full(n, Mode.VAN.value, dtype=object),
+        km=dist,
+        yuan_per_parcel=rate * dist,
+        line=np.full(n, -1),
+        leg_first=np.full(n, -1),
+        leg_last=np.full(n, -1),
+        forward=np.ones(n, dtype=bool),
+    )
+
+
+def _snap_all(scenario: Scenario, inputs: Inputs, network: RoadNetwork) -> dict[str, Snap]:
+    settings = scenario.network
+    layers = {
+        "villages": (inputs.villages, "village_id"),
+        "station_sites": (inputs.station_sites, "site_id"),
+        "centre_sites": (inputs.centre_sites, "site_id"),
+        "hubs": (inputs.hubs, "hub_id"),
+    }
+    return {
+        name: snap_points(
+            network,
+            frame.geometry,
+            list(frame[id_col]),
+            layer=name,
+            warn_m=settings.snap_warn_m,
+            max_m=settings.snap_max_m,
+        )
+        for name, (frame, id_col) in layers.items()
+    }
+
+
+def _access_arcs(scenario: Scenario, network: RoadNetwork, snaps: dict[str, Snap]) -> Arcs:
+    limit = scenario.service.max_access_km
+    km = pair_distances(network, snaps["villages"], snaps["station_sites"], limit_km=limit)
+    village, station = np.nonzero(np.isfinite(km))
+    dist = km[village, station]
+    return Arcs(
+        village=village,
+        station=station,
+        km=dist,
+        yuan_per_parcel=scenario.service.access_yuan_per_parcel_km * dist,
+    )
+
+
+def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
+    """
+    Build the optimisation problem: road distances, yearly costs and allowed links.
+
+    Parameters
+    ----------
+    scenario
+        Costs, service rules and defaults.
+    inputs
+        The validated county dataset.
+
+    Returns
+    -------
+    Assembly
+        The :class:`~ruralnet.problem.Problem` and the network it was measured on.
+
+    Raises
+    ------
+    InfeasibleError
+        When a township has no villages' centre candidate or no hub is available.
+    """
+    network = build_network(inputs.roads)
+    snaps = _snap_all(scenario, inputs, network)
+    villages, stations, centres, hubs = (
+        inputs.villages,
+        inputs.station_sites,
+        inputs.centre_sites,
+        inputs.hubs,
+    )
+    inbound, outbound = village_demand(scenario, villages)
+    # townships that have villages: each needs an open centre
+    township_ids = tuple(sorted(set(villages["township_id"])))
+    t_index = {t: i for i, t in enumerate(township_ids)}
+    centres = centres[centres["township_id"].isin(t_index)]
+    lacking = sorted(set(township_ids) - set(centres["township_id"]))
+    if lacking:
+        msg = (
+            f"township(s) {', '.join(lacking)} have villages but no candidate centre site; "
+            "add a centre_sites row for each"
+        )
+        raise InfeasibleError(msg)
+    centre_rows = centres.index.to_numpy()
+    centre_snap = Snap(snaps["centre_sites"].node[centre_rows], snaps["centre_sites"].km[centre_rows])
+    snaps = {**snaps, "centre_sites": centre_snap}
+
+    rate = scenario.finance.discount_rate
+    s_cost, c_cost, h_cost = scenario.station, scenario.centre, scenario.hub
+    total_parcels = float(np.sum(inbound + outbound))
+    feeder_km = pair_distances(
+        network, centre_snap, snaps["station_sites"], limit_km=scenario.service.max_feeder_km
+    )
+    trunk_km = pair_distances(network, snaps["hubs"], centre_snap)
+    van_rate = scenario.van.yuan_per_parcel_km
+    fixed = (hubs["status"] == "fixed").to_numpy()
+    hub_capacity = pd.to_numeric(hubs["capacity_parcels_per_day"], errors="coerce").to_numpy(float)
+    problem = Problem(
+        village_ids=tuple(villages["village_id"]),
+        village_township=np.array([t_index[t] for t in villages["township_id"]], dtype=np.int64),
+        inbound=inbound,
+        outbound=outbound,
+        township_ids=township_ids,
+        station_ids=tuple(stations["site_id"]),
+        station_yearly_yuan=_yearly(
+            stations["kind"].to_numpy(),
+            s_cost.new_build_yuan,
+            s_cost.upgrade_yuan,
+            s_cost.operating_yuan_per_year,
+            annuity_factor(rate, s_cost.lifetime_years),
+        ),
+        station_capacity=_capacity(stations, s_cost.capacity_parcels_per_day),
+        centre_ids=tuple(centres["site_id"]),
+        centre_township=np.array([t_index[t] for t in centres["township_id"]], dtype=np.int64),
+        centre_yearly_yuan=_yearly(
+            centres["kind"].to_numpy(),
+            c_cost.new_build_yuan,
+            c_cost.upgrade_yuan,
+            c_cost.operating_yuan_per_year,
+            annuity_factor(rate, c_cost.lifetime_years),
+        ),
+        centre_capacity=_capacity(centres, c_cost.capacity_parcels_per_day),
+        hub_ids=tuple(hubs["hub_id"]),
+        hub_fixed=fixed,
+        hub_yearly_yuan=np.where(
+            fixed,
+            0.0,
+            h_cost.new_build_yuan * annuity_factor(rate, h_cost.lifetime_years)
+            + h_cost.operating_yuan_per_year,
+        ),
+        hub_capacity=np.where(np.isnan(hub_capacity), total_parcels, hub_capacity),
+        access=_access_arcs(scenario, network, snaps),
+        feeder=_van_options(feeder_km, van_rate, scenario.service.max_feeder_km),
+        trunk=_van_options(trunk_km, van_rate, np.inf),
+        bus=BusLines(),
+        coverage_target=scenario.service.coverage_target,
+        max_new_hubs=scenario.hub.max_open,
+        days_per_year=scenario.demand.days_per_year,
+        station_handling_yuan=s_cost.handling_yuan_per_parcel,
+        centre_handling_yuan=c_cost.handling_yuan_per_parcel,
+    )
+    log.info(
+        "problem: %d villages, %d station sites, %d centre sites, %d access arcs, %d feeder options",
+        len(problem.village_ids),
+        len(problem.station_ids),
+        len(problem.centre_ids),
+        len(problem.access.village),
+        len(problem.feeder),
+    )
+    return Assembly(problem=problem, network=network, snaps=snaps)

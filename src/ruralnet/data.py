@@ -1,0 +1,452 @@
+"""Read and validate a county dataset folder into :class:`Inputs`.
+
+The format is defined twice, once for people (README, "County dataset format") and once
+for the machine: the pydantic row models below. Every problem found is collected and
+raised once as a :class:`~ruralnet.errors.DataError` naming the file, row and fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from ruralnet.errors import DataError, RuralnetWarning
+
+__all__ = ["DatasetMeta", "Inputs", "load_inputs"]
+
+log = logging.getLogger(__name__)
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+
+class VillageRow(_Row):
+    """One administrative village (行政村)."""
+
+    village_id: Id
+    name: Id
+    township_id: Id
+    population: Annotated[int, Field(ge=0)] | None = None
+    inbound_parcels_per_day: NonNegativeFloat | None = None
+    outbound_parcels_per_day: NonNegativeFloat | None = None
+    producing: bool = False
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _has_demand(self) -> VillageRow:
+        if self.population is None and self.inbound_parcels_per_day is None:
+            msg = "needs population or inbound_parcels_per_day"
+            raise ValueError(msg)
+        return self
+
+
+class TownshipRow(_Row):
+    """One township-level unit (乡镇/街道)."""
+
+    township_id: Id
+    name: Id
+    source: str = ""
+
+
+class StationSiteRow(_Row):
+    """One candidate village service station site."""
+
+    site_id: Id
+    kind: Literal["existing", "new"]
+    village_id: Id | None = None
+    capacity_parcels_per_day: PositiveFloat | None = None
+    source: str = ""
+
+
+class CentreSiteRow(_Row):
+    """One candidate township co-delivery centre site."""
+
+    site_id: Id
+    township_id: Id
+    kind: Literal["existing", "new"]
+    capacity_parcels_per_day: PositiveFloat | None = None
+    source: str = ""
+
+
+class HubRow(_Row):
+    """One county hub, fixed or candidate."""
+
+    hub_id: Id
+    status: Literal["fixed", "candidate"]
+    name: str = ""
+    capacity_parcels_per_day: PositiveFloat | None = None
+    source: str = ""
+
+
+class RoadRow(_Row):
+    """One road line."""
+
+    highway: Id
+    oneway: bool = False
+    name: str = ""
+    source: str = ""
+
+
+class BusStopRow(_Row):
+    """One stop of a bus line, in order."""
+
+    line_id: Id
+    seq: Annotated[int, Field(ge=1)]
+    stop_id: Id
+    name: str = ""
+
+
+class BusLineRow(_Row):
+    """One bus line's service figures; empty cells take the scenario defaults."""
+
+    line_id: Id
+    name: str = ""
+    trips_per_day: PositiveFloat | None = None
+    capacity_parcels_per_trip: PositiveFloat | None = None
+    fee_yuan_per_parcel: NonNegativeFloat | None = None
+    source: str = ""
+
+
+_LAYERS: dict[str, tuple[type[_Row], frozenset[str], str | None]] = {
+    # layer: (row model, allowed geometry types, id column)
+    "villages": (VillageRow, frozenset({"Point"}), "village_id"),
+    "townships": (TownshipRow, frozenset({"Polygon", "MultiPolygon", "Point"}), "township_id"),
+    "station_sites": (StationSiteRow, frozenset({"Point"}), "site_id"),
+    "centre_sites": (CentreSiteRow, frozenset({"Point"}), "site_id"),
+    "hubs": (HubRow, frozenset({"Point"}), "hub_id"),
+    "roads": (RoadRow, frozenset({"LineString", "MultiLineString"}), None),
+    "boundary": (_Row, frozenset({"Polygon", "MultiPolygon"}), None),
+    "bus_stops": (BusStopRow, frozenset({"Point"}), None),
+}
+_OPTIONAL = frozenset({"boundary", "bus_stops"})
+_SUFFIXES = (".geojson", ".gpkg")
+
+
+@dataclass(frozen=True)
+class DatasetMeta:
+    """What ``dataset.toml`` says: name, CRS, generated fields and attribution."""
+
+    name: str
+    folder: Path
+    crs: str | None = None
+    generated: tuple[str, ...] = ()
+    attribution: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A validated county dataset, every layer in one metric CRS and sorted by id."""
+
+    meta: DatasetMeta
+    crs: pyproj.CRS
+    villages: gpd.GeoDataFrame
+    townships: gpd.GeoDataFrame
+    station_sites: gpd.GeoDataFrame
+    centre_sites: gpd.GeoDataFrame
+    hubs: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    boundary: gpd.GeoDataFrame | None = None
+    bus_stops: gpd.GeoDataFrame | None = None
+    bus_lines: pd.DataFrame | None = None
+
+
+def _read_meta(folder: Path) -> DatasetMeta:
+    path = folder / "dataset.toml"
+    if not path.is_file():
+        raise DataError(path, "file is missing", "Add a dataset.toml with at least name = \"...\"")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"not valid UTF-8 TOML ({exc})", "Fix the syntax") from None
+    if not isinstance(raw.get("name"), str):
+        raise DataError(path, "key 'name' is missing", 'Add name = "County name"')
+    return DatasetMeta(
+        name=raw["name"],
+        folder=folder,
+        crs=raw.get("crs"),
+        generated=tuple(raw.get("generated", ())),
+        attribution=tuple(raw.get("attribution", ())),
+    )
+
+
+def _find_layer(folder: Path, layer: str) -> Path | None:
+    for suffix in _SUFFIXES:
+        path = folder / f"{layer}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_frame(path: Path) -> gpd.GeoDataFrame:
+    try:
+        frame = pyogrio.read_dataframe(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; all mean "unreadable"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(path, f"cannot be read ({first})", "Re-export it as GeoJSON or GeoPackage") from None
+    if len(frame) == 0:
+        raise DataError(path, "has no features", "Add the features or remove the file")
+    if frame.crs is None:
+        raise DataError(
+            path, "has no coordinate reference system", "Save it with a CRS (GeoJSON is always WGS84)"
+        )
+    return frame
+
+
+def _check_geometry(frame: gpd.GeoDataFrame, path: Path, allowed: frozenset[str], id_col: str | None) -> list[DataError]:
+    problems: list[DataError] = []
+    kinds = frame.geometry.geom_type
+    for i in np.flatnonzero(frame.geometry.isna() | frame.geometry.is_empty):
+        feature = f"{id_col}={frame.iloc[i][id_col]}" if id_col and id_col in frame else None
+        problems.append(DataError(path, "empty geometry", "Give the feature a location or drop it", row=i + 1, feature=feature))
+    for i in np.flatnonzero(~kinds.isin(allowed) & kinds.notna()):
+        feature = f"{id_col}={frame.iloc[i][id_col]}" if id_col and id_col in frame else None
+        problems.append(
+            DataError(
+                path,
+                f"geometry is {kinds.iloc[i]}, expected {' or '.join(sorted(allowed))}",
+                "Convert the geometry",
+                row=i + 1,
+                feature=feature,
+            )
+        )
+    if frame.crs is not None and frame.crs.is_geographic and not problems:
+        minx, miny, maxx, maxy = frame.total_bounds
+        if min(minx, miny) < -180 or max(maxx, maxy) > 180 or miny < -90 or maxy > 90:
+            problems.append(
+                DataError(
+                    path,
+                    f"coordinates {minx:.0f}..{maxx:.0f}, {miny:.0f}..{maxy:.0f} are not degrees but the file "
+                    "says WGS84",
+                    "Save the file with its real projected CRS (e.g. EPSG:32650) or reproject it to WGS84",
+                )
+            )
+    return problems
+
+
+def _clean_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    plain = plain.astype(object).where(plain.notna(), None)
+    return plain.to_dict(orient="records")
+
+
+def _check_rows(frame: pd.DataFrame, path: Path, model: type[_Row], id_col: str | None) -> list[DataError]:
+    if model is _Row:
+        return []
+    missing = [
+        name for name, field in model.model_fields.items() if field.is_required() and name not in frame.columns
+    ]
+    if missing:
+        return [DataError(path, f"column {', '.join(missing)} is missing", "Add the column (see the README's dataset table)")]
+    try:
+        TypeAdapter(list[model]).validate_python(_clean_records(frame))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            row = int(err["loc"][0])
+            column = ".".join(str(p) for p in err["loc"][2:]) if len(err["loc"]) > 2 else "row"  # noqa: PLR2004
+            value = frame.iloc[row].get(column) if column in frame.columns else None
+            feature = f"{id_col}={frame.iloc[row][id_col]}" if id_col and id_col in frame.columns else None
+            got = f", got {value!r}" if column in frame.columns else ""
+            problems.append(
+                DataError(
+                    path,
+                    f"{column}: {err['msg'].removeprefix('Value error, ').lower()}{got}",
+                    "Fix the value or drop the row",
+                    row=row + 1,
+                    feature=feature,
+                )
+            )
+        return problems
+    return []
+
+
+def _check_unique(frame: pd.DataFrame, path: Path, id_col: str | None) -> list[DataError]:
+    if id_col is None or id_col not in frame.columns:
+        return []
+    ids = frame[id_col].astype(str)
+    dup = ids[ids.duplicated(keep="first")]
+    return [
+        DataError(path, f"duplicate {id_col} {value!r}", "Give every feature its own id", row=int(i) + 1)
+        for i, value in dup.items()
+    ]
+
+
+def _normalise(frame: gpd.GeoDataFrame, model: type[_Row], id_col: str | None) -> gpd.GeoDataFrame:
+    """Turn id-like columns into str and defaults into values, sorted by id."""
+    frame = frame.copy()
+    for name, field in model.model_fields.items():
+        if name not in frame.columns:
+            frame[name] = field.default
+        elif field.annotation in (str, Id) or name.endswith("_id"):
+            frame[name] = frame[name].map(lambda v: None if v is None or v != v else str(v).strip())  # noqa: PLR0124
+    if "oneway" in model.model_fields:
+        frame["oneway"] = frame["oneway"].map(lambda v: bool(v) and str(v).lower() not in {"no", "false", "0"})
+    if id_col is not None:
+        frame = frame.sort_values(id_col, kind="stable").reset_index(drop=True)
+    return frame
+
+
+def _read_layer(folder: Path, layer: str, crs: pyproj.CRS | None) -> gpd.GeoDataFrame | None:
+    model, allowed, id_col = _LAYERS[layer]
+    path = _find_layer(folder, layer)
+    if path is None:
+        if layer in _OPTIONAL:
+            return None
+        raise DataError(folder / f"{layer}.geojson", "file is missing", "Add the layer as .geojson or .gpkg")
+    frame = _read_frame(path)
+    problems = _check_geometry(frame, path, allowed, id_col)
+    problems += _check_rows(frame, path, model, id_col)
+    problems += _check_unique(frame, path, id_col)
+    if problems:
+        raise DataError.combine(problems)
+    frame = _normalise(frame, model, id_col)
+    if crs is not None:
+        frame = frame.to_crs(crs)
+    frame.attrs["path"] = str(path)
+    return frame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except UnicodeDecodeError:
+        warnings.warn(
+            f"{path.name} is not UTF-8; read it as GB18030 (GBK). Save it as UTF-8 to silence this.",
+            RuralnetWarning,
+            stacklevel=3,
+        )
+        return pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
+
+
+def _read_bus_lines(folder: Path) -> pd.DataFrame | None:
+    path = folder / "bus_lines.csv"
+    if not path.is_file():
+        return None
+    frame = _read_csv(path).replace("", None)
+    problems = _check_rows(frame, path, BusLineRow, "line_id") + _check_unique(frame, path, "line_id")
+    if problems:
+        raise DataError.combine(problems)
+    for column in ("trips_per_day", "capacity_parcels_per_trip", "fee_yuan_per_parcel"):
+        frame[column] = pd.to_numeric(frame.get(column), errors="coerce")
+    return frame.sort_values("line_id").reset_index(drop=True)
+
+
+def _check_references(inputs: Inputs) -> None:
+    townships = set(inputs.townships["township_id"])
+    villages = set(inputs.villages["village_id"])
+    checks = [
+        (inputs.villages, "township_id", townships, "village_id", "townships"),
+        (inputs.centre_sites, "township_id", townships, "site_id", "townships"),
+        (inputs.station_sites, "village_id", villages, "site_id", "villages"),
+    ]
+    problems = []
+    for frame, column, known, id_col, target in checks:
+        bad = frame[frame[column].notna() & ~frame[column].isin(known)]
+        problems += [
+            DataError(
+                frame.attrs["path"],
+                f"{column} {value!r} is not in {target}",
+                f"Use an id from the {target} layer or add it there",
+                feature=f"{id_col}={ident}",
+            )
+            for ident, value in zip(bad[id_col], bad[column], strict=True)
+        ]
+    if inputs.bus_stops is not None and inputs.bus_lines is not None:
+        lines = set(inputs.bus_lines["line_id"])
+        bad = inputs.bus_stops[~inputs.bus_stops["line_id"].isin(lines)]
+        problems += [
+            DataError(inputs.bus_stops.attrs["path"], f"line_id {v!r} is not in bus_lines.csv", "Add the line", feature=f"stop_id={s}")
+            for v, s in zip(bad["line_id"], bad["stop_id"], strict=True)
+        ]
+    if problems:
+        raise DataError.combine(problems)
+
+
+def _check_inside(inputs: Inputs) -> None:
+    """Villages far outside the county boundary usually mean swapped lon/lat or a wrong CRS."""
+    if inputs.boundary is None:
+        return
+    area = inputs.boundary.geometry.union_all().buffer(10_000)
+    outside = inputs.villages[~inputs.villages.geometry.within(area)]
+    if len(outside) == 0:
+        return
+    problems = [
+        DataError(
+            inputs.villages.attrs["path"],
+            "lies more than 10 km outside the county boundary",
+            "Check for swapped longitude/latitude or a wrong CRS",
+            feature=f"village_id={ident}",
+        )
+        for ident in outside["village_id"]
+    ]
+    raise DataError.combine(problems)
+
+
+def load_inputs(dataset: str | Path) -> Inputs:
+    """
+    Read every layer of a county dataset folder, validate it and project it to metres.
+
+    Parameters
+    ----------
+    dataset
+        The dataset folder (see the README's "County dataset format").
+
+    Returns
+    -------
+    Inputs
+        Layers in the dataset's projected CRS (``dataset.toml`` ``crs``, else the UTM zone
+        of the villages), each sorted by its id.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the row or feature, what is wrong and how to fix it.
+    """
+    folder = Path(dataset)
+    if not folder.is_dir():
+        raise DataError(folder, "dataset folder not found", "Check [scenario].dataset in the scenario")
+    meta = _read_meta(folder)
+    villages = _read_layer(folder, "villages", None)
+    assert villages is not None  # required layer  # noqa: S101
+    crs = pyproj.CRS.from_user_input(meta.crs) if meta.crs else villages.estimate_utm_crs()
+    layers = {name: _read_layer(folder, name, crs) for name in _LAYERS if name != "villages"}
+    inputs = Inputs(
+        meta=meta,
+        crs=crs,
+        villages=_with_path(villages.to_crs(crs), villages),
+        bus_lines=_read_bus_lines(folder),
+        **layers,
+    )
+    _check_references(inputs)
+    _check_inside(inputs)
+    log.info("loaded %s: %d villages, %d road lines", meta.name, len(inputs.villages), len(inputs.roads))
+    return inputs
+
+
+def _with_path(frame: gpd.GeoDataFrame, original: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame.attrs["path"] = original.attrs["path"]
+    return frame

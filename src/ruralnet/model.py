@@ -1,0 +1,293 @@
+"""Problem -> MathOpt model with typed variable handles. No I/O, no geodata.
+
+Formulation
+-----------
+Data (all from :class:`~ruralnet.problem.Problem`):
+    V villages with inbound/outbound parcels per day q_in[v], q_out[v], q[v] = q_in + q_out
+    S station sites: yearly cost F[s], capacity K[s]
+    C centre sites in townships t(c): yearly cost G[c], capacity L[c]
+    H hubs, fixed or candidate: yearly cost E[h], capacity M[h]
+    A access arcs (v, s) within the service distance, cost a[v,s] per parcel
+    O feeder options o = (c -> s, mode, line), cost k[o] per parcel
+    R trunk options r = (h -> c, mode, line), cost k[r] per parcel
+    D days per year; hs, hc handling cost per parcel at a station, a centre
+
+Variables:
+    y[s], z[c], w[h] in {0,1}      open station / centre / hub (w[h] = 1 for fixed hubs)
+    x[v,s] in {0,1}                village v is served by station s
+    cov[v] in {0,1}                village v is served (fixed to 1 when the target is 100 %)
+    u[s,c], t[c,h] in {0,1}        station s is fed by centre c; centre c by hub h
+    fin[o], fout[o], gin[r], gout[r] >= 0   parcels per day on each option, in and out
+
+Model:
+    min  sum F y + sum G z + sum E w
+         + D * ( sum_(v,s) (a[v,s] + hs) q[v] x[v,s]
+                 + sum_o (k[o] + hc) (fin[o] + fout[o]) + sum_r k[r] (gin[r] + gout[r]) )
+    (1) cover[v]:       sum_s x[v,s] = cov[v];     sum_v cov[v] >= ceil(target |V|)
+    (2) serve[v,s]:     x[v,s] <= y[s]
+    (3) station_cap[s]: sum_v q[v] x[v,s] <= K[s] y[s]
+    (4) feed[s]:        sum_c u[s,c] = y[s];       u[s,c] <= z[c]
+    (5) station_in[s]:  sum_(o into s) fin[o] = sum_v q_in[v] x[v,s]   (likewise out)
+    (6) single[o]:      fin[o] + fout[o] <= K'[s] u[s,c(o)]   (K' = min(K, reachable demand))
+    (7) centre_cap[c]:  sum_(o from c) (fin[o] + fout[o]) <= L[c] z[c]
+    (8) township[t]:    sum_(c in t) z[c] >= 1
+    (9) supply[c]:      sum_h t[c,h] = z[c];       t[c,h] <= w[h]
+    (10) centre_in[c]:  sum_(r into c) gin[r] = sum_(o from c) fin[o]      (likewise out)
+    (11) trunk[r]:      gin[r] + gout[r] <= L[c] t[c,h(r)]
+    (12) hub_cap[h]:    sum_(r from h) (gin[r] + gout[r]) <= M[h] w[h]
+    (13) new_hubs:      sum_(candidate h) w[h] <= max_new_hubs
+    (14) bus_leg[l,k,d]: parcels riding leg k of line l in direction d <= hold x trips
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.math_opt.python import mathopt
+
+from ruralnet.problem import LinkOptions, Problem
+
+__all__ = ["BuiltModel", "Vars", "build_model"]
+
+
+@dataclass(frozen=True)
+class Vars:
+    """Variable handles, in the order of the problem's arrays."""
+
+    open_station: list[mathopt.Variable]
+    open_centre: list[mathopt.Variable]
+    open_hub: list[mathopt.Variable]
+    serve: list[mathopt.Variable]  # one per access arc
+    covered: list[mathopt.Variable]
+    feed_pairs: list[tuple[int, int]]  # (station, centre)
+    feed: list[mathopt.Variable]
+    supply_pairs: list[tuple[int, int]]  # (centre, hub)
+    supply: list[mathopt.Variable]
+    feeder_in: list[mathopt.Variable]
+    feeder_out: list[mathopt.Variable]
+    trunk_in: list[mathopt.Variable]
+    trunk_out: list[mathopt.Variable]
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """A MathOpt model ready to solve, with its variables and the problem it encodes."""
+
+    model: mathopt.Model
+    vars: Vars
+    problem: Problem
+
+
+def _binaries(model: mathopt.Model, prefix: str, ids: list[str]) -> list[mathopt.Variable]:
+    return [model.add_binary_variable(name=f"{prefix}[{i}]") for i in ids]
+
+
+def _flows(model: mathopt.Model, prefix: str, options: LinkOptions, up_ids: tuple[str, ...], down_ids: tuple[str, ...]) -> list[mathopt.Variable]:
+    return [
+        model.add_variable(lb=0.0, name=f"{prefix}[{up_ids[u]},{down_ids[d]},{k}]")
+        for k, (u, d) in enumerate(zip(options.upstream, options.downstream, strict=True))
+    ]
+
+
+def _add_coverage(model: mathopt.Model, p: Problem, v: Vars) -> None:
+    by_village: dict[int, list[mathopt.Variable]] = defaultdict(list)
+    for a, village in enumerate(p.access.village):
+        by_village[int(village)].append(v.serve[a])
+    for i, vid in enumerate(p.village_ids):
+        model.add_linear_constraint(mathopt.fast_sum(by_village[i]) == v.covered[i], name=f"cover[{vid}]")
+    model.add_linear_constraint(mathopt.fast_sum(v.covered) >= p.min_covered, name="coverage_target")
+    for a, (village, station) in enumerate(zip(p.access.village, p.access.station, strict=True)):
+        model.add_linear_constraint(
+            v.serve[a] <= v.open_station[station], name=f"serve[{p.village_ids[village]},{p.station_ids[station]}]"
+        )
+
+
+def _station_loads(p: Problem, v: Vars) -> tuple[dict[int, list], dict[int, list], dict[int, list]]:
+    load_in: dict[int, list] = defaultdict(list)
+    load_out: dict[int, list] = defaultdict(list)
+    load_all: dict[int, list] = defaultdict(list)
+    for a, (village, station) in enumerate(zip(p.access.village, p.access.station, strict=True)):
+        load_in[int(station)].append(p.inbound[village] * v.serve[a])
+        load_out[int(station)].append(p.outbound[village] * v.serve[a])
+        load_all[int(station)].append(p.parcels[village] * v.serve[a])
+    return load_in, load_out, load_all
+
+
+def _add_stations(model: mathopt.Model, p: Problem, v: Vars) -> None:
+    load_in, load_out, load_all = _station_loads(p, v)
+    for s, sid in enumerate(p.station_ids):
+        model.add_linear_constraint(
+            mathopt.fast_sum(load_all[s]) <= p.station_capacity[s] * v.open_station[s], name=f"station_cap[{sid}]"
+        )
+    by_station: dict[int, list[mathopt.Variable]] = defaultdict(list)
+    for k, (s, _c) in enumerate(v.feed_pairs):
+        by_station[s].append(v.feed[k])
+    for s, sid in enumerate(p.station_ids):
+        model.add_linear_constraint(mathopt.fast_sum(by_station[s]) == v.open_station[s], name=f"feed[{sid}]")
+    for k, (s, c) in enumerate(v.feed_pairs):
+        model.add_linear_constraint(v.feed[k] <= v.open_centre[c], name=f"feed_open[{p.station_ids[s]},{p.centre_ids[c]}]")
+    into_in: dict[int, list] = defaultdict(list)
+    into_out: dict[int, list] = defaultdict(list)
+    for o, s in enumerate(p.feeder.downstream):
+        into_in[int(s)].append(v.feeder_in[o])
+        into_out[int(s)].append(v.feeder_out[o])
+    for s, sid in enumerate(p.station_ids):
+        model.add_linear_constraint(mathopt.fast_sum(into_in[s]) == mathopt.fast_sum(load_in[s]), name=f"station_in[{sid}]")
+        model.add_linear_constraint(mathopt.fast_sum(into_out[s]) == mathopt.fast_sum(load_out[s]), name=f"station_out[{sid}]")
+
+
+def _reachable_load(p: Problem) -> np.ndarray:
+    reach = np.zeros(len(p.station_ids))
+    np.add.at(reach, p.access.station, p.parcels[p.access.village])
+    return np.minimum(reach, p.station_capacity)
+
+
+def _add_single_sourcing(model: mathopt.Model, p: Problem, v: Vars) -> None:
+    pair_index = {pair: k for k, pair in enumerate(v.feed_pairs)}
+    bound = _reachable_load(p)
+    for o, (c, s) in enumerate(zip(p.feeder.upstream, p.feeder.downstream, strict=True)):
+        k = pair_index[(int(s), int(c))]
+        model.add_linear_constraint(
+            v.feeder_in[o] + v.feeder_out[o] <= bound[s] * v.feed[k], name=f"single[{o}]"
+        )
+    supply_index = {pair: k for k, pair in enumerate(v.supply_pairs)}
+    for r, (h, c) in enumerate(zip(p.trunk.upstream, p.trunk.downstream, strict=True)):
+        k = supply_index[(int(c), int(h))]
+        model.add_linear_constraint(
+            v.trunk_in[r] + v.trunk_out[r] <= p.centre_capacity[c] * v.supply[k], name=f"trunk[{r}]"
+        )
+
+
+def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
+    out_of: dict[int, list] = defaultdict(list)
+    for o, c in enumerate(p.feeder.upstream):
+        out_of[int(c)].extend([v.feeder_in[o], v.feeder_out[o]])
+    for c, cid in enumerate(p.centre_ids):
+        model.add_linear_constraint(
+            mathopt.fast_sum(out_of[c]) <= p.centre_capacity[c] * v.open_centre[c], name=f"centre_cap[{cid}]"
+        )
+    for t, tid in enumerate(p.township_ids):
+        members = [v.open_centre[c] for c in np.flatnonzero(p.centre_township == t)]
+        model.add_linear_constraint(mathopt.fast_sum(members) >= 1, name=f"township[{tid}]")
+    by_centre: dict[int, list[mathopt.Variable]] = defaultdict(list)
+    for k, (c, _h) in enumerate(v.supply_pairs):
+        by_centre[c].append(v.supply[k])
+    for c, cid in enumerate(p.centre_ids):
+        model.add_linear_constraint(mathopt.fast_sum(by_centre[c]) == v.open_centre[c], name=f"supply[{cid}]")
+    for k, (c, h) in enumerate(v.supply_pairs):
+        model.add_linear_constraint(v.supply[k] <= v.open_hub[h], name=f"supply_open[{p.centre_ids[c]},{p.hub_ids[h]}]")
+    feed_in: dict[int, list] = defaultdict(list)
+    feed_out: dict[int, list] = defaultdict(list)
+    for o, c in enumerate(p.feeder.upstream):
+        feed_in[int(c)].append(v.feeder_in[o])
+        feed_out[int(c)].append(v.feeder_out[o])
+    trunk_in: dict[int, list] = defaultdict(list)
+    trunk_out: dict[int, list] = defaultdict(list)
+    for r, c in enumerate(p.trunk.downstream):
+        trunk_in[int(c)].append(v.trunk_in[r])
+        trunk_out[int(c)].append(v.trunk_out[r])
+    for c, cid in enumerate(p.centre_ids):
+        model.add_linear_constraint(mathopt.fast_sum(trunk_in[c]) == mathopt.fast_sum(feed_in[c]), name=f"centre_in[{cid}]")
+        model.add_linear_constraint(mathopt.fast_sum(trunk_out[c]) == mathopt.fast_sum(feed_out[c]), name=f"centre_out[{cid}]")
+
+
+def _add_hubs(model: mathopt.Model, p: Problem, v: Vars) -> None:
+    out_of: dict[int, list] = defaultdict(list)
+    for r, h in enumerate(p.trunk.upstream):
+        out_of[int(h)].extend([v.trunk_in[r], v.trunk_out[r]])
+    for h, hid in enumerate(p.hub_ids):
+        model.add_linear_constraint(
+            mathopt.fast_sum(out_of[h]) <= p.hub_capacity[h] * v.open_hub[h], name=f"hub_cap[{hid}]"
+        )
+    candidates = [v.open_hub[h] for h in np.flatnonzero(~p.hub_fixed)]
+    if candidates:
+        model.add_linear_constraint(mathopt.fast_sum(candidates) <= p.max_new_hubs, name="new_hubs")
+
+
+def _bus_riders(options: LinkOptions, flows_in: list, flows_out: list) -> dict[tuple[int, int, bool], list]:
+    """Flows on each (line, leg, forward?) of every bus option."""
+    riders: dict[tuple[int, int, bool], list] = defaultdict(list)
+    for o in np.flatnonzero(options.line >= 0):
+        line, fwd = int(options.line[o]), bool(options.forward[o])
+        for leg in range(int(options.leg_first[o]), int(options.leg_last[o]) + 1):
+            riders[(line, leg, fwd)].append(flows_in[o])
+            riders[(line, leg, not fwd)].append(flows_out[o])
+    return riders
+
+
+def _add_bus_hold_capacity(model: mathopt.Model, p: Problem, v: Vars) -> None:
+    riders = _bus_riders(p.feeder, v.feeder_in, v.feeder_out)
+    for key, flows in _bus_riders(p.trunk, v.trunk_in, v.trunk_out).items():
+        riders[key].extend(flows)
+    for (line, leg, fwd), flows in sorted(riders.items(), key=lambda kv: kv[0]):
+        name = f"bus_leg[{p.bus.ids[line]},{leg},{'fwd' if fwd else 'back'}]"
+        model.add_linear_constraint(mathopt.fast_sum(flows) <= p.bus.leg_capacity[line], name=name)
+
+
+def _objective(p: Problem, v: Vars) -> mathopt.LinearExpression:
+    days = p.days_per_year
+    terms = [float(p.station_yearly_yuan[s]) * y for s, y in enumerate(v.open_station)]
+    terms += [float(p.centre_yearly_yuan[c]) * z for c, z in enumerate(v.open_centre)]
+    terms += [float(p.hub_yearly_yuan[h]) * w for h, w in enumerate(v.open_hub)]
+    access_unit = (p.access.yuan_per_parcel + p.station_handling_yuan) * p.parcels[p.access.village]
+    terms += [float(days * access_unit[a]) * x for a, x in enumerate(v.serve)]
+    feeder_unit = days * (p.feeder.yuan_per_parcel + p.centre_handling_yuan)
+    terms += [float(feeder_unit[o]) * (v.feeder_in[o] + v.feeder_out[o]) for o in range(len(p.feeder))]
+    trunk_unit = days * p.trunk.yuan_per_parcel
+    terms += [float(trunk_unit[r]) * (v.trunk_in[r] + v.trunk_out[r]) for r in range(len(p.trunk))]
+    return mathopt.fast_sum(terms)
+
+
+def build_model(problem: Problem) -> BuiltModel:
+    """
+    Build the MathOpt model of a problem (the formulation in this module's docstring).
+
+    Parameters
+    ----------
+    problem
+        The instance.
+
+    Returns
+    -------
+    BuiltModel
+        The model, its variable handles and the problem.
+    """
+    p = problem
+    model = mathopt.Model(name="ruralnet")
+    feed_pairs = sorted({(int(s), int(c)) for c, s in zip(p.feeder.upstream, p.feeder.downstream, strict=True)})
+    supply_pairs = sorted({(int(c), int(h)) for h, c in zip(p.trunk.upstream, p.trunk.downstream, strict=True)})
+    full = p.min_covered == len(p.village_ids)
+    v = Vars(
+        open_station=_binaries(model, "open", list(p.station_ids)),
+        open_centre=_binaries(model, "centre", list(p.centre_ids)),
+        open_hub=[
+            model.add_variable(lb=1.0 if fixed else 0.0, ub=1.0, is_integer=True, name=f"hub[{hid}]")
+            for hid, fixed in zip(p.hub_ids, p.hub_fixed, strict=True)
+        ],
+        serve=[
+            model.add_binary_variable(name=f"assign[{p.village_ids[vi]},{p.station_ids[si]}]")
+            for vi, si in zip(p.access.village, p.access.station, strict=True)
+        ],
+        covered=[
+            model.add_variable(lb=1.0 if full else 0.0, ub=1.0, is_integer=True, name=f"covered[{vid}]")
+            for vid in p.village_ids
+        ],
+        feed_pairs=feed_pairs,
+        feed=[model.add_binary_variable(name=f"feed[{p.station_ids[s]},{p.centre_ids[c]}]") for s, c in feed_pairs],
+        supply_pairs=supply_pairs,
+        supply=[model.add_binary_variable(name=f"supply[{p.centre_ids[c]},{p.hub_ids[h]}]") for c, h in supply_pairs],
+        feeder_in=_flows(model, "fin", p.feeder, p.centre_ids, p.station_ids),
+        feeder_out=_flows(model, "fout", p.feeder, p.centre_ids, p.station_ids),
+        trunk_in=_flows(model, "gin", p.trunk, p.hub_ids, p.centre_ids),
+        trunk_out=_flows(model, "gout", p.trunk, p.hub_ids, p.centre_ids),
+    )
+    _add_coverage(model, p, v)
+    _add_stations(model, p, v)
+    _add_single_sourcing(model, p, v)
+    _add_centres(model, p, v)
+    _add_hubs(model, p, v)
+    _add_bus_hold_capacity(model, p, v)
+    model.minimize(_objective(p, v))
+    return BuiltModel(model=model, vars=v, problem=p)

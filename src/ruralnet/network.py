@@ -1,0 +1,254 @@
+"""Road graph, snapping and road-distance matrices.
+
+The graph's nodes are the road vertices (rounded to the centimetre so lines that share an
+end share a node); its edges are the straight pieces between them, weighted by length in km.
+Only the largest strongly connected component is kept, and what was dropped is reported.
+Distances are bounded many-source Dijkstra searches on a sparse matrix
+(:func:`scipy.sparse.csgraph.dijkstra`), run in chunks so memory stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+from ruralnet.errors import NetworkError, RuralnetWarning
+
+__all__ = ["RoadNetwork", "Snap", "build_network", "pair_distances", "road_path", "snap_points"]
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 256  # sources per Dijkstra call: bounds memory at CHUNK x nodes floats
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """The kept road graph.
+
+    Attributes
+    ----------
+    xy
+        Node coordinates in the dataset's metric CRS, shape ``(n, 2)``.
+    graph
+        Directed sparse adjacency, edge weights in km.
+    dropped_nodes, dropped_km
+        What lay outside the largest strongly connected component.
+    components
+        How many strongly connected components the input had.
+    """
+
+    xy: np.ndarray
+    graph: sparse.csr_array
+    dropped_nodes: int
+    dropped_km: float
+    components: int
+
+    @property
+    def length_km(self) -> float:
+        """Total kept road length, counting a two-way road once."""
+        return float(sparse.triu(self.graph.maximum(self.graph.T)).sum())
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Points snapped to their nearest road node: node index and snap distance (km)."""
+
+    node: np.ndarray
+    km: np.ndarray
+
+
+def _segments(roads: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lines = roads[["geometry", "oneway"]].explode(index_parts=False, ignore_index=True)
+    coords, line_index = shapely.get_coordinates(lines.geometry.to_numpy(), return_index=True)
+    same_line = line_index[1:] == line_index[:-1]
+    start = np.flatnonzero(same_line)
+    oneway = lines["oneway"].to_numpy(dtype=bool)[line_index[start]]
+    return coords, np.column_stack([start, start + 1]), oneway
+
+
+def build_network(roads: gpd.GeoDataFrame) -> RoadNetwork:
+    """
+    Build the directed road graph from road lines in a metric CRS.
+
+    Parameters
+    ----------
+    roads
+        LineStrings or MultiLineStrings with a boolean ``oneway`` column.
+
+    Returns
+    -------
+    RoadNetwork
+        The largest strongly connected component.
+
+    Raises
+    ------
+    NetworkError
+        When the roads form no edge at all.
+    """
+    coords, seg, oneway = _segments(roads)
+    if len(seg) == 0:
+        msg = "roads: no road segment found; the roads layer needs LineStrings with 2+ points"
+        raise NetworkError(msg)
+    keys = np.round(coords, 2)
+    uniq, node_of = np.unique(keys, axis=0, return_inverse=True)
+    node_of = node_of.ravel()
+    u, v = node_of[seg[:, 0]], node_of[seg[:, 1]]
+    km = np.hypot(*(coords[seg[:, 1]] - coords[seg[:, 0]]).T) / 1000.0
+    keep = u != v
+    u, v, km, oneway = u[keep], v[keep], km[keep], oneway[keep]
+    src = np.concatenate([u, v[~oneway]])
+    dst = np.concatenate([v, u[~oneway]])
+    w = np.concatenate([km, km[~oneway]])
+    # parallel edges: keep the shortest (a sparse constructor would add them up)
+    order = np.lexsort((w, dst, src))
+    src, dst, w = src[order], dst[order], w[order]
+    first = np.ones(len(src), dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    n = len(uniq)
+    graph = sparse.csr_array((w[first], (src[first], dst[first])), shape=(n, n))
+    n_comp, labels = csgraph.connected_components(graph, directed=True, connection="strong")
+    largest = np.argmax(np.bincount(labels))
+    kept = np.flatnonzero(labels == largest)
+    sub = graph[kept][:, kept]
+    dropped_km = float(graph.sum() - sub.sum()) / 2
+    if n_comp > 1:
+        log.info("road network: kept %d of %d nodes; %d components", len(kept), n, n_comp)
+    return RoadNetwork(
+        xy=uniq[kept],
+        graph=sparse.csr_array(sub),
+        dropped_nodes=n - len(kept),
+        dropped_km=dropped_km,
+        components=int(n_comp),
+    )
+
+
+def snap_points(
+    network: RoadNetwork,
+    points: gpd.GeoSeries,
+    ids: list[str],
+    *,
+    layer: str,
+    warn_m: float,
+    max_m: float,
+) -> Snap:
+    """
+    Snap points to their nearest node of the kept road graph.
+
+    Parameters
+    ----------
+    network
+        The road graph.
+    points
+        Point geometries in the network's CRS.
+    ids
+        The points' ids, for messages.
+    layer
+        Layer name, for messages (e.g. ``"villages"``).
+    warn_m, max_m
+        Warn about points farther than ``warn_m`` from the graph; refuse any beyond ``max_m``.
+
+    Returns
+    -------
+    Snap
+        Node index and snap distance in km per point.
+
+    Raises
+    ------
+    NetworkError
+        When a point lies beyond ``max_m`` (usually: cut off from the kept road component).
+    """
+    xy = shapely.get_coordinates(points.to_numpy())
+    dist, node = cKDTree(network.xy).query(xy)
+    far = np.flatnonzero(dist > max_m)
+    if len(far):
+        names = ", ".join(ids[i] for i in far[:5])
+        more = f" and {len(far) - 5} more" if len(far) > 5 else ""  # noqa: PLR2004
+        msg = (
+            f"{layer}: {len(far)} point(s) lie more than {max_m:.0f} m from the connected road "
+            f"network ({names}{more}; nearest {dist[far[0]]:.0f} m); add the roads that reach them "
+            "or raise [network].snap_max_m"
+        )
+        raise NetworkError(msg)
+    n_warn = int(np.sum(dist > warn_m))
+    if n_warn:
+        warnings.warn(
+            f"{layer}: {n_warn} point(s) snapped more than {warn_m:.0f} m to the road network",
+            RuralnetWarning,
+            stacklevel=2,
+        )
+    return Snap(node=node.astype(np.int64), km=dist / 1000.0)
+
+
+def _one_way_distances(
+    graph: sparse.csr_array, sources: np.ndarray, targets: np.ndarray, limit: float
+) -> np.ndarray:
+    out = np.full((len(sources), len(targets)), np.inf)
+    uniq, inverse = np.unique(sources, return_inverse=True)
+    for start in range(0, len(uniq), _CHUNK):
+        block = uniq[start : start + _CHUNK]
+        dist = csgraph.dijkstra(graph, directed=True, indices=block, limit=limit)
+        rows = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
+        out[rows] = dist[inverse[rows] - start][:, targets]
+    return out
+
+
+def pair_distances(
+    network: RoadNetwork, origins: Snap, targets: Snap, *, limit_km: float = np.inf
+) -> np.ndarray:
+    """
+    Road distance in km between every origin and every target.
+
+    The distance of a pair is half its round trip (there and back), so one-way streets
+    count fairly in both directions, plus both snap distances.
+
+    Parameters
+    ----------
+    network
+        The road graph.
+    origins, targets
+        Snapped points.
+    limit_km
+        Stop searching beyond this road distance; farther pairs are ``inf``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(origins.node), len(targets.node))``.
+    """
+    limit = 2 * limit_km if np.isfinite(limit_km) else np.inf
+    there = _one_way_distances(network.graph, origins.node, targets.node, limit)
+    back = _one_way_distances(sparse.csr_array(network.graph.T), origins.node, targets.node, limit)
+    km = (there + back) / 2 + origins.km[:, None] + targets.km[None, :]
+    km[km > limit_km] = np.inf
+    return km
+
+
+def road_path(network: RoadNetwork, source: int, target: int) -> np.ndarray:
+    """
+    Node coordinates of a shortest road path, for drawing.
+
+    Parameters
+    ----------
+    network
+        The road graph.
+    source, target
+        Node indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(k, 2)`` coordinates from source to target (one row if they coincide).
+    """
+    _, pred = csgraph.dijkstra(network.graph, directed=True, indices=source, return_predecessors=True)
+    path = [target]
+    while path[-1] != source and pred[path[-1]] >= 0:
+        path.append(int(pred[path[-1]]))
+    return network.xy[path[::-1]]

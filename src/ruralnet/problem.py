@@ -1,0 +1,149 @@
+"""The geo/math boundary: :class:`Problem` in, :class:`Solution` out, plain arrays only.
+
+Everything the optimisation model and the verifier need is here as numpy arrays indexed
+by position in the id tuples (``village_ids``, ``station_ids``, ...). No geometry, no
+solver. Money is yuan, flows are parcels per day, distances are road km.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+__all__ = ["Arcs", "BusLines", "LinkOptions", "Mode", "Problem", "Solution", "SolveStatus"]
+
+
+class Mode(StrEnum):
+    """How a link moves parcels."""
+
+    VAN = "van"
+    BUS = "bus"
+
+
+class SolveStatus(StrEnum):
+    """What the solver achieved."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a plan with a gap: time limit reached
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+
+
+@dataclass(frozen=True)
+class Arcs:
+    """Allowed village -> station assignments (within the service distance)."""
+
+    village: np.ndarray
+    station: np.ndarray
+    km: np.ndarray
+    yuan_per_parcel: np.ndarray
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """Ways to move parcels from an upstream facility to a downstream one, one row per way.
+
+    Inbound parcels travel upstream -> downstream, outbound parcels the other way. A bus
+    option rides legs ``leg_first..leg_last`` (inclusive) of its line, inbound in the
+    line's stop order when ``forward`` is true, against it otherwise.
+    """
+
+    upstream: np.ndarray
+    downstream: np.ndarray
+    mode: np.ndarray  # Mode values as str
+    km: np.ndarray
+    yuan_per_parcel: np.ndarray
+    line: np.ndarray  # bus line index, -1 for a van
+    leg_first: np.ndarray
+    leg_last: np.ndarray
+    forward: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.upstream)
+
+
+@dataclass(frozen=True)
+class BusLines:
+    """Bus lines: per line, a parcel capacity per leg and direction (hold x trips per day)."""
+
+    ids: tuple[str, ...] = ()
+    n_legs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    leg_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A rural delivery network design instance.
+
+    Yearly costs are annualised one-off costs plus operating costs. Per-parcel costs are
+    charged on parcels per day times ``days_per_year``.
+    """
+
+    village_ids: tuple[str, ...]
+    village_township: np.ndarray
+    inbound: np.ndarray
+    outbound: np.ndarray
+    township_ids: tuple[str, ...]
+    station_ids: tuple[str, ...]
+    station_yearly_yuan: np.ndarray
+    station_capacity: np.ndarray
+    centre_ids: tuple[str, ...]
+    centre_township: np.ndarray
+    centre_yearly_yuan: np.ndarray
+    centre_capacity: np.ndarray
+    hub_ids: tuple[str, ...]
+    hub_fixed: np.ndarray
+    hub_yearly_yuan: np.ndarray
+    hub_capacity: np.ndarray
+    access: Arcs
+    feeder: LinkOptions  # centre -> station
+    trunk: LinkOptions  # hub -> centre
+    bus: BusLines
+    coverage_target: float
+    max_new_hubs: int
+    days_per_year: float
+    station_handling_yuan: float
+    centre_handling_yuan: float
+
+    @property
+    def parcels(self) -> np.ndarray:
+        """Parcels per day handled for each village, both directions."""
+        return self.inbound + self.outbound
+
+    @property
+    def min_covered(self) -> int:
+        """The fewest villages a plan must serve."""
+        return int(np.ceil(self.coverage_target * len(self.village_ids) - 1e-9))
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A plan as arrays: what is open, who serves whom, and how parcels move.
+
+    ``-1`` marks "none" in the index arrays (an uncovered village, a closed station).
+    """
+
+    open_station: np.ndarray
+    open_centre: np.ndarray
+    open_hub: np.ndarray
+    village_station: np.ndarray
+    station_centre: np.ndarray
+    centre_hub: np.ndarray
+    feeder_in: np.ndarray
+    feeder_out: np.ndarray
+    trunk_in: np.ndarray
+    trunk_out: np.ndarray
+    status: SolveStatus
+    objective: float
+    best_bound: float
+    seconds: float
+    solver: str
+
+    @property
+    def gap(self) -> float:
+        """Proven relative gap between the plan's cost and the best bound."""
+        if not np.isfinite(self.best_bound) or self.objective == 0:
+            return 0.0 if self.objective == self.best_bound else float("inf")
+        return max(0.0, (self.objective - self.best_bound) / abs(self.objective))

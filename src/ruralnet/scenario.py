@@ -1,0 +1,390 @@
+"""Scenario files: TOML in, a validated, frozen :class:`Scenario` out.
+
+Every default below cites its row in the project's reference table of domain figures
+(``DOMAIN.md`` row ids such as ``C1`` or ``T12``; ``EST`` marks an engineering estimate).
+The same figures and sources are listed in the README's scenario table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+)
+
+from ruralnet.errors import ScenarioError
+
+__all__ = [
+    "BusSettings",
+    "CentreCosts",
+    "DemandSettings",
+    "HubCosts",
+    "Scenario",
+    "ServiceSettings",
+    "SolverSettings",
+    "StationCosts",
+    "VanSettings",
+    "load_scenario",
+    "scenario_from_dict",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScenarioMeta(_Section):
+    """The ``[scenario]`` table: name, dataset folder and seed."""
+
+    name: str = Field(description="Scenario name shown in the summary and on the map.")
+    dataset: Path = Field(description="County dataset folder, relative to the scenario file.")
+    description: str = Field("", description="Free text shown in the summary.")
+    seed: int = Field(0, ge=0, description="Random seed passed to the solver.")
+
+
+class ServiceSettings(_Section):
+    """The ``[service]`` table: what coverage means."""
+
+    max_access_km: PositiveFloat = Field(
+        2.0, description="Longest road distance from a village to its station, km (P5, EST)."
+    )
+    coverage_target: float = Field(
+        1.0,
+        gt=0.0,
+        le=1.0,
+        description="Share of administrative villages that must be served (SEEDS: 1.0 by 2025).",
+    )
+    access_yuan_per_parcel_km: NonNegativeFloat = Field(
+        0.2,
+        description="Residents' cost of fetching a parcel, yuan per parcel-km of access (EST).",
+    )
+    max_feeder_km: PositiveFloat = Field(
+        40.0,
+        description="Longest road distance from a centre to a station it feeds, km (T10, EST).",
+    )
+
+
+class DemandSettings(_Section):
+    """The ``[demand]`` table: parcels per person when a village gives only population."""
+
+    inbound_parcels_per_person_day: NonNegativeFloat = Field(
+        0.10, description="Parcels delivered per resident per day (D6, EST)."
+    )
+    outbound_parcels_per_person_day: NonNegativeFloat = Field(
+        0.01, description="Parcels sent per resident per day (D7, EST)."
+    )
+    days_per_year: PositiveFloat = Field(365.0, description="Operating days per year.")
+
+
+class FinanceSettings(_Section):
+    """The ``[finance]`` table: how one-off costs become yearly costs."""
+
+    discount_rate: NonNegativeFloat = Field(
+        0.05, description="Discount rate for annualising one-off costs (EST)."
+    )
+
+
+class StationCosts(_Section):
+    """The ``[station]`` table: village delivery service stations (村级寄递物流综合服务站)."""
+
+    new_build_yuan: NonNegativeFloat = Field(25_000, description="One-off cost of a new station (C1–C3).")
+    upgrade_yuan: NonNegativeFloat = Field(
+        5_000, description="One-off cost of upgrading an existing 村邮站 or shop (C4, EST)."
+    )
+    operating_yuan_per_year: NonNegativeFloat = Field(
+        6_000, description="Agent allowance and upkeep per year (C5)."
+    )
+    handling_yuan_per_parcel: NonNegativeFloat = Field(
+        0.5, description="Handling fee paid to the station agent per parcel (C6)."
+    )
+    capacity_parcels_per_day: PositiveFloat = Field(
+        500, description="Default daily capacity, both directions (D4, EST)."
+    )
+    lifetime_years: PositiveInt = Field(10, description="Years over which the one-off cost is spread (EST).")
+
+
+class CentreCosts(_Section):
+    """The ``[centre]`` table: township co-delivery centres (乡镇快递共配中心)."""
+
+    new_build_yuan: NonNegativeFloat = Field(500_000, description="One-off build and fit-out (C9, EST).")
+    upgrade_yuan: NonNegativeFloat = Field(
+        150_000, description="One-off upgrade of an existing depot to a shared centre (C9, EST)."
+    )
+    operating_yuan_per_year: NonNegativeFloat = Field(
+        400_000, description="Staff, rent and power per year (C10, EST)."
+    )
+    handling_yuan_per_parcel: NonNegativeFloat = Field(
+        0.3, description="Sorting cost per parcel (C11, EST)."
+    )
+    capacity_parcels_per_day: PositiveFloat = Field(
+        20_000, description="Default daily capacity, both directions (EST)."
+    )
+    lifetime_years: PositiveInt = Field(10, description="Years over which the one-off cost is spread (EST).")
+
+
+class HubCosts(_Section):
+    """The ``[hub]`` table: the county distribution hub (县级寄递公共配送中心)."""
+
+    new_build_yuan: NonNegativeFloat = Field(
+        10_000_000, description="One-off cost of a candidate hub; fixed hubs cost nothing (C13, EST)."
+    )
+    operating_yuan_per_year: NonNegativeFloat = Field(
+        0.0, description="Operating cost of a candidate hub per year (EST)."
+    )
+    lifetime_years: PositiveInt = Field(20, description="Years over which the one-off cost is spread (EST).")
+    max_open: PositiveInt = Field(1, description="Most candidate hubs the plan may open.")
+
+
+class VanSettings(_Section):
+    """The ``[van]`` table: dedicated delivery vans."""
+
+    yuan_per_parcel_km: NonNegativeFloat = Field(
+        0.052,
+        description=(
+            "Van cost per parcel-km: (350 yuan/day + 1.5 yuan/km × 60 km) / (280 parcels × 30 km "
+            "on board) (T5–T10, derived EST)."
+        ),
+    )
+    yuan_per_km: NonNegativeFloat = Field(1.5, description="Energy and wear per km (T1–T4).")
+    fixed_yuan_per_day: NonNegativeFloat = Field(
+        350, description="Driver and vehicle per van-day (T5–T6, EST)."
+    )
+    capacity_parcels: PositiveFloat = Field(400, description="Parcels per van trip (T8, EST).")
+    co2_kg_per_km: NonNegativeFloat = Field(0.30, description="Diesel van CO2 per km (E1–E2).")
+    load_factor: float = Field(
+        0.7, gt=0, le=1, description="Average share of van capacity used (EST), for van-km estimates."
+    )
+
+
+class BusSettings(_Section):
+    """The ``[bus]`` table: rural passenger buses carrying parcels (客货邮融合)."""
+
+    enabled: bool = Field(True, description="Let links ride bus lines when the dataset has them.")
+    fee_yuan_per_parcel: NonNegativeFloat = Field(
+        0.5, description="Fee per parcel per ride paid to the operator (T12–T13)."
+    )
+    handling_yuan_per_parcel: NonNegativeFloat = Field(
+        0.5, description="Transfer handling at the two ends of a bus ride, per parcel (T12)."
+    )
+    capacity_parcels_per_trip: PositiveFloat = Field(
+        150, description="Hold capacity per trip (T14–T15)."
+    )
+    trips_per_day: PositiveFloat = Field(4, description="One-way trips per day each direction (T16, EST).")
+    max_transfer_km: NonNegativeFloat = Field(
+        0.5, description="Longest road distance between a stop and the facility it serves, km (EST)."
+    )
+    co2_kg_per_parcel_km: NonNegativeFloat = Field(
+        0.0001, description="Marginal CO2 of a parcel on a bus (E7, EST)."
+    )
+
+
+class NetworkSettings(_Section):
+    """The ``[network]`` table: snapping points to roads."""
+
+    snap_warn_m: PositiveFloat = Field(
+        500, description="Warn when a point lies farther than this from the road network, m."
+    )
+    snap_max_m: PositiveFloat = Field(
+        5_000, description="Refuse a point farther than this from the road network, m."
+    )
+
+
+class SolverSettings(_Section):
+    """The ``[solver]`` table: OR-Tools MathOpt settings."""
+
+    backend: Literal["highs", "scip", "cpsat"] = Field(
+        "highs", description="MIP solver inside OR-Tools (see README benchmark)."
+    )
+    time_limit_s: PositiveFloat = Field(300, description="Wall-clock limit of one solve, seconds.")
+    relative_gap: NonNegativeFloat = Field(
+        1e-6, description="Stop when the proven gap is below this share."
+    )
+    threads: PositiveInt = Field(1, description="Solver threads; 1 keeps runs reproducible.")
+
+
+class Scenario(_Section):
+    """A validated scenario; build it with :func:`load_scenario` or :func:`scenario_from_dict`."""
+
+    scenario: ScenarioMeta
+    service: ServiceSettings = ServiceSettings()
+    demand: DemandSettings = DemandSettings()
+    finance: FinanceSettings = FinanceSettings()
+    station: StationCosts = StationCosts()
+    centre: CentreCosts = CentreCosts()
+    hub: HubCosts = HubCosts()
+    van: VanSettings = VanSettings()
+    bus: BusSettings = BusSettings()
+    network: NetworkSettings = NetworkSettings()
+    solver: SolverSettings = SolverSettings()
+    source: Path | None = Field(None, exclude=True, description="The TOML file it came from.")
+
+    @property
+    def dataset_path(self) -> Path:
+        """Dataset folder, resolved against the scenario file's folder."""
+        path = self.scenario.dataset
+        if not path.is_absolute() and self.source is not None:
+            path = self.source.parent / path
+        return path
+
+    def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> Scenario:
+        """
+        Return a new, re-validated scenario with some keys replaced.
+
+        Parameters
+        ----------
+        overrides
+            ``{"section": {"key": value}}``, e.g. ``{"solver": {"time_limit_s": 60}}``.
+
+        Returns
+        -------
+        Scenario
+            The new scenario; the original is unchanged.
+        """
+        raw = self.model_dump(mode="python")
+        for section, values in overrides.items():
+            raw.setdefault(section, {}).update(values)
+        return scenario_from_dict(raw, source=self.source)
+
+
+def annuity_factor(rate: float, years: int) -> float:
+    """
+    Capital recovery factor: the yearly payment per yuan of one-off cost.
+
+    Parameters
+    ----------
+    rate
+        Discount rate per year (0.05 for 5 %).
+    years
+        Lifetime in years.
+
+    Returns
+    -------
+    float
+        ``rate / (1 - (1 + rate) ** -years)``, or ``1 / years`` when ``rate`` is 0.
+    """
+    if rate == 0:
+        return 1.0 / years
+    return rate / (1.0 - (1.0 + rate) ** -years)
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return [name for name in model.model_fields if name != "source"]
+
+
+def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Scenario
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None or not isinstance(field.annotation, type):
+            return None
+        if not issubclass(field.annotation, BaseModel):
+            return None
+        model = field.annotation
+    return model
+
+
+def _describe_error(err: dict[str, Any], where: str) -> str:
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc[1:])
+    pretty = f"[{loc[0]}].{key}" if len(loc) > 1 else f"[{loc[0]}]"
+    if err["type"] == "extra_forbidden":
+        model = _section_model(loc)
+        known = _known_keys(model) if model else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+        return f"{where} {pretty}: unknown key; {hint}"
+    if err["type"] == "missing":
+        return f"{where} {pretty}: required key is missing; add it (see the README's scenario table)"
+    got = err.get("input")
+    return f"{where} {pretty}: {err['msg'].lower()}, got {got!r}; fix the value"
+
+
+def scenario_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Scenario:
+    """
+    Validate a scenario given as nested dicts (the parsed TOML).
+
+    Parameters
+    ----------
+    raw
+        ``{"scenario": {...}, "service": {...}, ...}``.
+    source
+        The file the dict came from; relative dataset paths resolve against its folder.
+
+    Returns
+    -------
+    Scenario
+        The frozen, validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the file, the key and the fix.
+    """
+    where = source.name if source is not None else "scenario"
+    _reject_nan(raw, where)
+    try:
+        scenario = Scenario.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        errors = exc.errors()
+        msg = _describe_error(errors[0], where)
+        if len(errors) > 1:
+            msg += f" (and {len(errors) - 1} more problems)"
+        raise ScenarioError(msg) from None
+    if not scenario.dataset_path.is_dir():
+        msg = (
+            f"{where} [scenario].dataset: folder {scenario.dataset_path} does not exist; "
+            "give the dataset folder relative to the scenario file"
+        )
+        raise ScenarioError(msg)
+    return scenario
+
+
+def _reject_nan(raw: dict[str, Any], where: str, prefix: str = "") -> None:
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            _reject_nan(value, where, f"{prefix}[{key}]." if not prefix else f"{prefix}{key}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            msg = f"{where} {prefix}{key}: must be a finite number, got {value}; fix the value"
+            raise ScenarioError(msg)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """
+    Read and validate a scenario TOML file.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    Scenario
+        The frozen, validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing or not TOML, or a key or value is wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: scenario file not found; check the path"
+        raise ScenarioError(msg)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path.name}: not a valid UTF-8 TOML file ({exc}); fix the syntax"
+        raise ScenarioError(msg) from None
+    return scenario_from_dict(raw, source=path.resolve())

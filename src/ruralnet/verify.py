@@ -1,0 +1,212 @@
+"""Independent check of a plan: every constraint and the cost, from Problem + Solution alone.
+
+This module shares no code with the model builder and never calls a solver: it reads the
+plan as a planner would and recomputes everything from the problem's arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ruralnet.problem import LinkOptions, Problem, Solution
+
+__all__ = ["VerificationReport", "Violation", "verify"]
+
+TOL = 1e-6  # parcels per day, or relative on money
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which constraint, which entity, and the numbers."""
+
+    constraint: str
+    entity_id: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.constraint}[{self.entity_id}]: {self.detail}"
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The verifier's findings and its own cost breakdown (yuan per year)."""
+
+    violations: tuple[Violation, ...]
+    cost_parts: dict[str, float] = field(default_factory=dict)
+    coverage_share: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the plan breaks no rule."""
+        return not self.violations
+
+    @property
+    def total_yuan(self) -> float:
+        """Total yearly cost as recomputed by the verifier."""
+        return float(sum(self.cost_parts.values()))
+
+
+def _check_villages(p: Problem, s: Solution, out: list[Violation]) -> None:
+    allowed = {(int(v), int(st)) for v, st in zip(p.access.village, p.access.station, strict=True)}
+    for v, station in enumerate(s.village_station):
+        if station < 0:
+            continue
+        if not s.open_station[station]:
+            out.append(Violation("serve", p.village_ids[v], f"served by closed station {p.station_ids[station]}"))
+        if (v, int(station)) not in allowed:
+            out.append(Violation("distance", p.village_ids[v], f"station {p.station_ids[station]} is beyond the service distance"))
+    covered = int(np.sum(s.village_station >= 0))
+    if covered < p.min_covered:
+        out.append(Violation("coverage", "all", f"{covered} villages served, at least {p.min_covered} required"))
+
+
+def _loads(p: Problem, s: Solution) -> tuple[np.ndarray, np.ndarray]:
+    served = s.village_station >= 0
+    load_in = np.zeros(len(p.station_ids))
+    load_out = np.zeros(len(p.station_ids))
+    np.add.at(load_in, s.village_station[served], p.inbound[served])
+    np.add.at(load_out, s.village_station[served], p.outbound[served])
+    return load_in, load_out
+
+
+def _check_tier(
+    label: str,
+    ids: tuple[str, ...],
+    up_ids: tuple[str, ...],
+    is_open: np.ndarray,
+    parent: np.ndarray,
+    parent_open: np.ndarray,
+    need: tuple[np.ndarray, np.ndarray],
+    flows: tuple[LinkOptions, np.ndarray, np.ndarray],
+    out: list[Violation],
+) -> None:
+    """Every open facility has one open parent and receives exactly its load from it."""
+    options, f_in, f_out = flows
+    got_in = np.zeros(len(ids))
+    got_out = np.zeros(len(ids))
+    np.add.at(got_in, options.downstream, f_in)
+    np.add.at(got_out, options.downstream, f_out)
+    for i, ident in enumerate(ids):
+        if is_open[i] and (parent[i] < 0 or not parent_open[parent[i]]):
+            out.append(Violation(f"{label}_parent", ident, "open but not linked to an open upstream facility"))
+        if not is_open[i] and (need[0][i] + need[1][i] > TOL):
+            out.append(Violation(f"{label}_open", ident, "closed but has parcels"))
+        for direction, got, want in (("in", got_in[i], need[0][i]), ("out", got_out[i], need[1][i])):
+            if abs(got - want) > TOL * max(1.0, want):
+                out.append(Violation(f"{label}_balance_{direction}", ident, f"receives {got:.3f} parcels/day, needs {want:.3f}"))
+    for o in np.flatnonzero(f_in + f_out > TOL):
+        d, u = int(options.downstream[o]), int(options.upstream[o])
+        if parent[d] != u:
+            out.append(Violation(f"{label}_single", ids[d], f"parcels arrive from {up_ids[u]}, not its assigned parent"))
+    if np.any(f_in < -TOL) or np.any(f_out < -TOL):
+        out.append(Violation(f"{label}_flow", "all", "negative flow"))
+
+
+def _check_capacity(label: str, ids: tuple[str, ...], load: np.ndarray, capacity: np.ndarray, out: list[Violation]) -> None:
+    for i in np.flatnonzero(load > capacity * (1 + TOL) + TOL):
+        out.append(Violation(f"{label}_capacity", ids[i], f"{load[i]:.1f} parcels/day > capacity {capacity[i]:.1f}"))
+
+
+def _check_bus(p: Problem, s: Solution, out: list[Violation]) -> None:
+    used: dict[tuple[int, int, bool], float] = {}
+    for options, f_in, f_out in ((p.feeder, s.feeder_in, s.feeder_out), (p.trunk, s.trunk_in, s.trunk_out)):
+        for o in np.flatnonzero(options.line >= 0):
+            for leg in range(int(options.leg_first[o]), int(options.leg_last[o]) + 1):
+                fwd = bool(options.forward[o])
+                used[(int(options.line[o]), leg, fwd)] = used.get((int(options.line[o]), leg, fwd), 0.0) + f_in[o]
+                used[(int(options.line[o]), leg, not fwd)] = used.get((int(options.line[o]), leg, not fwd), 0.0) + f_out[o]
+    for (line, leg, fwd), load in sorted(used.items()):
+        cap = p.bus.leg_capacity[line]
+        if load > cap * (1 + TOL) + TOL:
+            direction = "forward" if fwd else "backward"
+            out.append(Violation("bus_hold", p.bus.ids[line], f"leg {leg} {direction}: {load:.1f} parcels/day > {cap:.1f}"))
+
+
+def _costs(p: Problem, s: Solution) -> dict[str, float]:
+    days = p.days_per_year
+    served = np.flatnonzero(s.village_station >= 0)
+    arc_cost = {(int(v), int(st)): c for v, st, c in zip(p.access.village, p.access.station, p.access.yuan_per_parcel, strict=True)}
+    access = sum(arc_cost.get((int(v), int(s.village_station[v])), np.nan) * p.parcels[v] for v in served)
+    feeder_flow = s.feeder_in + s.feeder_out
+    trunk_flow = s.trunk_in + s.trunk_out
+    is_bus_f = p.feeder.line >= 0
+    is_bus_t = p.trunk.line >= 0
+    return {
+        "stations": float(np.sum(p.station_yearly_yuan[s.open_station])),
+        "centres": float(np.sum(p.centre_yearly_yuan[s.open_centre])),
+        "hubs": float(np.sum(p.hub_yearly_yuan[s.open_hub])),
+        "access": float(days * access),
+        "station_handling": float(days * p.station_handling_yuan * np.sum(p.parcels[served])),
+        "centre_handling": float(days * p.centre_handling_yuan * np.sum(feeder_flow)),
+        "van": float(
+            days
+            * (
+                np.sum((feeder_flow * p.feeder.yuan_per_parcel)[~is_bus_f])
+                + np.sum((trunk_flow * p.trunk.yuan_per_parcel)[~is_bus_t])
+            )
+        ),
+        "bus": float(
+            days
+            * (
+                np.sum((feeder_flow * p.feeder.yuan_per_parcel)[is_bus_f])
+                + np.sum((trunk_flow * p.trunk.yuan_per_parcel)[is_bus_t])
+            )
+        ),
+    }
+
+
+def verify(problem: Problem, solution: Solution, *, check_objective: bool = True) -> VerificationReport:
+    """
+    Check a plan against every rule of the problem and recompute its cost.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    solution
+        The plan to check.
+    check_objective
+        Also compare the recomputed cost with the solver's objective.
+
+    Returns
+    -------
+    VerificationReport
+        Violations (empty when the plan is sound), the cost by part and the coverage share.
+    """
+    p, s = problem, solution
+    out: list[Violation] = []
+    _check_villages(p, s, out)
+    load_in, load_out = _loads(p, s)
+    _check_capacity("station", p.station_ids, load_in + load_out, p.station_capacity, out)
+    _check_tier(
+        "station", p.station_ids, p.centre_ids, s.open_station, s.station_centre, s.open_centre,
+        (load_in, load_out), (p.feeder, s.feeder_in, s.feeder_out), out,
+    )  # fmt: skip
+    centre_in = np.zeros(len(p.centre_ids))
+    centre_out = np.zeros(len(p.centre_ids))
+    np.add.at(centre_in, p.feeder.upstream, s.feeder_in)
+    np.add.at(centre_out, p.feeder.upstream, s.feeder_out)
+    _check_capacity("centre", p.centre_ids, centre_in + centre_out, p.centre_capacity, out)
+    _check_tier(
+        "centre", p.centre_ids, p.hub_ids, s.open_centre, s.centre_hub, s.open_hub,
+        (centre_in, centre_out), (p.trunk, s.trunk_in, s.trunk_out), out,
+    )  # fmt: skip
+    for t, tid in enumerate(p.township_ids):
+        if not np.any(s.open_centre[p.centre_township == t]):
+            out.append(Violation("township_centre", tid, "no open co-delivery centre"))
+    hub_load = np.zeros(len(p.hub_ids))
+    np.add.at(hub_load, p.trunk.upstream, s.trunk_in + s.trunk_out)
+    _check_capacity("hub", p.hub_ids, hub_load, p.hub_capacity, out)
+    for h in np.flatnonzero(p.hub_fixed & ~s.open_hub):
+        out.append(Violation("hub_fixed", p.hub_ids[h], "a fixed hub is closed"))
+    if np.sum(s.open_hub & ~p.hub_fixed) > p.max_new_hubs:
+        out.append(Violation("new_hubs", "all", f"more than {p.max_new_hubs} new hubs"))
+    _check_bus(p, s, out)
+    parts = _costs(p, s)
+    total = sum(parts.values())
+    if check_objective and abs(total - s.objective) > 1e-6 * max(1.0, abs(total)) + 1e-3:
+        out.append(Violation("objective", "all", f"solver says {s.objective:.2f} yuan, recomputed {total:.2f}"))
+    share = float(np.mean(s.village_station >= 0)) if len(p.village_ids) else 1.0
+    return VerificationReport(violations=tuple(out), cost_parts=parts, coverage_share=share)
