@@ -33,7 +33,7 @@ from pydantic import (
 
 from ruralnet.errors import DataError, RuralnetWarning
 
-__all__ = ["DatasetMeta", "Inputs", "load_inputs"]
+__all__ = ["DatasetMeta", "Inputs", "dataset_stats", "load_inputs"]
 
 log = logging.getLogger(__name__)
 
@@ -234,16 +234,24 @@ def _check_geometry(frame: gpd.GeoDataFrame, path: Path, allowed: frozenset[str]
             )
         )
     if frame.crs is not None and frame.crs.is_geographic and not problems:
-        minx, miny, maxx, maxy = frame.total_bounds
-        if min(minx, miny) < -180 or max(maxx, maxy) > 180 or miny < -90 or maxy > 90:
-            problems.append(
-                DataError(
-                    path,
-                    f"coordinates {minx:.0f}..{maxx:.0f}, {miny:.0f}..{maxy:.0f} are not degrees but the file "
-                    "says WGS84",
-                    "Save the file with its real projected CRS (e.g. EPSG:32650) or reproject it to WGS84",
-                )
-            )
+        problems += _check_degrees(frame, path, id_col)
+    return problems
+
+
+def _check_degrees(frame: gpd.GeoDataFrame, path: Path, id_col: str | None) -> list[DataError]:
+    bounds = frame.geometry.bounds
+    bad_lon = (bounds["minx"] < -180) | (bounds["maxx"] > 180)  # noqa: PLR2004
+    bad_lat = (bounds["miny"] < -90) | (bounds["maxy"] > 90)  # noqa: PLR2004
+    problems = []
+    for i in np.flatnonzero(bad_lon | bad_lat):
+        feature = f"{id_col}={frame.iloc[i][id_col]}" if id_col and id_col in frame else None
+        x, y = bounds["minx"].iloc[i], bounds["miny"].iloc[i]
+        if abs(x) <= 90 and abs(y) <= 180:  # noqa: PLR2004
+            problem, fix = f"latitude {y:.4f} is beyond 90: longitude and latitude look swapped", "Swap the two coordinates"
+        else:
+            problem = f"coordinates ({x:.0f}, {y:.0f}) are not degrees but the file says WGS84"
+            fix = "Save the file with its real projected CRS (e.g. EPSG:32650) or reproject it to WGS84"
+        problems.append(DataError(path, problem, fix, row=i + 1, feature=feature))
     return problems
 
 
@@ -267,7 +275,7 @@ def _check_rows(frame: pd.DataFrame, path: Path, model: type[_Row], id_col: str 
         problems = []
         for err in exc.errors():
             row = int(err["loc"][0])
-            column = ".".join(str(p) for p in err["loc"][2:]) if len(err["loc"]) > 2 else "row"  # noqa: PLR2004
+            column = str(err["loc"][1]) if len(err["loc"]) > 1 else "row"
             value = frame.iloc[row].get(column) if column in frame.columns else None
             feature = f"{id_col}={frame.iloc[row][id_col]}" if id_col and id_col in frame.columns else None
             got = f", got {value!r}" if column in frame.columns else ""
@@ -450,3 +458,37 @@ def load_inputs(dataset: str | Path) -> Inputs:
 def _with_path(frame: gpd.GeoDataFrame, original: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     frame.attrs["path"] = original.attrs["path"]
     return frame
+
+
+def dataset_stats(inputs: Inputs) -> dict[str, Any]:
+    """
+    Counts and totals of a dataset, for ``ruralnet info``.
+
+    Parameters
+    ----------
+    inputs
+        A loaded dataset.
+
+    Returns
+    -------
+    dict
+        Name, layer counts, road km by class, population and notes on generated data.
+    """
+    road_km = (inputs.roads.geometry.length / 1000).groupby(inputs.roads["highway"]).sum().sort_values(ascending=False)
+    stats: dict[str, Any] = {
+        "name": inputs.meta.name,
+        "crs": inputs.crs.to_string(),
+        "villages": len(inputs.villages),
+        "townships": len(inputs.townships),
+        "station sites": f"{len(inputs.station_sites)} ({int((inputs.station_sites['kind'] == 'existing').sum())} existing)",
+        "centre sites": len(inputs.centre_sites),
+        "hubs": f"{len(inputs.hubs)} ({int((inputs.hubs['status'] == 'fixed').sum())} fixed)",
+        "road km": f"{road_km.sum():,.1f} (" + ", ".join(f"{k} {v:,.1f}" for k, v in road_km.items()) + ")",
+        "population": f"{pd.to_numeric(inputs.villages['population'], errors='coerce').sum():,.0f}",
+        "bus lines": 0 if inputs.bus_lines is None else len(inputs.bus_lines),
+    }
+    if inputs.meta.generated:
+        stats["GENERATED data"] = ", ".join(inputs.meta.generated)
+    if inputs.meta.attribution:
+        stats["attribution"] = "; ".join(inputs.meta.attribution)
+    return stats

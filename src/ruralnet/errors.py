@@ -93,5 +93,9 @@ class VerificationError(RuralnetError):
     """A plan failed independent verification; it is not trusted and not written."""
 
 
+class OutputError(RuralnetError):
+    """The output folder cannot be written, or holds files ruralnet did not write."""
+
+
 class RuralnetWarning(UserWarning):
     """Suspicious but legal input (e.g. villages snapped far to the road)."""

@@ -1,0 +1,58 @@
+"""ruralnet: plan rural parcel-delivery networks for Chinese counties.
+
+Village delivery service stations, township co-delivery centres and a county hub, sited by
+a facility-location model on OR-Tools over a road graph, checked by an independent verifier,
+exported as GeoJSON and drawn with folium.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ruralnet.assemble import build_problem
+from ruralnet.data import Inputs, load_inputs
+from ruralnet.errors import (
+    DataError,
+    InfeasibleError,
+    NetworkError,
+    OutputError,
+    RuralnetError,
+    RuralnetWarning,
+    ScenarioError,
+    SolverError,
+    VerificationError,
+)
+from ruralnet.model import build_model
+from ruralnet.pipeline import solve
+from ruralnet.plan import Plan
+from ruralnet.problem import Problem, Solution, SolveStatus
+from ruralnet.scenario import Scenario, load_scenario
+from ruralnet.solve import solve_model
+from ruralnet.verify import VerificationReport, verify
+
+__all__ = [
+    "DataError",
+    "InfeasibleError",
+    "Inputs",
+    "NetworkError",
+    "OutputError",
+    "Plan",
+    "Problem",
+    "RuralnetError",
+    "RuralnetWarning",
+    "Scenario",
+    "ScenarioError",
+    "Solution",
+    "SolveStatus",
+    "SolverError",
+    "VerificationError",
+    "VerificationReport",
+    "__version__",
+    "build_model",
+    "build_problem",
+    "load_inputs",
+    "load_scenario",
+    "solve",
+    "solve_model",
+    "verify",
+]

@@ -1,0 +1,255 @@
+"""The ``ruralnet`` command line: the only module that prints or exits.
+
+Exit codes: 0 success; 1 no trustworthy plan (infeasible, no solution, verification failed);
+2 bad input (scenario, data, network, output folder). Errors are one line on stderr;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Column
+from rich.table import Table
+
+from ruralnet.errors import (
+    InfeasibleError,
+    RuralnetError,
+    SolverError,
+    VerificationError,
+)
+
+app = typer.Typer(
+    name="ruralnet",
+    help="Plan rural parcel-delivery networks: village stations, township centres, hub, vans and buses.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+_NO_PLAN = (InfeasibleError, SolverError, VerificationError)
+
+
+# a HiGHS branch-and-bound log row: ... Expl.% | BestBound BestSol Gap | ...
+_HIGHS_ROW = re.compile(r"^\s*\S?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+(\S+)")
+
+
+class _State:
+    debug = False
+
+
+def _exit_code(exc: RuralnetError) -> int:
+    return 1 if isinstance(exc, _NO_PLAN) else 2
+
+
+@contextlib.contextmanager
+def _errors_as_lines() -> Iterator[None]:
+    """Turn ruralnet errors into one line on stderr and an exit code."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except RuralnetError as exc:
+            if _State.debug:
+                raise
+            _print_warnings(caught)
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(_exit_code(exc)) from None
+        except KeyboardInterrupt:
+            err.print("error: interrupted; no output was written", markup=False)
+            raise typer.Exit(130) from None
+        _print_warnings(caught)
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    seen = set()
+    for w in caught:
+        text = str(w.message)
+        if text not in seen and issubclass(w.category, UserWarning):
+            seen.add(text)
+            err.print(f"warning: {text}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+) -> None:
+    """Plan rural parcel-delivery networks for Chinese counties."""
+    _State.debug = debug
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s")
+
+
+def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Callable[[str], None]]:
+    from ruralnet.pipeline import STAGES  # noqa: PLC0415
+
+    if quiet or not err.is_terminal:  # a live display only where a person watches
+        return None, lambda _s: None, lambda _s: None
+    progress = Progress(
+        SpinnerColumn(finished_text="[green]✓"),
+        TextColumn("[bold]{task.fields[stage]}", table_column=Column(no_wrap=True, min_width=13)),
+        TimeElapsedColumn(table_column=Column(min_width=7, no_wrap=True)),
+        TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+        console=err,
+        transient=False,
+    )
+    tasks = {name: progress.add_task("", total=1, stage=name, visible=False) for name in (*STAGES, "export")}
+    state: dict[str, Any] = {"current": None}
+
+    def on_stage(name: str) -> None:
+        if state["current"] is not None:
+            progress.update(tasks[state["current"]], completed=1)
+        progress.update(tasks[name], visible=True)
+        state["current"] = name
+
+    def on_log(line: str) -> None:
+        match = _HIGHS_ROW.match(line)
+        if match and state["current"] == "solve":
+            bound, best, gap = match.groups()
+            progress.update(tasks["solve"], description=f"incumbent {best}  bound {bound}  gap {gap}")
+
+    return progress, on_stage, on_log
+
+
+def _summary_table(summary: dict[str, Any]) -> Table:
+    table = Table(title=f"{summary['dataset']} — {summary['scenario']}", show_header=True)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    solver = summary["solver"]
+    rows = [
+        ("total cost (yuan/year)", f"{summary['total_cost_yuan_per_year']:,.0f}"),
+        *[(f"  {k} (yuan/year)", f"{v:,.0f}") for k, v in summary["cost_yuan_per_year"].items() if v],
+        ("villages covered", f"{summary['villages_covered']} / {summary['villages']} ({summary['coverage_share']:.1%}, target {summary['coverage_target']:.0%})"),
+        ("stations opened", f"{summary['stations_opened']} ({summary['stations_upgraded_existing']} upgraded, {summary['stations_new']} new)"),
+        ("centres opened", f"{summary['centres_opened']} for {summary['townships']} townships"),
+        ("hubs open", str(summary["hubs_open"])),
+        ("parcels per day", f"{summary['parcels_per_day']:,.0f}"),
+        ("village→station km (mean / max)", f"{summary['mean_access_km']} / {summary['max_access_km']}"),
+        ("solver", f"{solver['backend']} {solver['status']}, gap {solver['gap']:.2e}, {solver['seconds']:.1f} s"),
+        ("verified", "yes" if summary["verified"] else "NO"),
+    ]  # fmt: skip
+    for name, value in rows:
+        table.add_row(name, value)
+    if summary.get("generated_data"):
+        table.caption = "Generated data: " + ", ".join(summary["generated_data"])
+    return table
+
+
+def _load(scenario: Path, overrides: dict[str, dict[str, Any]]) -> Any:
+    from ruralnet.scenario import load_scenario  # noqa: PLC0415
+
+    loaded = load_scenario(scenario)
+    overrides = {k: v for k, v in overrides.items() if v}
+    return loaded.with_overrides(overrides) if overrides else loaded
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created or replaced).")],
+    solver: Annotated[str | None, typer.Option(help="Override [solver].backend: highs, scip or cpsat.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Override [solver].time_limit_s.")] = None,
+    no_map: Annotated[bool, typer.Option("--no-map", help="Skip map.html.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or table.")] = False,
+) -> None:
+    """Solve a scenario, verify the plan, and write plan.geojson, tables, summary.json and map.html."""
+    from ruralnet.export import write_plan  # noqa: PLC0415
+    from ruralnet.pipeline import solve  # noqa: PLC0415
+
+    with _errors_as_lines():
+        overrides = {"solver": {k: v for k, v in {"backend": solver, "time_limit_s": time_limit}.items() if v is not None}}
+        loaded = _load(scenario, overrides)
+        progress, on_stage, on_log = _progress(quiet)
+        with progress or contextlib.nullcontext():
+            plan = solve(loaded, on_stage=on_stage, on_solver_log=on_log)
+            on_stage("export")
+            write_plan(plan, out_dir, with_map=not no_map)
+            if progress is not None:
+                on_stage("export")
+                for task in progress.tasks:
+                    progress.update(task.id, completed=1)
+        if not quiet:
+            out.print(_summary_table(plan.summary()))
+            out.print(f"wrote {out_dir}/ (plan.geojson, villages/stations/centres/links.csv, summary.json{'' if no_map else ', map.html'})")
+
+
+@app.command()
+def verify(
+    scenario: Annotated[Path, typer.Argument(help="The scenario the plan was made from.")],
+    plan_dir: Annotated[Path, typer.Argument(help="A folder written by 'ruralnet run'.")],
+) -> None:
+    """Re-check a written plan against its scenario's data, independently of the solver."""
+    from ruralnet.assemble import build_problem  # noqa: PLC0415
+    from ruralnet.data import load_inputs  # noqa: PLC0415
+    from ruralnet.readback import read_solution  # noqa: PLC0415
+    from ruralnet.verify import verify as verify_plan  # noqa: PLC0415
+
+    with _errors_as_lines():
+        loaded = _load(scenario, {})
+        problem = build_problem(loaded, load_inputs(loaded.dataset_path)).problem
+        report = verify_plan(problem, read_solution(problem, plan_dir))
+        if not report.ok:
+            for violation in report.violations[:20]:
+                err.print(f"violation: {violation}", markup=False, highlight=False)
+            msg = f"{plan_dir}: the plan breaks {len(report.violations)} rule(s)"
+            raise VerificationError(msg)
+        out.print(f"ok: {plan_dir} meets every rule; recomputed cost {report.total_yuan:,.2f} yuan/year")
+
+
+@app.command()
+def info(
+    source: Annotated[Path, typer.Argument(help="A dataset folder or a scenario TOML file.")],
+) -> None:
+    """Show a dataset's statistics: layers, road km by class, townships, parcels per day."""
+    from ruralnet.data import dataset_stats, load_inputs  # noqa: PLC0415
+
+    with _errors_as_lines():
+        folder = _load(source, {}).dataset_path if source.suffix == ".toml" else source
+        stats = dataset_stats(load_inputs(folder))
+        table = Table(title=stats["name"], show_header=False)
+        for key, value in stats.items():
+            if key != "name":
+                table.add_row(key, str(value))
+        out.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Run the command line with ``argv`` and return the exit code (for tests and embedding).
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    try:
+        code = app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except SystemExit as exc:  # click's own usage errors
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors surface as ClickException
+        import click  # noqa: PLC0415
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return int(code or 0)

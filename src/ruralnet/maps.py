@@ -1,0 +1,184 @@
+"""folium maps of a plan: villages by serving station, stations by kind, centres, hubs, links.
+
+folium is imported inside the functions (as geopandas does for ``explore``), so the rest of
+ruralnet works without it.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+
+if TYPE_CHECKING:
+    import folium
+
+    from ruralnet.plan import Plan
+
+__all__ = ["plan_map"]
+
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79")
+_STATION = {"existing": "#3182bd", "new": "#e6550d"}
+_CENTRE = "#6a3d9a"
+_HUB = "#000000"
+_UNCOVERED = "#d7191c"
+_MODE_STYLE = {"van": {"color": "#444444", "dash_array": None}, "bus": {"color": "#1a9850", "dash_array": "8 6"}}
+
+
+def _popup_html(title: str, row: dict[str, Any], keys: list[str]) -> str:
+    cells = []
+    for key in keys:
+        value = row.get(key)
+        if isinstance(value, float):
+            value = f"{value:,.1f}"
+        cells.append(f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>")
+    return f"<b>{html.escape(title)}</b><table>{''.join(cells)}</table>"
+
+
+def _wgs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return frame.to_crs(4326)
+
+
+def _legend(plan: Plan) -> str:
+    generated = plan.inputs.meta.generated
+    notice = (
+        f"<div style='margin-top:4px;color:#b30000'><b>Generated data:</b> {html.escape(', '.join(generated))}</div>"
+        if generated
+        else ""
+    )
+    rows = [
+        (f"<span style='color:{_STATION['existing']}'>&#9679;</span>", "station, upgraded existing 村邮站"),
+        (f"<span style='color:{_STATION['new']}'>&#9679;</span>", "station, new"),
+        (f"<span style='color:{_CENTRE}'>&#9632;</span>", "township co-delivery centre"),
+        (f"<span style='color:{_HUB}'>&#9733;</span>", "county hub"),
+        ("<span style='color:#888'>&#8226;</span>", "village (colour of its station)"),
+        (f"<span style='color:{_UNCOVERED}'>&#10006;</span>", "village not covered"),
+        ("<span style='color:#444'>&#9473;</span>", "van link"),
+        ("<span style='color:#1a9850'>&#9476;</span>", "bus link"),
+    ]
+    body = "".join(f"<div>{sym} {html.escape(text)}</div>" for sym, text in rows)
+    title = html.escape(f"{plan.inputs.meta.name} — {plan.scenario.scenario.name}")
+    return (
+        "<div id='ruralnet-legend' style='position:fixed;bottom:24px;left:12px;z-index:9999;"
+        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;"
+        f"max-width:320px'><b>{title}</b>{body}{notice}</div>"
+    )
+
+
+def _add_villages(plan: Plan, layer: folium.FeatureGroup, access: folium.FeatureGroup) -> None:
+    import folium  # noqa: PLC0415
+
+    villages = _wgs(plan.villages)
+    stations = _wgs(plan.stations).set_index("site_id").geometry
+    colour = {sid: _PALETTE[i % len(_PALETTE)] for i, sid in enumerate(plan.stations["site_id"])}
+    keys = ["village_id", "township_id", "population", "inbound_parcels_per_day", "outbound_parcels_per_day",
+            "station_id", "distance_km", "source"]  # fmt: skip
+    for row in villages.to_dict(orient="records"):
+        point = row["geometry"]
+        covered = bool(row["covered"])
+        fill = colour.get(row["station_id"], _UNCOVERED)
+        folium.CircleMarker(
+            location=(point.y, point.x),
+            radius=4 if covered else 7,
+            color="#222" if not covered else fill,
+            weight=1 if covered else 3,
+            fill=True,
+            fill_color=fill,
+            fill_opacity=0.9,
+            tooltip=html.escape(f"{row['name']} ({'station ' + str(row['station_id']) if covered else 'NOT COVERED'})"),
+            popup=folium.Popup(_popup_html(str(row["name"]), row, keys), max_width=360),
+        ).add_to(layer)
+        if covered and row["station_id"] in stations.index:
+            st = stations[row["station_id"]]
+            folium.PolyLine([(point.y, point.x), (st.y, st.x)], color=fill, weight=1, opacity=0.7).add_to(access)
+
+
+def _add_points(frame: gpd.GeoDataFrame, layer: folium.FeatureGroup, style: dict[str, Any], title_key: str, keys: list[str]) -> None:
+    import folium  # noqa: PLC0415
+
+    for row in _wgs(frame).to_dict(orient="records"):
+        point = row["geometry"]
+        color = style["color"](row) if callable(style["color"]) else style["color"]
+        folium.RegularPolygonMarker(
+            location=(point.y, point.x),
+            number_of_sides=style["sides"],
+            radius=style["radius"],
+            rotation=style.get("rotation", 0),
+            color="#111",
+            weight=1,
+            fill=True,
+            fill_color=color,
+            fill_opacity=0.95,
+            tooltip=html.escape(str(row.get(title_key))),
+            popup=folium.Popup(_popup_html(str(row.get(title_key)), row, keys), max_width=360),
+        ).add_to(layer)
+
+
+def _add_links(plan: Plan, layers: dict[str, folium.FeatureGroup]) -> None:
+    import folium  # noqa: PLC0415
+
+    keys = ["from_id", "to_id", "tier", "mode", "line_id", "km", "parcels_per_day", "yuan_per_year"]
+    for row in _wgs(plan.links).to_dict(orient="records"):
+        style = _MODE_STYLE.get(row["mode"], _MODE_STYLE["van"])
+        coords = [(y, x) for x, y in np.asarray(row["geometry"].coords)]
+        folium.PolyLine(
+            coords,
+            color=style["color"],
+            dash_array=style["dash_array"],
+            weight=4 if row["tier"] == "trunk" else 2,
+            opacity=0.8,
+            tooltip=html.escape(f"{row['from_id']} → {row['to_id']} ({row['mode']}, {row['parcels_per_day']:.0f} parcels/day)"),
+            popup=folium.Popup(_popup_html(f"{row['tier']} link", row, keys), max_width=360),
+        ).add_to(layers[row["mode"]])
+
+
+def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
+    """
+    Draw a plan on a folium map with a layer control and a legend.
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+    m
+        An existing map to draw onto; a new one fitted to the county when omitted.
+
+    Returns
+    -------
+    folium.Map
+        Displays inline in Jupyter; ``.save("map.html")`` writes a standalone page.
+    """
+    import folium  # noqa: PLC0415
+
+    meta = plan.inputs.meta
+    attribution = "; ".join(
+        [*meta.attribution, "Map tiles © OpenStreetMap contributors"]
+        + (["GENERATED data: " + ", ".join(meta.generated)] if meta.generated else [])
+    )
+    if m is None:
+        m = folium.Map(tiles=None, control_scale=True)
+        folium.TileLayer("OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap").add_to(m)
+    if plan.inputs.boundary is not None:
+        folium.GeoJson(
+            _wgs(plan.inputs.boundary[["geometry"]]).to_json(),
+            name="County boundary",
+            style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
+        ).add_to(m)
+    groups = {name: folium.FeatureGroup(name=name) for name in
+              ("Access (village → station)", "Villages", "Links: van", "Links: bus", "Stations", "Centres", "Hub")}  # fmt: skip
+    _add_villages(plan, groups["Villages"], groups["Access (village → station)"])
+    _add_links(plan, {"van": groups["Links: van"], "bus": groups["Links: bus"]})
+    station_keys = ["site_id", "kind", "village_id", "centre_id", "villages_served", "parcels_per_day", "yearly_cost_yuan", "source"]
+    _add_points(plan.stations, groups["Stations"], {"color": lambda r: _STATION[r["kind"]], "sides": 30, "radius": 6}, "site_id", station_keys)
+    centre_keys = ["site_id", "township_name", "kind", "hub_id", "stations_served", "parcels_per_day", "yearly_cost_yuan", "source"]
+    _add_points(plan.centres, groups["Centres"], {"color": _CENTRE, "sides": 4, "radius": 9, "rotation": 45}, "township_name", centre_keys)
+    _add_points(plan.hubs, groups["Hub"], {"color": _HUB, "sides": 5, "radius": 12}, "hub_id", ["hub_id", "name", "status", "source"])
+    for group in groups.values():
+        group.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(folium.Element(_legend(plan)))
+    minx, miny, maxx, maxy = _wgs(plan.villages).total_bounds
+    m.fit_bounds([(miny, minx), (maxy, maxx)])
+    return m

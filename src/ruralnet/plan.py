@@ -1,0 +1,235 @@
+"""A solved, verified plan: tables for people, one summary, and delegations to export and maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ruralnet import __version__
+from ruralnet.assemble import Assembly
+from ruralnet.data import Inputs
+from ruralnet.problem import LinkOptions, Problem, Solution
+from ruralnet.scenario import Scenario
+from ruralnet.verify import VerificationReport
+
+if TYPE_CHECKING:
+    import folium
+
+__all__ = ["Plan"]
+
+
+def _points(frame: gpd.GeoDataFrame, id_col: str, ids: list[str] | tuple[str, ...]) -> gpd.GeoDataFrame:
+    return frame.set_index(id_col).loc[list(ids)].reset_index()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Scenario, data, problem, solution and verification of one run.
+
+    Build it with :func:`ruralnet.solve`; it is only made for a plan that passed
+    :func:`ruralnet.verify.verify`. Tables are GeoDataFrames in the dataset's metric CRS.
+    """
+
+    scenario: Scenario
+    inputs: Inputs
+    assembly: Assembly
+    solution: Solution
+    verification: VerificationReport
+
+    @property
+    def problem(self) -> Problem:
+        """The optimisation problem that was solved."""
+        return self.assembly.problem
+
+    @cached_property
+    def villages(self) -> gpd.GeoDataFrame:
+        """Every village with its serving station (``station_id``) and road distance to it."""
+        p, s = self.problem, self.solution
+        frame = self.inputs.villages.set_index("village_id").loc[list(p.village_ids)].reset_index()
+        arc_km = {(int(v), int(st)): km for v, st, km in zip(p.access.village, p.access.station, p.access.km, strict=True)}
+        station = s.village_station
+        frame["inbound_parcels_per_day"] = p.inbound
+        frame["outbound_parcels_per_day"] = p.outbound
+        frame["station_id"] = [p.station_ids[i] if i >= 0 else None for i in station]
+        frame["distance_km"] = [arc_km[(v, int(i))] if i >= 0 else np.nan for v, i in enumerate(station)]
+        frame["covered"] = station >= 0
+        columns = ["village_id", "name", "township_id", "population", "inbound_parcels_per_day",
+                   "outbound_parcels_per_day", "covered", "station_id", "distance_km", "source", "geometry"]  # fmt: skip
+        return frame[columns]
+
+    @cached_property
+    def stations(self) -> gpd.GeoDataFrame:
+        """Opened village service stations, with kind (existing upgraded / new) and centre."""
+        p, s = self.problem, self.solution
+        opened = np.flatnonzero(s.open_station)
+        frame = _points(self.inputs.station_sites, "site_id", [p.station_ids[i] for i in opened])
+        villages = self.villages
+        frame["centre_id"] = [p.centre_ids[s.station_centre[i]] for i in opened]
+        served = villages[villages["covered"]].groupby("station_id")
+        frame["villages_served"] = frame["site_id"].map(served.size()).fillna(0).astype(int)
+        parcels = served["inbound_parcels_per_day"].sum() + served["outbound_parcels_per_day"].sum()
+        frame["parcels_per_day"] = frame["site_id"].map(parcels).fillna(0.0)
+        frame["capacity_parcels_per_day"] = p.station_capacity[opened]
+        frame["yearly_cost_yuan"] = p.station_yearly_yuan[opened]
+        return frame[["site_id", "kind", "village_id", "centre_id", "villages_served", "parcels_per_day",
+                      "capacity_parcels_per_day", "yearly_cost_yuan", "source", "geometry"]]  # fmt: skip
+
+    @cached_property
+    def centres(self) -> gpd.GeoDataFrame:
+        """Opened township co-delivery centres, with the hub that feeds them."""
+        p, s = self.problem, self.solution
+        opened = np.flatnonzero(s.open_centre)
+        frame = _points(self.inputs.centre_sites, "site_id", [p.centre_ids[i] for i in opened])
+        names = self.inputs.townships.set_index("township_id")["name"]
+        frame["township_name"] = frame["township_id"].map(names)
+        frame["hub_id"] = [p.hub_ids[s.centre_hub[i]] for i in opened]
+        stations = self.stations.groupby("centre_id")
+        frame["stations_served"] = frame["site_id"].map(stations.size()).fillna(0).astype(int)
+        frame["parcels_per_day"] = frame["site_id"].map(stations["parcels_per_day"].sum()).fillna(0.0)
+        frame["capacity_parcels_per_day"] = p.centre_capacity[opened]
+        frame["yearly_cost_yuan"] = p.centre_yearly_yuan[opened]
+        return frame[["site_id", "township_id", "township_name", "kind", "hub_id", "stations_served",
+                      "parcels_per_day", "capacity_parcels_per_day", "yearly_cost_yuan", "source",
+                      "geometry"]]  # fmt: skip
+
+    @cached_property
+    def hubs(self) -> gpd.GeoDataFrame:
+        """Open county hubs."""
+        p, s = self.problem, self.solution
+        opened = np.flatnonzero(s.open_hub)
+        frame = _points(self.inputs.hubs, "hub_id", [p.hub_ids[i] for i in opened])
+        frame["yearly_cost_yuan"] = p.hub_yearly_yuan[opened]
+        return frame[["hub_id", "name", "status", "yearly_cost_yuan", "source", "geometry"]]
+
+    def _link_rows(
+        self, tier: str, options: LinkOptions, flows: tuple[np.ndarray, np.ndarray], ends: tuple[pd.Series, pd.Series]
+    ) -> list[dict[str, Any]]:
+        p = self.problem
+        up_ids, down_ids = (p.centre_ids, p.station_ids) if tier == "feeder" else (p.hub_ids, p.centre_ids)
+        f_in, f_out = flows
+        rows = []
+        for o in np.flatnonzero(f_in + f_out > 1e-9):  # noqa: PLR2004
+            up, down = up_ids[options.upstream[o]], down_ids[options.downstream[o]]
+            line = int(options.line[o])
+            parcels = float(f_in[o] + f_out[o])
+            rows.append({
+                "from_id": up,
+                "to_id": down,
+                "tier": tier,
+                "mode": str(options.mode[o]),
+                "line_id": p.bus.ids[line] if line >= 0 else None,
+                "km": float(options.km[o]),
+                "parcels_in_per_day": float(f_in[o]),
+                "parcels_out_per_day": float(f_out[o]),
+                "parcels_per_day": parcels,
+                "yuan_per_year": float(parcels * options.yuan_per_parcel[o] * p.days_per_year),
+                "geometry": shapely.LineString([ends[0][up], ends[1][down]]),
+            })
+        return rows
+
+    @cached_property
+    def links(self) -> gpd.GeoDataFrame:
+        """Transport links in use: hub -> centre (``trunk``) and centre -> station (``feeder``)."""
+        s = self.solution
+        hubs = self.inputs.hubs.set_index("hub_id").geometry
+        centres = self.inputs.centre_sites.set_index("site_id").geometry
+        stations = self.inputs.station_sites.set_index("site_id").geometry
+        rows = self._link_rows("trunk", self.problem.trunk, (s.trunk_in, s.trunk_out), (hubs, centres))
+        rows += self._link_rows("feeder", self.problem.feeder, (s.feeder_in, s.feeder_out), (centres, stations))
+        columns = ["from_id", "to_id", "tier", "mode", "line_id", "km", "parcels_in_per_day",
+                   "parcels_out_per_day", "parcels_per_day", "yuan_per_year", "geometry"]  # fmt: skip
+        return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=self.inputs.crs)
+
+    def summary(self) -> dict[str, Any]:
+        """
+        The plan in numbers, as written to ``summary.json``.
+
+        Returns
+        -------
+        dict
+            Costs (yuan/year, recomputed by the verifier), counts, coverage, solver figures,
+            data notes, and ``verified``.
+        """
+        s, p, v = self.solution, self.problem, self.verification
+        villages, stations = self.villages, self.stations
+        covered = villages[villages["covered"]]
+        links = self.links
+        meta = self.inputs.meta
+        return {
+            "scenario": self.scenario.scenario.name,
+            "dataset": meta.name,
+            "total_cost_yuan_per_year": round(v.total_yuan, 2),
+            "cost_yuan_per_year": {k: round(val, 2) for k, val in v.cost_parts.items()},
+            "villages": len(p.village_ids),
+            "villages_covered": int(len(covered)),
+            "coverage_share": round(v.coverage_share, 6),
+            "coverage_target": p.coverage_target,
+            "stations_opened": len(stations),
+            "stations_upgraded_existing": int((stations["kind"] == "existing").sum()),
+            "stations_new": int((stations["kind"] == "new").sum()),
+            "centres_opened": len(self.centres),
+            "townships": len(p.township_ids),
+            "hubs_open": len(self.hubs),
+            "parcels_per_day": round(float(np.sum(p.parcels)), 2),
+            "parcels_per_day_by_mode": {
+                mode: round(float(g["parcels_per_day"].sum()), 2)
+                for mode, g in links[links["tier"] == "feeder"].groupby("mode")
+            },
+            "mean_access_km": round(float(covered["distance_km"].mean()), 3) if len(covered) else None,
+            "max_access_km": round(float(covered["distance_km"].max()), 3) if len(covered) else None,
+            "solver": {
+                "backend": s.solver,
+                "status": s.status.value,
+                "objective": round(s.objective, 2),
+                "best_bound": round(s.best_bound, 2),
+                "gap": round(s.gap, 8),
+                "seconds": round(s.seconds, 2),
+            },
+            "road_network": {
+                "kept_km": round(self.assembly.network.length_km, 1),
+                "dropped_km": round(self.assembly.network.dropped_km, 1),
+                "components": self.assembly.network.components,
+            },
+            "generated_data": list(meta.generated),
+            "attribution": list(meta.attribution),
+            "ruralnet_version": __version__,
+            "verified": v.ok,
+        }
+
+    def kpis(self) -> pd.DataFrame:
+        """
+        Key figures against the scenario's targets.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``kpi``, ``value``, ``target``, ``met``.
+        """
+        from ruralnet.report import kpi_table  # noqa: PLC0415 - report builds on plan
+
+        return kpi_table(self)
+
+    def to_geojson(self, path: str | Path) -> Path:
+        """Write the plan as one RFC 7946 FeatureCollection; see :func:`ruralnet.export.write_geojson`."""
+        from ruralnet.export import write_geojson  # noqa: PLC0415 - export builds on plan
+
+        return write_geojson(self, path)
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write every output file into ``folder``; see :func:`ruralnet.export.write_plan`."""
+        from ruralnet.export import write_plan  # noqa: PLC0415 - export builds on plan
+
+        return write_plan(self, folder)
+
+    def map(self, m: folium.Map | None = None) -> folium.Map:
+        """Draw the plan on a folium map; see :func:`ruralnet.maps.plan_map`."""
+        from ruralnet.maps import plan_map  # noqa: PLC0415 - maps build on plan
+
+        return plan_map(self, m=m)

@@ -1,0 +1,66 @@
+"""The command line: exit codes, one-line errors, nothing written on failure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ruralnet import cli
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_run_verify_info(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["run", str(DATA / "tiny.toml"), "-o", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verified"] is True
+    assert (out / "map.html").stat().st_size > 1000
+    assert cli.main(["verify", str(DATA / "tiny.toml"), str(out)]) == 0
+    assert "meets every rule" in capsys.readouterr().out
+    assert cli.main(["info", str(DATA / "tiny")]) == 0
+    assert "road km" in capsys.readouterr().out
+
+
+def test_verify_catches_an_edited_plan(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["run", str(DATA / "tiny.toml"), "--out", str(out), "-q", "--no-map"]) == 0
+    villages = (out / "villages.csv").read_text(encoding="utf-8-sig").splitlines()
+    villages[1] = villages[1].replace(",SV1,", ",SV5,")  # V1 to the station 20 km away
+    (out / "villages.csv").write_text("\n".join(villages), encoding="utf-8-sig")
+    assert cli.main(["verify", str(DATA / "tiny.toml"), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "violation: distance[V1]" in err
+
+
+@pytest.mark.parametrize(
+    ("body", "pattern"),
+    [
+        ("[service]\nmax_acess_km = 2\n", "did you mean 'max_access_km'"),
+        ("[station]\nupgrade_yuan = -1\n", "[station].upgrade_yuan"),
+    ],
+)
+def test_bad_scenario_exits_2_with_one_line(tmp_path, capsys, body, pattern):
+    (tmp_path / "tiny").symlink_to(DATA / "tiny")
+    toml = tmp_path / "bad.toml"
+    toml.write_text('[scenario]\nname = "x"\ndataset = "tiny"\n' + body, encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["run", str(toml), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: bad.toml") and pattern in err[0]
+    assert not out.exists()
+
+
+def test_missing_scenario_and_infeasible(tmp_path, capsys):
+    assert cli.main(["run", str(tmp_path / "none.toml"), "-o", str(tmp_path / "o")]) == 2
+    assert "scenario file not found" in capsys.readouterr().err
+    (tmp_path / "tiny").symlink_to(DATA / "tiny")
+    toml = tmp_path / "s.toml"
+    toml.write_text('[scenario]\nname = "x"\ndataset = "tiny"\n[station]\ncapacity_parcels_per_day = 10\n', encoding="utf-8")
+    assert cli.main(["run", str(toml), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "raise capacities" in err[0]
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,134 @@
+"""The MIP against hand-checked optima and brute-force enumeration."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import line_problem, van_options
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ruralnet.errors import InfeasibleError
+from ruralnet.model import build_model
+from ruralnet.problem import Arcs, BusLines, Problem
+from ruralnet.scenario import SolverSettings
+from ruralnet.solve import solve_model
+from ruralnet.verify import verify
+
+
+@pytest.mark.parametrize(("open_cost", "expected", "opened"), [(5.0, 14.0, [True, True]), (12.0, 26.0, [True, False])])
+@pytest.mark.parametrize("backend", ["highs", "scip", "cpsat"])
+def test_line_instance_hand_optimum(open_cost, expected, opened, backend):
+    """Villages at km 0, 4, 10; sites at 0 and 10; 1 yuan/parcel-km.
+
+    Cost 5: open both, 5 + 5 + |4 - 0| = 14. Cost 12: open km 0 only, 12 + 4 + 10 = 26
+    (opening km 10 as well would cost 12 + 12 + 4 = 28).
+    """
+    p = line_problem(open_cost)
+    s = solve_model(build_model(p), SolverSettings(backend=backend))
+    assert s.objective == pytest.approx(expected)
+    assert s.open_station.tolist() == opened
+    assert verify(p, s).ok
+
+
+def test_partial_coverage_drops_the_dearest_village():
+    """At 2/3 coverage and open cost 12, serve V1 and V2 from km 0: 12 + 0 + 4 = 16."""
+    p = line_problem(12.0, coverage=2 / 3)
+    s = solve_model(build_model(p), SolverSettings())
+    assert s.objective == pytest.approx(16.0)
+    assert s.village_station.tolist() == [0, 0, -1]
+    assert verify(p, s).ok
+
+
+def random_problem(seed: int, n_v: int, n_s: int, n_c: int, capacitated: bool) -> Problem:
+    rng = np.random.default_rng(seed)
+    dist = rng.integers(0, 10, size=(n_v, n_s)).astype(float)
+    ok = dist <= 7  # service distance
+    for v in range(n_v):  # every village reachable
+        ok[v, rng.integers(n_s)] = True
+    vi, si = np.nonzero(ok)
+    feeder_km = rng.integers(1, 20, size=(n_c, n_s)).astype(float)
+    parcels = rng.integers(1, 5, size=n_v).astype(float)
+    cap = np.full(n_s, parcels.sum() / 2 + 2 if capacitated else 1000.0)
+    return Problem(
+        village_ids=tuple(f"V{i}" for i in range(n_v)),
+        village_township=np.zeros(n_v, dtype=np.int64),
+        inbound=parcels,
+        outbound=np.zeros(n_v),
+        township_ids=("T",),
+        station_ids=tuple(f"S{i}" for i in range(n_s)),
+        station_yearly_yuan=rng.integers(5, 30, size=n_s).astype(float),
+        station_capacity=cap,
+        centre_ids=tuple(f"C{i}" for i in range(n_c)),
+        centre_township=np.zeros(n_c, dtype=np.int64),
+        centre_yearly_yuan=rng.integers(10, 40, size=n_c).astype(float),
+        centre_capacity=np.full(n_c, 1000.0),
+        hub_ids=("H",),
+        hub_fixed=np.ones(1, dtype=bool),
+        hub_yearly_yuan=np.zeros(1),
+        hub_capacity=np.full(1, 1000.0),
+        access=Arcs(village=vi, station=si, km=dist[vi, si], yuan_per_parcel=dist[vi, si]),
+        feeder=van_options([(c, s, feeder_km[c, s]) for c in range(n_c) for s in range(n_s)], 0.5),
+        trunk=van_options([(0, c, 3.0 * (c + 1)) for c in range(n_c)], 0.5),
+        bus=BusLines(),
+        coverage_target=1.0,
+        max_new_hubs=1,
+        days_per_year=1.0,
+        station_handling_yuan=0.0,
+        centre_handling_yuan=0.0,
+    )
+
+
+def brute_force(p: Problem) -> float:
+    """Enumerate open centres and every village -> station assignment."""
+    n_v, n_s = len(p.village_ids), len(p.station_ids)
+    options: list[list[tuple[int, float]]] = [[] for _ in range(n_v)]
+    for v, s, c in zip(p.access.village, p.access.station, p.access.yuan_per_parcel, strict=True):
+        options[v].append((int(s), float(c) * p.parcels[v]))
+    feeder = {(int(c), int(s)): float(k) for c, s, k in zip(p.feeder.upstream, p.feeder.downstream, p.feeder.yuan_per_parcel, strict=True)}
+    trunk = {int(c): float(k) for c, k in zip(p.trunk.downstream, p.trunk.yuan_per_parcel, strict=True)}
+    best = np.inf
+    n_c = len(p.centre_ids)
+    for centres in itertools.product([0, 1], repeat=n_c):
+        open_c = [c for c in range(n_c) if centres[c]]
+        if not open_c:
+            continue
+        fixed_c = sum(p.centre_yearly_yuan[c] for c in open_c)
+        for choice in itertools.product(*options):
+            load = np.zeros(n_s)
+            access = 0.0
+            for v, (s, cost) in enumerate(choice):
+                load[s] += p.parcels[v]
+                access += cost
+            if np.any(load > p.station_capacity + 1e-9):
+                continue
+            used = np.flatnonzero(load > 0)
+            total = fixed_c + access + sum(p.station_yearly_yuan[s] for s in used)
+            # each used station goes to its cheapest open centre (uncapacitated centres)
+            total += sum(min(load[s] * (feeder[(c, s)] + trunk[c]) for c in open_c) for s in used)
+            best = min(best, total)
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n_v=st.integers(1, 5), n_s=st.integers(1, 3), n_c=st.integers(1, 2), capacitated=st.booleans())
+def test_optimum_equals_brute_force(seed, n_v, n_s, n_c, capacitated):
+    p = random_problem(seed, n_v, n_s, n_c, capacitated)
+    expected = brute_force(p)
+    if not np.isfinite(expected):
+        with pytest.raises(InfeasibleError):
+            solve_model(build_model(p), SolverSettings())
+        return
+    s = solve_model(build_model(p), SolverSettings())
+    assert s.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert verify(p, s).ok
+
+
+def test_same_seed_same_plan():
+    p = random_problem(7, 5, 3, 2, True)
+    runs = [solve_model(build_model(p), SolverSettings(), seed=3) for _ in range(2)]
+    for a, b in zip(runs[0].__dict__.values(), runs[1].__dict__.values(), strict=True):
+        if isinstance(a, np.ndarray):
+            assert np.array_equal(a, b)
