@@ -9,9 +9,24 @@ SRC = Path(__file__).parents[1] / "src" / "ruralnet"
 
 # a module may import, at module level, only modules listed before it
 ORDER = [
-    "errors", "_files", "scenario", "data", "problem", "network", "assemble", "model", "solve",
-    "verify", "plan", "pipeline", "report", "readback", "export", "maps", "cli",
-]  # fmt: skip
+    "errors",
+    "_files",
+    "scenario",
+    "data",
+    "problem",
+    "network",
+    "assemble",
+    "model",
+    "solve",
+    "verify",
+    "plan",
+    "pipeline",
+    "report",
+    "readback",
+    "export",
+    "maps",
+    "cli",
+]
 ORTOOLS_ALLOWED = {"model", "solve"}
 GEO_FREE = {"problem", "model", "solve", "verify"}
 

@@ -59,7 +59,10 @@ def test_missing_scenario_and_infeasible(tmp_path, capsys):
     assert "scenario file not found" in capsys.readouterr().err
     (tmp_path / "tiny").symlink_to(DATA / "tiny")
     toml = tmp_path / "s.toml"
-    toml.write_text('[scenario]\nname = "x"\ndataset = "tiny"\n[station]\ncapacity_parcels_per_day = 10\n', encoding="utf-8")
+    toml.write_text(
+        '[scenario]\nname = "x"\ndataset = "tiny"\n[station]\ncapacity_parcels_per_day = 10\n',
+        encoding="utf-8",
+    )
     assert cli.main(["run", str(toml), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "raise capacities" in err[0]

@@ -45,20 +45,59 @@ def set_prop(key, value, index=0):
 @pytest.mark.parametrize(
     ("layer", "change", "pattern"),
     [
-        ("villages", set_prop("population", -3, 1), r"villages\.geojson row 2 \(village_id=V2\): population: .*greater than or equal to 0"),
-        ("villages", set_prop("township_id", "T9"), r"villages\.geojson \(village_id=V1\): township_id 'T9' is not in townships"),
-        ("villages", set_prop("village_id", "V2"), r"villages\.geojson row 2: duplicate village_id 'V2'"),
-        ("station_sites", set_prop("kind", "old"), r"station_sites\.geojson row 1 .*kind: input should be 'existing' or 'new'"),
-        ("station_sites", set_prop("village_id", "V99"), r"station_sites\.geojson \(site_id=SV1\): village_id 'V99' is not in villages"),
+        (
+            "villages",
+            set_prop("population", -3, 1),
+            r"villages\.geojson row 2 \(village_id=V2\): population: .*greater than or equal to 0",
+        ),
+        (
+            "villages",
+            set_prop("township_id", "T9"),
+            r"villages\.geojson \(village_id=V1\): township_id 'T9' is not in townships",
+        ),
+        (
+            "villages",
+            set_prop("village_id", "V2"),
+            r"villages\.geojson row 2: duplicate village_id 'V2'",
+        ),
+        (
+            "station_sites",
+            set_prop("kind", "old"),
+            r"station_sites\.geojson row 1 .*kind: input should be 'existing' or 'new'",
+        ),
+        (
+            "station_sites",
+            set_prop("village_id", "V99"),
+            r"station_sites\.geojson \(site_id=SV1\): village_id 'V99' is not in villages",
+        ),
         ("hubs", set_prop("status", "maybe"), r"hubs\.geojson row 1 .*status"),
-        ("villages", lambda f: f[0].update(geometry=None), r"villages\.geojson row 1 \(village_id=V1\): empty geometry"),
-        ("villages", lambda f: f[0].update(geometry={"type": "LineString", "coordinates": [[117, 36.4], [117.1, 36.4]]}),
-         r"villages\.geojson row 1 .*geometry is LineString, expected Point"),
-        ("villages", lambda f: f[0]["geometry"].update(coordinates=f[0]["geometry"]["coordinates"][::-1]),
-         r"villages\.geojson row 1 \(village_id=V1\): latitude 117\.0000 is beyond 90: longitude and latitude look swapped"),
-        ("villages", lambda f: f[0]["geometry"].update(coordinates=[117.5, 36.4]),
-         r"villages\.geojson \(village_id=V1\): lies more than 10 km outside the county boundary"),
-        ("villages", lambda f: [p["properties"].pop("township_id") for p in f], r"villages\.geojson: column township_id is missing"),
+        (
+            "villages",
+            lambda f: f[0].update(geometry=None),
+            r"villages\.geojson row 1 \(village_id=V1\): empty geometry",
+        ),
+        (
+            "villages",
+            lambda f: f[0].update(
+                geometry={"type": "LineString", "coordinates": [[117, 36.4], [117.1, 36.4]]}
+            ),
+            r"villages\.geojson row 1 .*geometry is LineString, expected Point",
+        ),
+        (
+            "villages",
+            lambda f: f[0]["geometry"].update(coordinates=f[0]["geometry"]["coordinates"][::-1]),
+            r"villages\.geojson row 1 \(village_id=V1\): latitude 117\.0000 is beyond 90: longitude and latitude look swapped",
+        ),
+        (
+            "villages",
+            lambda f: f[0]["geometry"].update(coordinates=[117.5, 36.4]),
+            r"villages\.geojson \(village_id=V1\): lies more than 10 km outside the county boundary",
+        ),
+        (
+            "villages",
+            lambda f: [p["properties"].pop("township_id") for p in f],
+            r"villages\.geojson: column township_id is missing",
+        ),
     ],
 )
 def test_bad_rows(tiny_copy, layer, change, pattern):
@@ -77,7 +116,9 @@ def test_unreadable_and_empty(tiny_copy):
     (tiny_copy / "hubs.geojson").write_text("not json", encoding="utf-8")
     with pytest.raises(DataError, match=r"hubs\.geojson: cannot be read"):
         load_inputs(tiny_copy)
-    (tiny_copy / "hubs.geojson").write_text('{"type":"FeatureCollection","features":[]}', encoding="utf-8")
+    (tiny_copy / "hubs.geojson").write_text(
+        '{"type":"FeatureCollection","features":[]}', encoding="utf-8"
+    )
     with pytest.raises(DataError, match=r"hubs\.geojson: has no features"):
         load_inputs(tiny_copy)
 

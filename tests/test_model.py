@@ -18,7 +18,9 @@ from ruralnet.solve import solve_model
 from ruralnet.verify import verify
 
 
-@pytest.mark.parametrize(("open_cost", "expected", "opened"), [(5.0, 14.0, [True, True]), (12.0, 26.0, [True, False])])
+@pytest.mark.parametrize(
+    ("open_cost", "expected", "opened"), [(5.0, 14.0, [True, True]), (12.0, 26.0, [True, False])]
+)
 @pytest.mark.parametrize("backend", ["highs", "scip", "cpsat"])
 def test_line_instance_hand_optimum(open_cost, expected, opened, backend):
     """Villages at km 0, 4, 10; sites at 0 and 10; 1 yuan/parcel-km.
@@ -87,8 +89,15 @@ def brute_force(p: Problem) -> float:
     options: list[list[tuple[int, float]]] = [[] for _ in range(n_v)]
     for v, s, c in zip(p.access.village, p.access.station, p.access.yuan_per_parcel, strict=True):
         options[v].append((int(s), float(c) * p.parcels[v]))
-    feeder = {(int(c), int(s)): float(k) for c, s, k in zip(p.feeder.upstream, p.feeder.downstream, p.feeder.yuan_per_parcel, strict=True)}
-    trunk = {int(c): float(k) for c, k in zip(p.trunk.downstream, p.trunk.yuan_per_parcel, strict=True)}
+    feeder = {
+        (int(c), int(s)): float(k)
+        for c, s, k in zip(
+            p.feeder.upstream, p.feeder.downstream, p.feeder.yuan_per_parcel, strict=True
+        )
+    }
+    trunk = {
+        int(c): float(k) for c, k in zip(p.trunk.downstream, p.trunk.yuan_per_parcel, strict=True)
+    }
     best = np.inf
     n_c = len(p.centre_ids)
     for centres in itertools.product([0, 1], repeat=n_c):
@@ -113,7 +122,13 @@ def brute_force(p: Problem) -> float:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10_000), n_v=st.integers(1, 5), n_s=st.integers(1, 3), n_c=st.integers(1, 2), capacitated=st.booleans())
+@given(
+    seed=st.integers(0, 10_000),
+    n_v=st.integers(1, 5),
+    n_s=st.integers(1, 3),
+    n_c=st.integers(1, 2),
+    capacitated=st.booleans(),
+)
 def test_optimum_equals_brute_force(seed, n_v, n_s, n_c, capacitated):
     p = random_problem(seed, n_v, n_s, n_c, capacitated)
     expected = brute_force(p)

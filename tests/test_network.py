@@ -23,11 +23,26 @@ def points(xy):
 
 def test_square_with_tail_and_island():
     """A 1 km square, a 500 m tail and a disconnected 2 km island road."""
-    net = build_network(roads([[(0, 0), (1000, 0), (1000, 1000), (0, 1000), (0, 0)], [(1000, 0), (1500, 0)], [(9000, 0), (11000, 0)]]))
+    net = build_network(
+        roads(
+            [
+                [(0, 0), (1000, 0), (1000, 1000), (0, 1000), (0, 0)],
+                [(1000, 0), (1500, 0)],
+                [(9000, 0), (11000, 0)],
+            ]
+        )
+    )
     assert net.components == 2
     assert net.dropped_km == pytest.approx(2.0)
     assert net.length_km == pytest.approx(4.5)
-    snap = snap_points(net, points([(0, 0), (1500, 0), (0, 1000)]), ["a", "b", "c"], layer="t", warn_m=100, max_m=1000)
+    snap = snap_points(
+        net,
+        points([(0, 0), (1500, 0), (0, 1000)]),
+        ["a", "b", "c"],
+        layer="t",
+        warn_m=100,
+        max_m=1000,
+    )
     km = pair_distances(net, snap, snap)
     assert km[0, 1] == pytest.approx(1.5)
     assert km[0, 2] == pytest.approx(1.0)
@@ -39,14 +54,21 @@ def test_square_with_tail_and_island():
 
 def test_oneway_counts_half_the_round_trip():
     """A one-way 1 km road A->B and a 3 km two-way detour: A->B 1 km, B->A 3 km, mean 2."""
-    net = build_network(roads([[(0, 0), (1000, 0)], [(0, 0), (0, 1000), (1000, 1000), (1000, 0)]], oneway=[True, False]))
+    net = build_network(
+        roads(
+            [[(0, 0), (1000, 0)], [(0, 0), (0, 1000), (1000, 1000), (1000, 0)]],
+            oneway=[True, False],
+        )
+    )
     snap = snap_points(net, points([(0, 0), (1000, 0)]), ["a", "b"], layer="t", warn_m=10, max_m=10)
     assert pair_distances(net, snap, snap)[0, 1] == pytest.approx(2.0)
 
 
 def test_far_point_is_refused():
     net = build_network(roads([[(0, 0), (1000, 0)]]))
-    with pytest.raises(NetworkError, match=r"villages: 1 point\(s\) lie more than 500 m .*\(far; nearest 5000 m\)"):
+    with pytest.raises(
+        NetworkError, match=r"villages: 1 point\(s\) lie more than 500 m .*\(far; nearest 5000 m\)"
+    ):
         snap_points(net, points([(1000, 5000)]), ["far"], layer="villages", warn_m=100, max_m=500)
 
 
@@ -68,4 +90,6 @@ def test_matches_networkx_on_a_random_grid():
     km = pair_distances(net, snap, snap)
     for a in range(len(nodes)):
         for b in range(len(nodes)):
-            assert km[a, b] == pytest.approx(nx.shortest_path_length(graph, nodes[a], nodes[b], weight="weight"))
+            assert km[a, b] == pytest.approx(
+                nx.shortest_path_length(graph, nodes[a], nodes[b], weight="weight")
+            )

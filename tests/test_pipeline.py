@@ -26,7 +26,9 @@ def test_plan_is_verified_and_complete(plan):
     assert summary["centres_opened"] >= 2  # one per township
     assert set(plan.centres["township_id"]) == {"T1", "T2"}
     assert plan.villages["station_id"].notna().all()
-    assert summary["total_cost_yuan_per_year"] == pytest.approx(summary["solver"]["objective"], rel=1e-6)
+    assert summary["total_cost_yuan_per_year"] == pytest.approx(
+        summary["solver"]["objective"], rel=1e-6
+    )
     assert summary["generated_data"]  # generated data is labelled
 
 
@@ -74,7 +76,15 @@ def test_rewrite_replaces_previous_outputs(plan, tmp_path):
     plan.write(tmp_path / "out")
     plan.write(tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        ["plan.geojson", "villages.csv", "stations.csv", "centres.csv", "links.csv", "summary.json", "map.html"]
+        [
+            "plan.geojson",
+            "villages.csv",
+            "stations.csv",
+            "centres.csv",
+            "links.csv",
+            "summary.json",
+            "map.html",
+        ]
     )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
 
@@ -86,8 +96,12 @@ def test_kpis(plan):
 
 
 def test_capacity_shortfall_is_explained():
-    scenario = rn.load_scenario(DATA / "tiny.toml").with_overrides({"station": {"capacity_parcels_per_day": 10}})
-    with pytest.raises(InfeasibleError, match="hold 60 parcels/day but the villages to serve need 385"):
+    scenario = rn.load_scenario(DATA / "tiny.toml").with_overrides(
+        {"station": {"capacity_parcels_per_day": 10}}
+    )
+    with pytest.raises(
+        InfeasibleError, match="hold 60 parcels/day but the villages to serve need 385"
+    ):
         rn.solve(scenario)
 
 
@@ -98,6 +112,11 @@ def test_unreachable_villages_are_named(tmp_path):
     sites["features"] = [f for f in sites["features"] if f["properties"]["site_id"] != "SV3"]
     (folder / "station_sites.geojson").write_text(json.dumps(sites), encoding="utf-8")
     toml = tmp_path / "s.toml"
-    toml.write_text('[scenario]\nname = "t"\ndataset = "tiny"\n[service]\nmax_access_km = 2\n', encoding="utf-8")
-    with pytest.raises(InfeasibleError, match=r"1 village\(s\) have no candidate station site within the service distance \(V3\)"):
+    toml.write_text(
+        '[scenario]\nname = "t"\ndataset = "tiny"\n[service]\nmax_access_km = 2\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        InfeasibleError,
+        match=r"1 village\(s\) have no candidate station site within the service distance \(V3\)",
+    ):
         rn.solve(toml)

@@ -29,12 +29,18 @@ def test_defaults_load():
 @pytest.mark.parametrize(
     ("body", "pattern"),
     [
-        ("[service]\nmax_acess_km = 2\n", r"s\.toml \[service\]\.max_acess_km: unknown key; did you mean 'max_access_km'\?"),
-        ("[station]\nnew_build_yuan = -2\n", r"\[station\]\.new_build_yuan: .*greater than or equal to 0.*-2"),
-        ("[station]\nnew_build_yuan = \"lots\"\n", r"\[station\]\.new_build_yuan: .*valid number"),
+        (
+            "[service]\nmax_acess_km = 2\n",
+            r"s\.toml \[service\]\.max_acess_km: unknown key; did you mean 'max_access_km'\?",
+        ),
+        (
+            "[station]\nnew_build_yuan = -2\n",
+            r"\[station\]\.new_build_yuan: .*greater than or equal to 0.*-2",
+        ),
+        ('[station]\nnew_build_yuan = "lots"\n', r"\[station\]\.new_build_yuan: .*valid number"),
         ("[station]\nnew_build_yuan = nan\n", r"new_build_yuan: must be a finite number"),
         ("[service]\ncoverage_target = 1.5\n", r"coverage_target: .*less than or equal to 1"),
-        ("[solver]\nbackend = \"gurobi\"\n", r"\[solver\]\.backend: .*'highs'"),
+        ('[solver]\nbackend = "gurobi"\n', r"\[solver\]\.backend: .*'highs'"),
         ("[sevice]\nx = 1\n", r"\[sevice\]: unknown key; did you mean 'service'\?"),
     ],
 )
@@ -46,7 +52,9 @@ def test_bad_values_name_file_and_key(tmp_path, body, pattern):
 def test_missing_dataset_folder(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('[scenario]\nname = "x"\ndataset = "nowhere"\n', encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"\[scenario\]\.dataset: folder .*nowhere does not exist"):
+    with pytest.raises(
+        ScenarioError, match=r"\[scenario\]\.dataset: folder .*nowhere does not exist"
+    ):
         load_scenario(path)
 
 

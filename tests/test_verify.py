@@ -54,7 +54,9 @@ def test_village_beyond_service_distance():
     s = solve_model(build_model(p), SolverSettings())
     station = s.village_station.copy()
     station[2] = 0  # V3 at km 10 to the site at km 0
-    assert ("distance", "V3") in names(verify(p, broken(s, village_station=station), check_objective=False))
+    assert ("distance", "V3") in names(
+        verify(p, broken(s, village_station=station), check_objective=False)
+    )
 
 
 def test_overfull_station(solved):

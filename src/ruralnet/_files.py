@@ -32,7 +32,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp.unlink()  # writers such as GDAL want to create the file themselves
     try:
         yield tmp
-        os.replace(tmp, final)
+        tmp.replace(final)
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -57,7 +57,9 @@ def village_demand(scenario: Scenario, villages: pd.DataFrame) -> tuple[np.ndarr
     )
 
 
-def _yearly(kind: np.ndarray, new_yuan: float, upgrade_yuan: float, operating: float, crf: float) -> np.ndarray:
+def _yearly(
+    kind: np.ndarray, new_yuan: float, upgrade_yuan: float, operating: float, crf: float
+) -> np.ndarray:
     one_off = np.where(kind == "existing", upgrade_yuan, new_yuan)
     return one_off * crf + operating
 
@@ -160,7 +162,9 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         )
         raise InfeasibleError(msg)
     centre_rows = centres.index.to_numpy()
-    centre_snap = Snap(snaps["centre_sites"].node[centre_rows], snaps["centre_sites"].km[centre_rows])
+    centre_snap = Snap(
+        snaps["centre_sites"].node[centre_rows], snaps["centre_sites"].km[centre_rows]
+    )
     snaps = {**snaps, "centre_sites": centre_snap}
 
     rate = scenario.finance.discount_rate

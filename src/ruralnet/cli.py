@@ -19,8 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Column
-from rich.table import Table
+from rich.table import Column, Table
 
 from ruralnet.errors import (
     InfeasibleError,
@@ -84,16 +83,20 @@ def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
 ) -> None:
     """Plan rural parcel-delivery networks for Chinese counties."""
     _State.debug = debug
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
 
 
 def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Callable[[str], None]]:
-    from ruralnet.pipeline import STAGES  # noqa: PLC0415
+    from ruralnet.pipeline import STAGES
 
     if quiet or not err.is_terminal:  # a live display only where a person watches
         return None, lambda _s: None, lambda _s: None
@@ -105,7 +108,10 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
         console=err,
         transient=False,
     )
-    tasks = {name: progress.add_task("", total=1, stage=name, visible=False) for name in (*STAGES, "export")}
+    tasks = {
+        name: progress.add_task("", total=1, stage=name, visible=False)
+        for name in (*STAGES, "export")
+    }
     state: dict[str, Any] = {"current": None}
 
     def on_stage(name: str) -> None:
@@ -118,7 +124,9 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
         match = _HIGHS_ROW.match(line)
         if match and state["current"] == "solve":
             bound, best, gap = match.groups()
-            progress.update(tasks["solve"], description=f"incumbent {best}  bound {bound}  gap {gap}")
+            progress.update(
+                tasks["solve"], description=f"incumbent {best}  bound {bound}  gap {gap}"
+            )
 
     return progress, on_stage, on_log
 
@@ -130,16 +138,32 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     solver = summary["solver"]
     rows = [
         ("total cost (yuan/year)", f"{summary['total_cost_yuan_per_year']:,.0f}"),
-        *[(f"  {k} (yuan/year)", f"{v:,.0f}") for k, v in summary["cost_yuan_per_year"].items() if v],
-        ("villages covered", f"{summary['villages_covered']} / {summary['villages']} ({summary['coverage_share']:.1%}, target {summary['coverage_target']:.0%})"),
-        ("stations opened", f"{summary['stations_opened']} ({summary['stations_upgraded_existing']} upgraded, {summary['stations_new']} new)"),
+        *[
+            (f"  {k} (yuan/year)", f"{v:,.0f}")
+            for k, v in summary["cost_yuan_per_year"].items()
+            if v
+        ],
+        (
+            "villages covered",
+            f"{summary['villages_covered']} / {summary['villages']} ({summary['coverage_share']:.1%}, target {summary['coverage_target']:.0%})",
+        ),
+        (
+            "stations opened",
+            f"{summary['stations_opened']} ({summary['stations_upgraded_existing']} upgraded, {summary['stations_new']} new)",
+        ),
         ("centres opened", f"{summary['centres_opened']} for {summary['townships']} townships"),
         ("hubs open", str(summary["hubs_open"])),
         ("parcels per day", f"{summary['parcels_per_day']:,.0f}"),
-        ("village→station km (mean / max)", f"{summary['mean_access_km']} / {summary['max_access_km']}"),
-        ("solver", f"{solver['backend']} {solver['status']}, gap {solver['gap']:.2e}, {solver['seconds']:.1f} s"),
+        (
+            "village→station km (mean / max)",
+            f"{summary['mean_access_km']} / {summary['max_access_km']}",
+        ),
+        (
+            "solver",
+            f"{solver['backend']} {solver['status']}, gap {solver['gap']:.2e}, {solver['seconds']:.1f} s",
+        ),
         ("verified", "yes" if summary["verified"] else "NO"),
-    ]  # fmt: skip
+    ]
     for name, value in rows:
         table.add_row(name, value)
     if summary.get("generated_data"):
@@ -148,7 +172,7 @@ def _summary_table(summary: dict[str, Any]) -> Table:
 
 
 def _load(scenario: Path, overrides: dict[str, dict[str, Any]]) -> Any:
-    from ruralnet.scenario import load_scenario  # noqa: PLC0415
+    from ruralnet.scenario import load_scenario
 
     loaded = load_scenario(scenario)
     overrides = {k: v for k, v in overrides.items() if v}
@@ -158,18 +182,32 @@ def _load(scenario: Path, overrides: dict[str, dict[str, Any]]) -> Any:
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created or replaced).")],
-    solver: Annotated[str | None, typer.Option(help="Override [solver].backend: highs, scip or cpsat.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Override [solver].time_limit_s.")] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder (created or replaced).")
+    ],
+    solver: Annotated[
+        str | None, typer.Option(help="Override [solver].backend: highs, scip or cpsat.")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Override [solver].time_limit_s.")
+    ] = None,
     no_map: Annotated[bool, typer.Option("--no-map", help="Skip map.html.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or table.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display or table.")
+    ] = False,
 ) -> None:
     """Solve a scenario, verify the plan, and write plan.geojson, tables, summary.json and map.html."""
-    from ruralnet.export import write_plan  # noqa: PLC0415
-    from ruralnet.pipeline import solve  # noqa: PLC0415
+    from ruralnet.export import write_plan
+    from ruralnet.pipeline import solve
 
     with _errors_as_lines():
-        overrides = {"solver": {k: v for k, v in {"backend": solver, "time_limit_s": time_limit}.items() if v is not None}}
+        overrides = {
+            "solver": {
+                k: v
+                for k, v in {"backend": solver, "time_limit_s": time_limit}.items()
+                if v is not None
+            }
+        }
         loaded = _load(scenario, overrides)
         progress, on_stage, on_log = _progress(quiet)
         with progress or contextlib.nullcontext():
@@ -182,7 +220,9 @@ def run(
                     progress.update(task.id, completed=1)
         if not quiet:
             out.print(_summary_table(plan.summary()))
-            out.print(f"wrote {out_dir}/ (plan.geojson, villages/stations/centres/links.csv, summary.json{'' if no_map else ', map.html'})")
+            out.print(
+                f"wrote {out_dir}/ (plan.geojson, villages/stations/centres/links.csv, summary.json{'' if no_map else ', map.html'})"
+            )
 
 
 @app.command()
@@ -191,10 +231,10 @@ def verify(
     plan_dir: Annotated[Path, typer.Argument(help="A folder written by 'ruralnet run'.")],
 ) -> None:
     """Re-check a written plan against its scenario's data, independently of the solver."""
-    from ruralnet.assemble import build_problem  # noqa: PLC0415
-    from ruralnet.data import load_inputs  # noqa: PLC0415
-    from ruralnet.readback import read_solution  # noqa: PLC0415
-    from ruralnet.verify import verify as verify_plan  # noqa: PLC0415
+    from ruralnet.assemble import build_problem
+    from ruralnet.data import load_inputs
+    from ruralnet.readback import read_solution
+    from ruralnet.verify import verify as verify_plan
 
     with _errors_as_lines():
         loaded = _load(scenario, {})
@@ -205,7 +245,9 @@ def verify(
                 err.print(f"violation: {violation}", markup=False, highlight=False)
             msg = f"{plan_dir}: the plan breaks {len(report.violations)} rule(s)"
             raise VerificationError(msg)
-        out.print(f"ok: {plan_dir} meets every rule; recomputed cost {report.total_yuan:,.2f} yuan/year")
+        out.print(
+            f"ok: {plan_dir} meets every rule; recomputed cost {report.total_yuan:,.2f} yuan/year"
+        )
 
 
 @app.command()
@@ -213,7 +255,7 @@ def info(
     source: Annotated[Path, typer.Argument(help="A dataset folder or a scenario TOML file.")],
 ) -> None:
     """Show a dataset's statistics: layers, road km by class, townships, parcels per day."""
-    from ruralnet.data import dataset_stats, load_inputs  # noqa: PLC0415
+    from ruralnet.data import dataset_stats, load_inputs
 
     with _errors_as_lines():
         folder = _load(source, {}).dataset_path if source.suffix == ".toml" else source
@@ -246,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # click's own usage errors
         return int(exc.code or 0)
     except Exception as exc:  # click usage errors surface as ClickException
-        import click  # noqa: PLC0415
+        import click
 
         if isinstance(exc, click.ClickException):
             exc.show()

@@ -177,7 +177,7 @@ class Inputs:
 def _read_meta(folder: Path) -> DatasetMeta:
     path = folder / "dataset.toml"
     if not path.is_file():
-        raise DataError(path, "file is missing", "Add a dataset.toml with at least name = \"...\"")
+        raise DataError(path, "file is missing", 'Add a dataset.toml with at least name = "..."')
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -204,24 +204,38 @@ def _find_layer(folder: Path, layer: str) -> Path | None:
 def _read_frame(path: Path) -> gpd.GeoDataFrame:
     try:
         frame = pyogrio.read_dataframe(path)
-    except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; all mean "unreadable"
+    except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(path, f"cannot be read ({first})", "Re-export it as GeoJSON or GeoPackage") from None
+        raise DataError(
+            path, f"cannot be read ({first})", "Re-export it as GeoJSON or GeoPackage"
+        ) from None
     if len(frame) == 0:
         raise DataError(path, "has no features", "Add the features or remove the file")
     if frame.crs is None:
         raise DataError(
-            path, "has no coordinate reference system", "Save it with a CRS (GeoJSON is always WGS84)"
+            path,
+            "has no coordinate reference system",
+            "Save it with a CRS (GeoJSON is always WGS84)",
         )
     return frame
 
 
-def _check_geometry(frame: gpd.GeoDataFrame, path: Path, allowed: frozenset[str], id_col: str | None) -> list[DataError]:
+def _check_geometry(
+    frame: gpd.GeoDataFrame, path: Path, allowed: frozenset[str], id_col: str | None
+) -> list[DataError]:
     problems: list[DataError] = []
     kinds = frame.geometry.geom_type
     for i in np.flatnonzero(frame.geometry.isna() | frame.geometry.is_empty):
         feature = f"{id_col}={frame.iloc[i][id_col]}" if id_col and id_col in frame else None
-        problems.append(DataError(path, "empty geometry", "Give the feature a location or drop it", row=i + 1, feature=feature))
+        problems.append(
+            DataError(
+                path,
+                "empty geometry",
+                "Give the feature a location or drop it",
+                row=i + 1,
+                feature=feature,
+            )
+        )
     for i in np.flatnonzero(~kinds.isin(allowed) & kinds.notna()):
         feature = f"{id_col}={frame.iloc[i][id_col]}" if id_col and id_col in frame else None
         problems.append(
@@ -247,7 +261,10 @@ def _check_degrees(frame: gpd.GeoDataFrame, path: Path, id_col: str | None) -> l
         feature = f"{id_col}={frame.iloc[i][id_col]}" if id_col and id_col in frame else None
         x, y = bounds["minx"].iloc[i], bounds["miny"].iloc[i]
         if abs(x) <= 90 and abs(y) <= 180:  # noqa: PLR2004
-            problem, fix = f"latitude {y:.4f} is beyond 90: longitude and latitude look swapped", "Swap the two coordinates"
+            problem, fix = (
+                f"latitude {y:.4f} is beyond 90: longitude and latitude look swapped",
+                "Swap the two coordinates",
+            )
         else:
             problem = f"coordinates ({x:.0f}, {y:.0f}) are not degrees but the file says WGS84"
             fix = "Save the file with its real projected CRS (e.g. EPSG:32650) or reproject it to WGS84"
@@ -261,14 +278,24 @@ def _clean_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return plain.to_dict(orient="records")
 
 
-def _check_rows(frame: pd.DataFrame, path: Path, model: type[_Row], id_col: str | None) -> list[DataError]:
+def _check_rows(
+    frame: pd.DataFrame, path: Path, model: type[_Row], id_col: str | None
+) -> list[DataError]:
     if model is _Row:
         return []
     missing = [
-        name for name, field in model.model_fields.items() if field.is_required() and name not in frame.columns
+        name
+        for name, field in model.model_fields.items()
+        if field.is_required() and name not in frame.columns
     ]
     if missing:
-        return [DataError(path, f"column {', '.join(missing)} is missing", "Add the column (see the README's dataset table)")]
+        return [
+            DataError(
+                path,
+                f"column {', '.join(missing)} is missing",
+                "Add the column (see the README's dataset table)",
+            )
+        ]
     try:
         TypeAdapter(list[model]).validate_python(_clean_records(frame))
     except ValidationError as exc:
@@ -277,7 +304,11 @@ def _check_rows(frame: pd.DataFrame, path: Path, model: type[_Row], id_col: str 
             row = int(err["loc"][0])
             column = str(err["loc"][1]) if len(err["loc"]) > 1 else "row"
             value = frame.iloc[row].get(column) if column in frame.columns else None
-            feature = f"{id_col}={frame.iloc[row][id_col]}" if id_col and id_col in frame.columns else None
+            feature = (
+                f"{id_col}={frame.iloc[row][id_col]}"
+                if id_col and id_col in frame.columns
+                else None
+            )
             got = f", got {value!r}" if column in frame.columns else ""
             problems.append(
                 DataError(
@@ -298,7 +329,9 @@ def _check_unique(frame: pd.DataFrame, path: Path, id_col: str | None) -> list[D
     ids = frame[id_col].astype(str)
     dup = ids[ids.duplicated(keep="first")]
     return [
-        DataError(path, f"duplicate {id_col} {value!r}", "Give every feature its own id", row=int(i) + 1)
+        DataError(
+            path, f"duplicate {id_col} {value!r}", "Give every feature its own id", row=int(i) + 1
+        )
         for i, value in dup.items()
     ]
 
@@ -312,7 +345,9 @@ def _normalise(frame: gpd.GeoDataFrame, model: type[_Row], id_col: str | None) -
         elif field.annotation in (str, Id) or name.endswith("_id"):
             frame[name] = frame[name].map(lambda v: None if v is None or v != v else str(v).strip())  # noqa: PLR0124
     if "oneway" in model.model_fields:
-        frame["oneway"] = frame["oneway"].map(lambda v: bool(v) and str(v).lower() not in {"no", "false", "0"})
+        frame["oneway"] = frame["oneway"].map(
+            lambda v: bool(v) and str(v).lower() not in {"no", "false", "0"}
+        )
     if id_col is not None:
         frame = frame.sort_values(id_col, kind="stable").reset_index(drop=True)
     return frame
@@ -324,7 +359,9 @@ def _read_layer(folder: Path, layer: str, crs: pyproj.CRS | None) -> gpd.GeoData
     if path is None:
         if layer in _OPTIONAL:
             return None
-        raise DataError(folder / f"{layer}.geojson", "file is missing", "Add the layer as .geojson or .gpkg")
+        raise DataError(
+            folder / f"{layer}.geojson", "file is missing", "Add the layer as .geojson or .gpkg"
+        )
     frame = _read_frame(path)
     problems = _check_geometry(frame, path, allowed, id_col)
     problems += _check_rows(frame, path, model, id_col)
@@ -355,7 +392,9 @@ def _read_bus_lines(folder: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     frame = _read_csv(path).replace("", None)
-    problems = _check_rows(frame, path, BusLineRow, "line_id") + _check_unique(frame, path, "line_id")
+    problems = _check_rows(frame, path, BusLineRow, "line_id") + _check_unique(
+        frame, path, "line_id"
+    )
     if problems:
         raise DataError.combine(problems)
     for column in ("trips_per_day", "capacity_parcels_per_trip", "fee_yuan_per_parcel"):
@@ -387,7 +426,12 @@ def _check_references(inputs: Inputs) -> None:
         lines = set(inputs.bus_lines["line_id"])
         bad = inputs.bus_stops[~inputs.bus_stops["line_id"].isin(lines)]
         problems += [
-            DataError(inputs.bus_stops.attrs["path"], f"line_id {v!r} is not in bus_lines.csv", "Add the line", feature=f"stop_id={s}")
+            DataError(
+                inputs.bus_stops.attrs["path"],
+                f"line_id {v!r} is not in bus_lines.csv",
+                "Add the line",
+                feature=f"stop_id={s}",
+            )
             for v, s in zip(bad["line_id"], bad["stop_id"], strict=True)
         ]
     if problems:
@@ -436,10 +480,12 @@ def load_inputs(dataset: str | Path) -> Inputs:
     """
     folder = Path(dataset)
     if not folder.is_dir():
-        raise DataError(folder, "dataset folder not found", "Check [scenario].dataset in the scenario")
+        raise DataError(
+            folder, "dataset folder not found", "Check [scenario].dataset in the scenario"
+        )
     meta = _read_meta(folder)
     villages = _read_layer(folder, "villages", None)
-    assert villages is not None  # required layer  # noqa: S101
+    assert villages is not None  # required layer
     crs = pyproj.CRS.from_user_input(meta.crs) if meta.crs else villages.estimate_utm_crs()
     layers = {name: _read_layer(folder, name, crs) for name in _LAYERS if name != "villages"}
     inputs = Inputs(
@@ -451,7 +497,9 @@ def load_inputs(dataset: str | Path) -> Inputs:
     )
     _check_references(inputs)
     _check_inside(inputs)
-    log.info("loaded %s: %d villages, %d road lines", meta.name, len(inputs.villages), len(inputs.roads))
+    log.info(
+        "loaded %s: %d villages, %d road lines", meta.name, len(inputs.villages), len(inputs.roads)
+    )
     return inputs
 
 
@@ -462,7 +510,7 @@ def _with_path(frame: gpd.GeoDataFrame, original: gpd.GeoDataFrame) -> gpd.GeoDa
 
 def dataset_stats(inputs: Inputs) -> dict[str, Any]:
     """
-    Counts and totals of a dataset, for ``ruralnet info``.
+    Count and total a dataset's layers, for ``ruralnet info``.
 
     Parameters
     ----------
@@ -474,7 +522,12 @@ def dataset_stats(inputs: Inputs) -> dict[str, Any]:
     dict
         Name, layer counts, road km by class, population and notes on generated data.
     """
-    road_km = (inputs.roads.geometry.length / 1000).groupby(inputs.roads["highway"]).sum().sort_values(ascending=False)
+    road_km = (
+        (inputs.roads.geometry.length / 1000)
+        .groupby(inputs.roads["highway"])
+        .sum()
+        .sort_values(ascending=False)
+    )
     stats: dict[str, Any] = {
         "name": inputs.meta.name,
         "crs": inputs.crs.to_string(),
@@ -483,7 +536,9 @@ def dataset_stats(inputs: Inputs) -> dict[str, Any]:
         "station sites": f"{len(inputs.station_sites)} ({int((inputs.station_sites['kind'] == 'existing').sum())} existing)",
         "centre sites": len(inputs.centre_sites),
         "hubs": f"{len(inputs.hubs)} ({int((inputs.hubs['status'] == 'fixed').sum())} fixed)",
-        "road km": f"{road_km.sum():,.1f} (" + ", ".join(f"{k} {v:,.1f}" for k, v in road_km.items()) + ")",
+        "road km": f"{road_km.sum():,.1f} ("
+        + ", ".join(f"{k} {v:,.1f}" for k, v in road_km.items())
+        + ")",
         "population": f"{pd.to_numeric(inputs.villages['population'], errors='coerce').sum():,.0f}",
         "bus lines": 0 if inputs.bus_lines is None else len(inputs.bus_lines),
     }

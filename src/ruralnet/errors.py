@@ -73,7 +73,11 @@ class DataError(RuralnetError, ValueError):
             text += f"; and {len(errors) - most} more problems"
         combined = cls.__new__(cls)
         Exception.__init__(combined, text)
-        combined.path, combined.row, combined.feature = errors[0].path, errors[0].row, errors[0].feature
+        combined.path, combined.row, combined.feature = (
+            errors[0].path,
+            errors[0].row,
+            errors[0].feature,
+        )
         return combined
 
 

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
 
 __all__ = ["OUTPUT_FILES", "plan_features", "write_geojson", "write_plan", "write_tables"]
 
-OUTPUT_FILES = ("plan.geojson", "villages.csv", "stations.csv", "centres.csv", "links.csv", "summary.json", "map.html")
+OUTPUT_FILES = (
+    "plan.geojson",
+    "villages.csv",
+    "stations.csv",
+    "centres.csv",
+    "links.csv",
+    "summary.json",
+    "map.html",
+)
 _DECIMALS = 7  # about 1 cm at the equator
 
 
@@ -48,13 +56,19 @@ def _features(frame: gpd.GeoDataFrame, role: str) -> list[dict[str, Any]]:
     features = []
     for geom, row in zip(geoms, props.to_dict(orient="records"), strict=True):
         properties = {"role": role, **{k: _plain(v) for k, v in row.items()}}
-        features.append({"type": "Feature", "properties": properties, "geometry": json.loads(shapely.to_geojson(geom))})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": properties,
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
     return features
 
 
 def plan_features(plan: Plan) -> dict[str, Any]:
     """
-    The plan as one GeoJSON FeatureCollection (RFC 7946: WGS84 lon/lat, no ``crs`` member).
+    Build the plan as one GeoJSON FeatureCollection (RFC 7946: WGS84 lon/lat, no ``crs`` member).
 
     Parameters
     ----------
@@ -129,8 +143,16 @@ def write_tables(plan: Plan, folder: str | Path) -> list[Path]:
         The files written.
     """
     folder = Path(folder)
-    tables = {"villages.csv": plan.villages, "stations.csv": plan.stations, "centres.csv": plan.centres, "links.csv": plan.links}
-    return [write_text_atomic(folder / name, _table(frame), encoding="utf-8-sig") for name, frame in tables.items()]
+    tables = {
+        "villages.csv": plan.villages,
+        "stations.csv": plan.stations,
+        "centres.csv": plan.centres,
+        "links.csv": plan.links,
+    }
+    return [
+        write_text_atomic(folder / name, _table(frame), encoding="utf-8-sig")
+        for name, frame in tables.items()
+    ]
 
 
 def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list[Path]:

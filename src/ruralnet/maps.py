@@ -19,12 +19,26 @@ if TYPE_CHECKING:
 
 __all__ = ["plan_map"]
 
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79")
+_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+)
 _STATION = {"existing": "#3182bd", "new": "#e6550d"}
 _CENTRE = "#6a3d9a"
 _HUB = "#000000"
 _UNCOVERED = "#d7191c"
-_MODE_STYLE = {"van": {"color": "#444444", "dash_array": None}, "bus": {"color": "#1a9850", "dash_array": "8 6"}}
+_MODE_STYLE = {
+    "van": {"color": "#444444", "dash_array": None},
+    "bus": {"color": "#1a9850", "dash_array": "8 6"},
+}
 
 
 def _popup_html(title: str, row: dict[str, Any], keys: list[str]) -> str:
@@ -33,7 +47,9 @@ def _popup_html(title: str, row: dict[str, Any], keys: list[str]) -> str:
         value = row.get(key)
         if isinstance(value, float):
             value = f"{value:,.1f}"
-        cells.append(f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>")
+        cells.append(
+            f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>"
+        )
     return f"<b>{html.escape(title)}</b><table>{''.join(cells)}</table>"
 
 
@@ -49,7 +65,10 @@ def _legend(plan: Plan) -> str:
         else ""
     )
     rows = [
-        (f"<span style='color:{_STATION['existing']}'>&#9679;</span>", "station, upgraded existing 村邮站"),
+        (
+            f"<span style='color:{_STATION['existing']}'>&#9679;</span>",
+            "station, upgraded existing 村邮站",
+        ),
         (f"<span style='color:{_STATION['new']}'>&#9679;</span>", "station, new"),
         (f"<span style='color:{_CENTRE}'>&#9632;</span>", "township co-delivery centre"),
         (f"<span style='color:{_HUB}'>&#9733;</span>", "county hub"),
@@ -68,13 +87,21 @@ def _legend(plan: Plan) -> str:
 
 
 def _add_villages(plan: Plan, layer: folium.FeatureGroup, access: folium.FeatureGroup) -> None:
-    import folium  # noqa: PLC0415
+    import folium
 
     villages = _wgs(plan.villages)
     stations = _wgs(plan.stations).set_index("site_id").geometry
     colour = {sid: _PALETTE[i % len(_PALETTE)] for i, sid in enumerate(plan.stations["site_id"])}
-    keys = ["village_id", "township_id", "population", "inbound_parcels_per_day", "outbound_parcels_per_day",
-            "station_id", "distance_km", "source"]  # fmt: skip
+    keys = [
+        "village_id",
+        "township_id",
+        "population",
+        "inbound_parcels_per_day",
+        "outbound_parcels_per_day",
+        "station_id",
+        "distance_km",
+        "source",
+    ]
     for row in villages.to_dict(orient="records"):
         point = row["geometry"]
         covered = bool(row["covered"])
@@ -87,16 +114,26 @@ def _add_villages(plan: Plan, layer: folium.FeatureGroup, access: folium.Feature
             fill=True,
             fill_color=fill,
             fill_opacity=0.9,
-            tooltip=html.escape(f"{row['name']} ({'station ' + str(row['station_id']) if covered else 'NOT COVERED'})"),
+            tooltip=html.escape(
+                f"{row['name']} ({'station ' + str(row['station_id']) if covered else 'NOT COVERED'})"
+            ),
             popup=folium.Popup(_popup_html(str(row["name"]), row, keys), max_width=360),
         ).add_to(layer)
         if covered and row["station_id"] in stations.index:
             st = stations[row["station_id"]]
-            folium.PolyLine([(point.y, point.x), (st.y, st.x)], color=fill, weight=1, opacity=0.7).add_to(access)
+            folium.PolyLine(
+                [(point.y, point.x), (st.y, st.x)], color=fill, weight=1, opacity=0.7
+            ).add_to(access)
 
 
-def _add_points(frame: gpd.GeoDataFrame, layer: folium.FeatureGroup, style: dict[str, Any], title_key: str, keys: list[str]) -> None:
-    import folium  # noqa: PLC0415
+def _add_points(
+    frame: gpd.GeoDataFrame,
+    layer: folium.FeatureGroup,
+    style: dict[str, Any],
+    title_key: str,
+    keys: list[str],
+) -> None:
+    import folium
 
     for row in _wgs(frame).to_dict(orient="records"):
         point = row["geometry"]
@@ -117,7 +154,7 @@ def _add_points(frame: gpd.GeoDataFrame, layer: folium.FeatureGroup, style: dict
 
 
 def _add_links(plan: Plan, layers: dict[str, folium.FeatureGroup]) -> None:
-    import folium  # noqa: PLC0415
+    import folium
 
     keys = ["from_id", "to_id", "tier", "mode", "line_id", "km", "parcels_per_day", "yuan_per_year"]
     for row in _wgs(plan.links).to_dict(orient="records"):
@@ -129,7 +166,9 @@ def _add_links(plan: Plan, layers: dict[str, folium.FeatureGroup]) -> None:
             dash_array=style["dash_array"],
             weight=4 if row["tier"] == "trunk" else 2,
             opacity=0.8,
-            tooltip=html.escape(f"{row['from_id']} → {row['to_id']} ({row['mode']}, {row['parcels_per_day']:.0f} parcels/day)"),
+            tooltip=html.escape(
+                f"{row['from_id']} → {row['to_id']} ({row['mode']}, {row['parcels_per_day']:.0f} parcels/day)"
+            ),
             popup=folium.Popup(_popup_html(f"{row['tier']} link", row, keys), max_width=360),
         ).add_to(layers[row["mode"]])
 
@@ -150,7 +189,7 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     folium.Map
         Displays inline in Jupyter; ``.save("map.html")`` writes a standalone page.
     """
-    import folium  # noqa: PLC0415
+    import folium
 
     meta = plan.inputs.meta
     attribution = "; ".join(
@@ -159,22 +198,70 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     )
     if m is None:
         m = folium.Map(tiles=None, control_scale=True)
-        folium.TileLayer("OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap").add_to(m)
+        folium.TileLayer(
+            "OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap"
+        ).add_to(m)
     if plan.inputs.boundary is not None:
         folium.GeoJson(
             _wgs(plan.inputs.boundary[["geometry"]]).to_json(),
             name="County boundary",
             style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
         ).add_to(m)
-    groups = {name: folium.FeatureGroup(name=name) for name in
-              ("Access (village → station)", "Villages", "Links: van", "Links: bus", "Stations", "Centres", "Hub")}  # fmt: skip
+    groups = {
+        name: folium.FeatureGroup(name=name)
+        for name in (
+            "Access (village → station)",
+            "Villages",
+            "Links: van",
+            "Links: bus",
+            "Stations",
+            "Centres",
+            "Hub",
+        )
+    }
     _add_villages(plan, groups["Villages"], groups["Access (village → station)"])
     _add_links(plan, {"van": groups["Links: van"], "bus": groups["Links: bus"]})
-    station_keys = ["site_id", "kind", "village_id", "centre_id", "villages_served", "parcels_per_day", "yearly_cost_yuan", "source"]
-    _add_points(plan.stations, groups["Stations"], {"color": lambda r: _STATION[r["kind"]], "sides": 30, "radius": 6}, "site_id", station_keys)
-    centre_keys = ["site_id", "township_name", "kind", "hub_id", "stations_served", "parcels_per_day", "yearly_cost_yuan", "source"]
-    _add_points(plan.centres, groups["Centres"], {"color": _CENTRE, "sides": 4, "radius": 9, "rotation": 45}, "township_name", centre_keys)
-    _add_points(plan.hubs, groups["Hub"], {"color": _HUB, "sides": 5, "radius": 12}, "hub_id", ["hub_id", "name", "status", "source"])
+    station_keys = [
+        "site_id",
+        "kind",
+        "village_id",
+        "centre_id",
+        "villages_served",
+        "parcels_per_day",
+        "yearly_cost_yuan",
+        "source",
+    ]
+    _add_points(
+        plan.stations,
+        groups["Stations"],
+        {"color": lambda r: _STATION[r["kind"]], "sides": 30, "radius": 6},
+        "site_id",
+        station_keys,
+    )
+    centre_keys = [
+        "site_id",
+        "township_name",
+        "kind",
+        "hub_id",
+        "stations_served",
+        "parcels_per_day",
+        "yearly_cost_yuan",
+        "source",
+    ]
+    _add_points(
+        plan.centres,
+        groups["Centres"],
+        {"color": _CENTRE, "sides": 4, "radius": 9, "rotation": 45},
+        "township_name",
+        centre_keys,
+    )
+    _add_points(
+        plan.hubs,
+        groups["Hub"],
+        {"color": _HUB, "sides": 5, "radius": 12},
+        "hub_id",
+        ["hub_id", "name", "status", "source"],
+    )
     for group in groups.values():
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -84,7 +84,13 @@ def _binaries(model: mathopt.Model, prefix: str, ids: list[str]) -> list[mathopt
     return [model.add_binary_variable(name=f"{prefix}[{i}]") for i in ids]
 
 
-def _flows(model: mathopt.Model, prefix: str, options: LinkOptions, up_ids: tuple[str, ...], down_ids: tuple[str, ...]) -> list[mathopt.Variable]:
+def _flows(
+    model: mathopt.Model,
+    prefix: str,
+    options: LinkOptions,
+    up_ids: tuple[str, ...],
+    down_ids: tuple[str, ...],
+) -> list[mathopt.Variable]:
     return [
         model.add_variable(lb=0.0, name=f"{prefix}[{up_ids[u]},{down_ids[d]},{k}]")
         for k, (u, d) in enumerate(zip(options.upstream, options.downstream, strict=True))
@@ -96,11 +102,16 @@ def _add_coverage(model: mathopt.Model, p: Problem, v: Vars) -> None:
     for a, village in enumerate(p.access.village):
         by_village[int(village)].append(v.serve[a])
     for i, vid in enumerate(p.village_ids):
-        model.add_linear_constraint(mathopt.fast_sum(by_village[i]) == v.covered[i], name=f"cover[{vid}]")
-    model.add_linear_constraint(mathopt.fast_sum(v.covered) >= p.min_covered, name="coverage_target")
+        model.add_linear_constraint(
+            mathopt.fast_sum(by_village[i]) == v.covered[i], name=f"cover[{vid}]"
+        )
+    model.add_linear_constraint(
+        mathopt.fast_sum(v.covered) >= p.min_covered, name="coverage_target"
+    )
     for a, (village, station) in enumerate(zip(p.access.village, p.access.station, strict=True)):
         model.add_linear_constraint(
-            v.serve[a] <= v.open_station[station], name=f"serve[{p.village_ids[village]},{p.station_ids[station]}]"
+            v.serve[a] <= v.open_station[station],
+            name=f"serve[{p.village_ids[village]},{p.station_ids[station]}]",
         )
 
 
@@ -119,23 +130,33 @@ def _add_stations(model: mathopt.Model, p: Problem, v: Vars) -> None:
     load_in, load_out, load_all = _station_loads(p, v)
     for s, sid in enumerate(p.station_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(load_all[s]) <= p.station_capacity[s] * v.open_station[s], name=f"station_cap[{sid}]"
+            mathopt.fast_sum(load_all[s]) <= p.station_capacity[s] * v.open_station[s],
+            name=f"station_cap[{sid}]",
         )
     by_station: dict[int, list[mathopt.Variable]] = defaultdict(list)
     for k, (s, _c) in enumerate(v.feed_pairs):
         by_station[s].append(v.feed[k])
     for s, sid in enumerate(p.station_ids):
-        model.add_linear_constraint(mathopt.fast_sum(by_station[s]) == v.open_station[s], name=f"feed[{sid}]")
+        model.add_linear_constraint(
+            mathopt.fast_sum(by_station[s]) == v.open_station[s], name=f"feed[{sid}]"
+        )
     for k, (s, c) in enumerate(v.feed_pairs):
-        model.add_linear_constraint(v.feed[k] <= v.open_centre[c], name=f"feed_open[{p.station_ids[s]},{p.centre_ids[c]}]")
+        model.add_linear_constraint(
+            v.feed[k] <= v.open_centre[c], name=f"feed_open[{p.station_ids[s]},{p.centre_ids[c]}]"
+        )
     into_in: dict[int, list] = defaultdict(list)
     into_out: dict[int, list] = defaultdict(list)
     for o, s in enumerate(p.feeder.downstream):
         into_in[int(s)].append(v.feeder_in[o])
         into_out[int(s)].append(v.feeder_out[o])
     for s, sid in enumerate(p.station_ids):
-        model.add_linear_constraint(mathopt.fast_sum(into_in[s]) == mathopt.fast_sum(load_in[s]), name=f"station_in[{sid}]")
-        model.add_linear_constraint(mathopt.fast_sum(into_out[s]) == mathopt.fast_sum(load_out[s]), name=f"station_out[{sid}]")
+        model.add_linear_constraint(
+            mathopt.fast_sum(into_in[s]) == mathopt.fast_sum(load_in[s]), name=f"station_in[{sid}]"
+        )
+        model.add_linear_constraint(
+            mathopt.fast_sum(into_out[s]) == mathopt.fast_sum(load_out[s]),
+            name=f"station_out[{sid}]",
+        )
 
 
 def _reachable_load(p: Problem) -> np.ndarray:
@@ -166,7 +187,8 @@ def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
         out_of[int(c)].extend([v.feeder_in[o], v.feeder_out[o]])
     for c, cid in enumerate(p.centre_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(out_of[c]) <= p.centre_capacity[c] * v.open_centre[c], name=f"centre_cap[{cid}]"
+            mathopt.fast_sum(out_of[c]) <= p.centre_capacity[c] * v.open_centre[c],
+            name=f"centre_cap[{cid}]",
         )
     for t, tid in enumerate(p.township_ids):
         members = [v.open_centre[c] for c in np.flatnonzero(p.centre_township == t)]
@@ -175,9 +197,13 @@ def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
     for k, (c, _h) in enumerate(v.supply_pairs):
         by_centre[c].append(v.supply[k])
     for c, cid in enumerate(p.centre_ids):
-        model.add_linear_constraint(mathopt.fast_sum(by_centre[c]) == v.open_centre[c], name=f"supply[{cid}]")
+        model.add_linear_constraint(
+            mathopt.fast_sum(by_centre[c]) == v.open_centre[c], name=f"supply[{cid}]"
+        )
     for k, (c, h) in enumerate(v.supply_pairs):
-        model.add_linear_constraint(v.supply[k] <= v.open_hub[h], name=f"supply_open[{p.centre_ids[c]},{p.hub_ids[h]}]")
+        model.add_linear_constraint(
+            v.supply[k] <= v.open_hub[h], name=f"supply_open[{p.centre_ids[c]},{p.hub_ids[h]}]"
+        )
     feed_in: dict[int, list] = defaultdict(list)
     feed_out: dict[int, list] = defaultdict(list)
     for o, c in enumerate(p.feeder.upstream):
@@ -189,8 +215,13 @@ def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
         trunk_in[int(c)].append(v.trunk_in[r])
         trunk_out[int(c)].append(v.trunk_out[r])
     for c, cid in enumerate(p.centre_ids):
-        model.add_linear_constraint(mathopt.fast_sum(trunk_in[c]) == mathopt.fast_sum(feed_in[c]), name=f"centre_in[{cid}]")
-        model.add_linear_constraint(mathopt.fast_sum(trunk_out[c]) == mathopt.fast_sum(feed_out[c]), name=f"centre_out[{cid}]")
+        model.add_linear_constraint(
+            mathopt.fast_sum(trunk_in[c]) == mathopt.fast_sum(feed_in[c]), name=f"centre_in[{cid}]"
+        )
+        model.add_linear_constraint(
+            mathopt.fast_sum(trunk_out[c]) == mathopt.fast_sum(feed_out[c]),
+            name=f"centre_out[{cid}]",
+        )
 
 
 def _add_hubs(model: mathopt.Model, p: Problem, v: Vars) -> None:
@@ -206,7 +237,9 @@ def _add_hubs(model: mathopt.Model, p: Problem, v: Vars) -> None:
         model.add_linear_constraint(mathopt.fast_sum(candidates) <= p.max_new_hubs, name="new_hubs")
 
 
-def _bus_riders(options: LinkOptions, flows_in: list, flows_out: list) -> dict[tuple[int, int, bool], list]:
+def _bus_riders(
+    options: LinkOptions, flows_in: list, flows_out: list
+) -> dict[tuple[int, int, bool], list]:
     """Flows on each (line, leg, forward?) of every bus option."""
     riders: dict[tuple[int, int, bool], list] = defaultdict(list)
     for o in np.flatnonzero(options.line >= 0):
@@ -234,7 +267,9 @@ def _objective(p: Problem, v: Vars) -> mathopt.LinearExpression:
     access_unit = (p.access.yuan_per_parcel + p.station_handling_yuan) * p.parcels[p.access.village]
     terms += [float(days * access_unit[a]) * x for a, x in enumerate(v.serve)]
     feeder_unit = days * (p.feeder.yuan_per_parcel + p.centre_handling_yuan)
-    terms += [float(feeder_unit[o]) * (v.feeder_in[o] + v.feeder_out[o]) for o in range(len(p.feeder))]
+    terms += [
+        float(feeder_unit[o]) * (v.feeder_in[o] + v.feeder_out[o]) for o in range(len(p.feeder))
+    ]
     trunk_unit = days * p.trunk.yuan_per_parcel
     terms += [float(trunk_unit[r]) * (v.trunk_in[r] + v.trunk_out[r]) for r in range(len(p.trunk))]
     return mathopt.fast_sum(terms)
@@ -256,14 +291,20 @@ def build_model(problem: Problem) -> BuiltModel:
     """
     p = problem
     model = mathopt.Model(name="ruralnet")
-    feed_pairs = sorted({(int(s), int(c)) for c, s in zip(p.feeder.upstream, p.feeder.downstream, strict=True)})
-    supply_pairs = sorted({(int(c), int(h)) for h, c in zip(p.trunk.upstream, p.trunk.downstream, strict=True)})
+    feed_pairs = sorted(
+        {(int(s), int(c)) for c, s in zip(p.feeder.upstream, p.feeder.downstream, strict=True)}
+    )
+    supply_pairs = sorted(
+        {(int(c), int(h)) for h, c in zip(p.trunk.upstream, p.trunk.downstream, strict=True)}
+    )
     full = p.min_covered == len(p.village_ids)
     v = Vars(
         open_station=_binaries(model, "open", list(p.station_ids)),
         open_centre=_binaries(model, "centre", list(p.centre_ids)),
         open_hub=[
-            model.add_variable(lb=1.0 if fixed else 0.0, ub=1.0, is_integer=True, name=f"hub[{hid}]")
+            model.add_variable(
+                lb=1.0 if fixed else 0.0, ub=1.0, is_integer=True, name=f"hub[{hid}]"
+            )
             for hid, fixed in zip(p.hub_ids, p.hub_fixed, strict=True)
         ],
         serve=[
@@ -271,13 +312,21 @@ def build_model(problem: Problem) -> BuiltModel:
             for vi, si in zip(p.access.village, p.access.station, strict=True)
         ],
         covered=[
-            model.add_variable(lb=1.0 if full else 0.0, ub=1.0, is_integer=True, name=f"covered[{vid}]")
+            model.add_variable(
+                lb=1.0 if full else 0.0, ub=1.0, is_integer=True, name=f"covered[{vid}]"
+            )
             for vid in p.village_ids
         ],
         feed_pairs=feed_pairs,
-        feed=[model.add_binary_variable(name=f"feed[{p.station_ids[s]},{p.centre_ids[c]}]") for s, c in feed_pairs],
+        feed=[
+            model.add_binary_variable(name=f"feed[{p.station_ids[s]},{p.centre_ids[c]}]")
+            for s, c in feed_pairs
+        ],
         supply_pairs=supply_pairs,
-        supply=[model.add_binary_variable(name=f"supply[{p.centre_ids[c]},{p.hub_ids[h]}]") for c, h in supply_pairs],
+        supply=[
+            model.add_binary_variable(name=f"supply[{p.centre_ids[c]},{p.hub_ids[h]}]")
+            for c, h in supply_pairs
+        ],
         feeder_in=_flows(model, "fin", p.feeder, p.centre_ids, p.station_ids),
         feeder_out=_flows(model, "fout", p.feeder, p.centre_ids, p.station_ids),
         trunk_in=_flows(model, "gin", p.trunk, p.hub_ids, p.centre_ids),

@@ -247,7 +247,9 @@ def road_path(network: RoadNetwork, source: int, target: int) -> np.ndarray:
     numpy.ndarray
         Shape ``(k, 2)`` coordinates from source to target (one row if they coincide).
     """
-    _, pred = csgraph.dijkstra(network.graph, directed=True, indices=source, return_predecessors=True)
+    _, pred = csgraph.dijkstra(
+        network.graph, directed=True, indices=source, return_predecessors=True
+    )
     path = [target]
     while path[-1] != source and pred[path[-1]] >= 0:
         path.append(int(pred[path[-1]]))

@@ -105,11 +105,17 @@ def solve(
     stage("build model")
     built = build_model(assembly.problem)
     stage("solve")
-    solution = solve_model(built, scenario.solver, seed=scenario.scenario.seed, on_log=on_solver_log)
+    solution = solve_model(
+        built, scenario.solver, seed=scenario.scenario.seed, on_log=on_solver_log
+    )
     stage("verify")
     report = verify(assembly.problem, solution)
     if not report.ok:
         details = "; ".join(str(v) for v in report.violations[:5])
-        msg = f"the solver's plan failed verification ({len(report.violations)} problems: {details})"
+        msg = (
+            f"the solver's plan failed verification ({len(report.violations)} problems: {details})"
+        )
         raise VerificationError(msg)
-    return Plan(scenario=scenario, inputs=inputs, assembly=assembly, solution=solution, verification=report)
+    return Plan(
+        scenario=scenario, inputs=inputs, assembly=assembly, solution=solution, verification=report
+    )

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["Plan"]
 
 
-def _points(frame: gpd.GeoDataFrame, id_col: str, ids: list[str] | tuple[str, ...]) -> gpd.GeoDataFrame:
+def _points(
+    frame: gpd.GeoDataFrame, id_col: str, ids: list[str] | tuple[str, ...]
+) -> gpd.GeoDataFrame:
     return frame.set_index(id_col).loc[list(ids)].reset_index()
 
 
@@ -53,15 +55,31 @@ class Plan:
         """Every village with its serving station (``station_id``) and road distance to it."""
         p, s = self.problem, self.solution
         frame = self.inputs.villages.set_index("village_id").loc[list(p.village_ids)].reset_index()
-        arc_km = {(int(v), int(st)): km for v, st, km in zip(p.access.village, p.access.station, p.access.km, strict=True)}
+        arc_km = {
+            (int(v), int(st)): km
+            for v, st, km in zip(p.access.village, p.access.station, p.access.km, strict=True)
+        }
         station = s.village_station
         frame["inbound_parcels_per_day"] = p.inbound
         frame["outbound_parcels_per_day"] = p.outbound
         frame["station_id"] = [p.station_ids[i] if i >= 0 else None for i in station]
-        frame["distance_km"] = [arc_km[(v, int(i))] if i >= 0 else np.nan for v, i in enumerate(station)]
+        frame["distance_km"] = [
+            arc_km[(v, int(i))] if i >= 0 else np.nan for v, i in enumerate(station)
+        ]
         frame["covered"] = station >= 0
-        columns = ["village_id", "name", "township_id", "population", "inbound_parcels_per_day",
-                   "outbound_parcels_per_day", "covered", "station_id", "distance_km", "source", "geometry"]  # fmt: skip
+        columns = [
+            "village_id",
+            "name",
+            "township_id",
+            "population",
+            "inbound_parcels_per_day",
+            "outbound_parcels_per_day",
+            "covered",
+            "station_id",
+            "distance_km",
+            "source",
+            "geometry",
+        ]
         return frame[columns]
 
     @cached_property
@@ -78,8 +96,20 @@ class Plan:
         frame["parcels_per_day"] = frame["site_id"].map(parcels).fillna(0.0)
         frame["capacity_parcels_per_day"] = p.station_capacity[opened]
         frame["yearly_cost_yuan"] = p.station_yearly_yuan[opened]
-        return frame[["site_id", "kind", "village_id", "centre_id", "villages_served", "parcels_per_day",
-                      "capacity_parcels_per_day", "yearly_cost_yuan", "source", "geometry"]]  # fmt: skip
+        return frame[
+            [
+                "site_id",
+                "kind",
+                "village_id",
+                "centre_id",
+                "villages_served",
+                "parcels_per_day",
+                "capacity_parcels_per_day",
+                "yearly_cost_yuan",
+                "source",
+                "geometry",
+            ]
+        ]
 
     @cached_property
     def centres(self) -> gpd.GeoDataFrame:
@@ -92,12 +122,26 @@ class Plan:
         frame["hub_id"] = [p.hub_ids[s.centre_hub[i]] for i in opened]
         stations = self.stations.groupby("centre_id")
         frame["stations_served"] = frame["site_id"].map(stations.size()).fillna(0).astype(int)
-        frame["parcels_per_day"] = frame["site_id"].map(stations["parcels_per_day"].sum()).fillna(0.0)
+        frame["parcels_per_day"] = (
+            frame["site_id"].map(stations["parcels_per_day"].sum()).fillna(0.0)
+        )
         frame["capacity_parcels_per_day"] = p.centre_capacity[opened]
         frame["yearly_cost_yuan"] = p.centre_yearly_yuan[opened]
-        return frame[["site_id", "township_id", "township_name", "kind", "hub_id", "stations_served",
-                      "parcels_per_day", "capacity_parcels_per_day", "yearly_cost_yuan", "source",
-                      "geometry"]]  # fmt: skip
+        return frame[
+            [
+                "site_id",
+                "township_id",
+                "township_name",
+                "kind",
+                "hub_id",
+                "stations_served",
+                "parcels_per_day",
+                "capacity_parcels_per_day",
+                "yearly_cost_yuan",
+                "source",
+                "geometry",
+            ]
+        ]
 
     @cached_property
     def hubs(self) -> gpd.GeoDataFrame:
@@ -109,29 +153,37 @@ class Plan:
         return frame[["hub_id", "name", "status", "yearly_cost_yuan", "source", "geometry"]]
 
     def _link_rows(
-        self, tier: str, options: LinkOptions, flows: tuple[np.ndarray, np.ndarray], ends: tuple[pd.Series, pd.Series]
+        self,
+        tier: str,
+        options: LinkOptions,
+        flows: tuple[np.ndarray, np.ndarray],
+        ends: tuple[pd.Series, pd.Series],
     ) -> list[dict[str, Any]]:
         p = self.problem
-        up_ids, down_ids = (p.centre_ids, p.station_ids) if tier == "feeder" else (p.hub_ids, p.centre_ids)
+        up_ids, down_ids = (
+            (p.centre_ids, p.station_ids) if tier == "feeder" else (p.hub_ids, p.centre_ids)
+        )
         f_in, f_out = flows
         rows = []
         for o in np.flatnonzero(f_in + f_out > 1e-9):  # noqa: PLR2004
             up, down = up_ids[options.upstream[o]], down_ids[options.downstream[o]]
             line = int(options.line[o])
             parcels = float(f_in[o] + f_out[o])
-            rows.append({
-                "from_id": up,
-                "to_id": down,
-                "tier": tier,
-                "mode": str(options.mode[o]),
-                "line_id": p.bus.ids[line] if line >= 0 else None,
-                "km": float(options.km[o]),
-                "parcels_in_per_day": float(f_in[o]),
-                "parcels_out_per_day": float(f_out[o]),
-                "parcels_per_day": parcels,
-                "yuan_per_year": float(parcels * options.yuan_per_parcel[o] * p.days_per_year),
-                "geometry": shapely.LineString([ends[0][up], ends[1][down]]),
-            })
+            rows.append(
+                {
+                    "from_id": up,
+                    "to_id": down,
+                    "tier": tier,
+                    "mode": str(options.mode[o]),
+                    "line_id": p.bus.ids[line] if line >= 0 else None,
+                    "km": float(options.km[o]),
+                    "parcels_in_per_day": float(f_in[o]),
+                    "parcels_out_per_day": float(f_out[o]),
+                    "parcels_per_day": parcels,
+                    "yuan_per_year": float(parcels * options.yuan_per_parcel[o] * p.days_per_year),
+                    "geometry": shapely.LineString([ends[0][up], ends[1][down]]),
+                }
+            )
         return rows
 
     @cached_property
@@ -141,15 +193,30 @@ class Plan:
         hubs = self.inputs.hubs.set_index("hub_id").geometry
         centres = self.inputs.centre_sites.set_index("site_id").geometry
         stations = self.inputs.station_sites.set_index("site_id").geometry
-        rows = self._link_rows("trunk", self.problem.trunk, (s.trunk_in, s.trunk_out), (hubs, centres))
-        rows += self._link_rows("feeder", self.problem.feeder, (s.feeder_in, s.feeder_out), (centres, stations))
-        columns = ["from_id", "to_id", "tier", "mode", "line_id", "km", "parcels_in_per_day",
-                   "parcels_out_per_day", "parcels_per_day", "yuan_per_year", "geometry"]  # fmt: skip
+        rows = self._link_rows(
+            "trunk", self.problem.trunk, (s.trunk_in, s.trunk_out), (hubs, centres)
+        )
+        rows += self._link_rows(
+            "feeder", self.problem.feeder, (s.feeder_in, s.feeder_out), (centres, stations)
+        )
+        columns = [
+            "from_id",
+            "to_id",
+            "tier",
+            "mode",
+            "line_id",
+            "km",
+            "parcels_in_per_day",
+            "parcels_out_per_day",
+            "parcels_per_day",
+            "yuan_per_year",
+            "geometry",
+        ]
         return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=self.inputs.crs)
 
     def summary(self) -> dict[str, Any]:
         """
-        The plan in numbers, as written to ``summary.json``.
+        Sum up the plan in numbers, as written to ``summary.json``.
 
         Returns
         -------
@@ -168,7 +235,7 @@ class Plan:
             "total_cost_yuan_per_year": round(v.total_yuan, 2),
             "cost_yuan_per_year": {k: round(val, 2) for k, val in v.cost_parts.items()},
             "villages": len(p.village_ids),
-            "villages_covered": int(len(covered)),
+            "villages_covered": len(covered),
             "coverage_share": round(v.coverage_share, 6),
             "coverage_target": p.coverage_target,
             "stations_opened": len(stations),
@@ -182,8 +249,12 @@ class Plan:
                 mode: round(float(g["parcels_per_day"].sum()), 2)
                 for mode, g in links[links["tier"] == "feeder"].groupby("mode")
             },
-            "mean_access_km": round(float(covered["distance_km"].mean()), 3) if len(covered) else None,
-            "max_access_km": round(float(covered["distance_km"].max()), 3) if len(covered) else None,
+            "mean_access_km": round(float(covered["distance_km"].mean()), 3)
+            if len(covered)
+            else None,
+            "max_access_km": round(float(covered["distance_km"].max()), 3)
+            if len(covered)
+            else None,
             "solver": {
                 "backend": s.solver,
                 "status": s.status.value,
@@ -212,24 +283,24 @@ class Plan:
         pandas.DataFrame
             Columns ``kpi``, ``value``, ``target``, ``met``.
         """
-        from ruralnet.report import kpi_table  # noqa: PLC0415 - report builds on plan
+        from ruralnet.report import kpi_table
 
         return kpi_table(self)
 
     def to_geojson(self, path: str | Path) -> Path:
         """Write the plan as one RFC 7946 FeatureCollection; see :func:`ruralnet.export.write_geojson`."""
-        from ruralnet.export import write_geojson  # noqa: PLC0415 - export builds on plan
+        from ruralnet.export import write_geojson
 
         return write_geojson(self, path)
 
     def write(self, folder: str | Path) -> list[Path]:
         """Write every output file into ``folder``; see :func:`ruralnet.export.write_plan`."""
-        from ruralnet.export import write_plan  # noqa: PLC0415 - export builds on plan
+        from ruralnet.export import write_plan
 
         return write_plan(self, folder)
 
     def map(self, m: folium.Map | None = None) -> folium.Map:
         """Draw the plan on a folium map; see :func:`ruralnet.maps.plan_map`."""
-        from ruralnet.maps import plan_map  # noqa: PLC0415 - maps build on plan
+        from ruralnet.maps import plan_map
 
         return plan_map(self, m=m)

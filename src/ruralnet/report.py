@@ -49,7 +49,7 @@ def transport_figures(plan: Plan) -> dict[str, float]:
 
 def kpi_table(plan: Plan) -> pd.DataFrame:
     """
-    The plan's key figures, with a target and whether it is met where one applies.
+    Tabulate the plan's key figures, with a target and whether it is met where one applies.
 
     Parameters
     ----------
@@ -64,23 +64,63 @@ def kpi_table(plan: Plan) -> pd.DataFrame:
     p, v = plan.problem, plan.verification
     villages = plan.villages
     covered = villages[villages["covered"]]
-    centres_per_township = np.bincount(p.centre_township[plan.solution.open_centre], minlength=len(p.township_ids))
+    centres_per_township = np.bincount(
+        p.centre_township[plan.solution.open_centre], minlength=len(p.township_ids)
+    )
     transport = transport_figures(plan)
-    total_parcels_year = float(np.sum(p.parcels[plan.solution.village_station >= 0])) * p.days_per_year
+    total_parcels_year = (
+        float(np.sum(p.parcels[plan.solution.village_station >= 0])) * p.days_per_year
+    )
     rows = [
-        ("village coverage", v.coverage_share, "share", p.coverage_target, v.coverage_share >= p.coverage_target - 1e-9),
-        ("townships with a co-delivery centre", float(np.mean(centres_per_township >= 1)), "share", 1.0,
-         bool(np.all(centres_per_township >= 1))),
-        ("county hub present", float(plan.solution.open_hub.any()), "yes=1", 1.0, bool(plan.solution.open_hub.any())),
-        ("longest village→station distance", float(covered["distance_km"].max()) if len(covered) else np.nan, "km",
-         plan.scenario.service.max_access_km,
-         bool(len(covered) == 0 or covered["distance_km"].max() <= plan.scenario.service.max_access_km + 1e-9)),
-        ("mean village→station distance", float(covered["distance_km"].mean()) if len(covered) else np.nan, "km", np.nan, None),
+        (
+            "village coverage",
+            v.coverage_share,
+            "share",
+            p.coverage_target,
+            v.coverage_share >= p.coverage_target - 1e-9,
+        ),
+        (
+            "townships with a co-delivery centre",
+            float(np.mean(centres_per_township >= 1)),
+            "share",
+            1.0,
+            bool(np.all(centres_per_township >= 1)),
+        ),
+        (
+            "county hub present",
+            float(plan.solution.open_hub.any()),
+            "yes=1",
+            1.0,
+            bool(plan.solution.open_hub.any()),
+        ),
+        (
+            "longest village→station distance",
+            float(covered["distance_km"].max()) if len(covered) else np.nan,
+            "km",
+            plan.scenario.service.max_access_km,
+            bool(
+                len(covered) == 0
+                or covered["distance_km"].max() <= plan.scenario.service.max_access_km + 1e-9
+            ),
+        ),
+        (
+            "mean village→station distance",
+            float(covered["distance_km"].mean()) if len(covered) else np.nan,
+            "km",
+            np.nan,
+            None,
+        ),
         ("stations opened", float(len(plan.stations)), "count", np.nan, None),
         ("centres opened", float(len(plan.centres)), "count", np.nan, None),
         ("total cost", v.total_yuan, "yuan/year", np.nan, None),
-        ("cost per parcel", v.total_yuan / total_parcels_year if total_parcels_year else np.nan, "yuan", np.nan, None),
+        (
+            "cost per parcel",
+            v.total_yuan / total_parcels_year if total_parcels_year else np.nan,
+            "yuan",
+            np.nan,
+            None,
+        ),
         ("van-km (estimated from parcel-km)", transport["van_km_per_day"], "km/day", np.nan, None),
         ("CO2", transport["co2_kg_per_day"], "kg/day", np.nan, None),
-    ]  # fmt: skip
+    ]
     return pd.DataFrame(rows, columns=["kpi", "value", "unit", "target", "met"])

@@ -98,7 +98,9 @@ class FinanceSettings(_Section):
 class StationCosts(_Section):
     """The ``[station]`` table: village delivery service stations (村级寄递物流综合服务站)."""
 
-    new_build_yuan: NonNegativeFloat = Field(25_000, description="One-off cost of a new station (C1–C3).")
+    new_build_yuan: NonNegativeFloat = Field(
+        25_000, description="One-off cost of a new station (C1–C3)."
+    )
     upgrade_yuan: NonNegativeFloat = Field(
         5_000, description="One-off cost of upgrading an existing 村邮站 or shop (C4, EST)."
     )
@@ -111,13 +113,17 @@ class StationCosts(_Section):
     capacity_parcels_per_day: PositiveFloat = Field(
         500, description="Default daily capacity, both directions (D4, EST)."
     )
-    lifetime_years: PositiveInt = Field(10, description="Years over which the one-off cost is spread (EST).")
+    lifetime_years: PositiveInt = Field(
+        10, description="Years over which the one-off cost is spread (EST)."
+    )
 
 
 class CentreCosts(_Section):
     """The ``[centre]`` table: township co-delivery centres (乡镇快递共配中心)."""
 
-    new_build_yuan: NonNegativeFloat = Field(500_000, description="One-off build and fit-out (C9, EST).")
+    new_build_yuan: NonNegativeFloat = Field(
+        500_000, description="One-off build and fit-out (C9, EST)."
+    )
     upgrade_yuan: NonNegativeFloat = Field(
         150_000, description="One-off upgrade of an existing depot to a shared centre (C9, EST)."
     )
@@ -130,19 +136,24 @@ class CentreCosts(_Section):
     capacity_parcels_per_day: PositiveFloat = Field(
         20_000, description="Default daily capacity, both directions (EST)."
     )
-    lifetime_years: PositiveInt = Field(10, description="Years over which the one-off cost is spread (EST).")
+    lifetime_years: PositiveInt = Field(
+        10, description="Years over which the one-off cost is spread (EST)."
+    )
 
 
 class HubCosts(_Section):
     """The ``[hub]`` table: the county distribution hub (县级寄递公共配送中心)."""
 
     new_build_yuan: NonNegativeFloat = Field(
-        10_000_000, description="One-off cost of a candidate hub; fixed hubs cost nothing (C13, EST)."
+        10_000_000,
+        description="One-off cost of a candidate hub; fixed hubs cost nothing (C13, EST).",
     )
     operating_yuan_per_year: NonNegativeFloat = Field(
         0.0, description="Operating cost of a candidate hub per year (EST)."
     )
-    lifetime_years: PositiveInt = Field(20, description="Years over which the one-off cost is spread (EST).")
+    lifetime_years: PositiveInt = Field(
+        20, description="Years over which the one-off cost is spread (EST)."
+    )
     max_open: PositiveInt = Field(1, description="Most candidate hubs the plan may open.")
 
 
@@ -163,7 +174,10 @@ class VanSettings(_Section):
     capacity_parcels: PositiveFloat = Field(400, description="Parcels per van trip (T8, EST).")
     co2_kg_per_km: NonNegativeFloat = Field(0.30, description="Diesel van CO2 per km (E1–E2).")
     load_factor: float = Field(
-        0.7, gt=0, le=1, description="Average share of van capacity used (EST), for van-km estimates."
+        0.7,
+        gt=0,
+        le=1,
+        description="Average share of van capacity used (EST), for van-km estimates.",
     )
 
 
@@ -180,9 +194,12 @@ class BusSettings(_Section):
     capacity_parcels_per_trip: PositiveFloat = Field(
         150, description="Hold capacity per trip (T14–T15)."
     )
-    trips_per_day: PositiveFloat = Field(4, description="One-way trips per day each direction (T16, EST).")
+    trips_per_day: PositiveFloat = Field(
+        4, description="One-way trips per day each direction (T16, EST)."
+    )
     max_transfer_km: NonNegativeFloat = Field(
-        0.5, description="Longest road distance between a stop and the facility it serves, km (EST)."
+        0.5,
+        description="Longest road distance between a stop and the facility it serves, km (EST).",
     )
     co2_kg_per_parcel_km: NonNegativeFloat = Field(
         0.0001, description="Marginal CO2 of a parcel on a bus (E7, EST)."
@@ -305,7 +322,9 @@ def _describe_error(err: dict[str, Any], where: str) -> str:
         hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
         return f"{where} {pretty}: unknown key; {hint}"
     if err["type"] == "missing":
-        return f"{where} {pretty}: required key is missing; add it (see the README's scenario table)"
+        return (
+            f"{where} {pretty}: required key is missing; add it (see the README's scenario table)"
+        )
     got = err.get("input")
     return f"{where} {pretty}: {err['msg'].lower()}, got {got!r}; fix the value"
 

@@ -46,7 +46,9 @@ def _chosen(pairs: list[tuple[int, int]], values: np.ndarray, size: int) -> np.n
     return out
 
 
-def _solution(built: BuiltModel, result: mathopt.SolveResult, status: SolveStatus, backend: str) -> Solution:
+def _solution(
+    built: BuiltModel, result: mathopt.SolveResult, status: SolveStatus, backend: str
+) -> Solution:
     p, v = built.problem, built.vars
     serve = _values(result, v.serve) > 0.5  # noqa: PLR2004
     village_station = np.full(len(p.village_ids), -1, dtype=np.int64)

@@ -54,12 +54,26 @@ def _check_villages(p: Problem, s: Solution, out: list[Violation]) -> None:
         if station < 0:
             continue
         if not s.open_station[station]:
-            out.append(Violation("serve", p.village_ids[v], f"served by closed station {p.station_ids[station]}"))
+            out.append(
+                Violation(
+                    "serve", p.village_ids[v], f"served by closed station {p.station_ids[station]}"
+                )
+            )
         if (v, int(station)) not in allowed:
-            out.append(Violation("distance", p.village_ids[v], f"station {p.station_ids[station]} is beyond the service distance"))
+            out.append(
+                Violation(
+                    "distance",
+                    p.village_ids[v],
+                    f"station {p.station_ids[station]} is beyond the service distance",
+                )
+            )
     covered = int(np.sum(s.village_station >= 0))
     if covered < p.min_covered:
-        out.append(Violation("coverage", "all", f"{covered} villages served, at least {p.min_covered} required"))
+        out.append(
+            Violation(
+                "coverage", "all", f"{covered} villages served, at least {p.min_covered} required"
+            )
+        )
 
 
 def _loads(p: Problem, s: Solution) -> tuple[np.ndarray, np.ndarray]:
@@ -80,6 +94,7 @@ def _check_tier(
     parent_open: np.ndarray,
     need: tuple[np.ndarray, np.ndarray],
     flows: tuple[LinkOptions, np.ndarray, np.ndarray],
+    *,
     out: list[Violation],
 ) -> None:
     """Every open facility has one open parent and receives exactly its load from it."""
@@ -90,45 +105,92 @@ def _check_tier(
     np.add.at(got_out, options.downstream, f_out)
     for i, ident in enumerate(ids):
         if is_open[i] and (parent[i] < 0 or not parent_open[parent[i]]):
-            out.append(Violation(f"{label}_parent", ident, "open but not linked to an open upstream facility"))
+            out.append(
+                Violation(
+                    f"{label}_parent", ident, "open but not linked to an open upstream facility"
+                )
+            )
         if not is_open[i] and (need[0][i] + need[1][i] > TOL):
             out.append(Violation(f"{label}_open", ident, "closed but has parcels"))
-        for direction, got, want in (("in", got_in[i], need[0][i]), ("out", got_out[i], need[1][i])):
+        for direction, got, want in (
+            ("in", got_in[i], need[0][i]),
+            ("out", got_out[i], need[1][i]),
+        ):
             if abs(got - want) > TOL * max(1.0, want):
-                out.append(Violation(f"{label}_balance_{direction}", ident, f"receives {got:.3f} parcels/day, needs {want:.3f}"))
+                out.append(
+                    Violation(
+                        f"{label}_balance_{direction}",
+                        ident,
+                        f"receives {got:.3f} parcels/day, needs {want:.3f}",
+                    )
+                )
     for o in np.flatnonzero(f_in + f_out > TOL):
         d, u = int(options.downstream[o]), int(options.upstream[o])
         if parent[d] != u:
-            out.append(Violation(f"{label}_single", ids[d], f"parcels arrive from {up_ids[u]}, not its assigned parent"))
+            out.append(
+                Violation(
+                    f"{label}_single",
+                    ids[d],
+                    f"parcels arrive from {up_ids[u]}, not its assigned parent",
+                )
+            )
     if np.any(f_in < -TOL) or np.any(f_out < -TOL):
         out.append(Violation(f"{label}_flow", "all", "negative flow"))
 
 
-def _check_capacity(label: str, ids: tuple[str, ...], load: np.ndarray, capacity: np.ndarray, out: list[Violation]) -> None:
+def _check_capacity(
+    label: str, ids: tuple[str, ...], load: np.ndarray, capacity: np.ndarray, out: list[Violation]
+) -> None:
     for i in np.flatnonzero(load > capacity * (1 + TOL) + TOL):
-        out.append(Violation(f"{label}_capacity", ids[i], f"{load[i]:.1f} parcels/day > capacity {capacity[i]:.1f}"))
+        out.append(
+            Violation(
+                f"{label}_capacity",
+                ids[i],
+                f"{load[i]:.1f} parcels/day > capacity {capacity[i]:.1f}",
+            )
+        )
 
 
 def _check_bus(p: Problem, s: Solution, out: list[Violation]) -> None:
     used: dict[tuple[int, int, bool], float] = {}
-    for options, f_in, f_out in ((p.feeder, s.feeder_in, s.feeder_out), (p.trunk, s.trunk_in, s.trunk_out)):
+    for options, f_in, f_out in (
+        (p.feeder, s.feeder_in, s.feeder_out),
+        (p.trunk, s.trunk_in, s.trunk_out),
+    ):
         for o in np.flatnonzero(options.line >= 0):
             for leg in range(int(options.leg_first[o]), int(options.leg_last[o]) + 1):
                 fwd = bool(options.forward[o])
-                used[(int(options.line[o]), leg, fwd)] = used.get((int(options.line[o]), leg, fwd), 0.0) + f_in[o]
-                used[(int(options.line[o]), leg, not fwd)] = used.get((int(options.line[o]), leg, not fwd), 0.0) + f_out[o]
+                used[(int(options.line[o]), leg, fwd)] = (
+                    used.get((int(options.line[o]), leg, fwd), 0.0) + f_in[o]
+                )
+                used[(int(options.line[o]), leg, not fwd)] = (
+                    used.get((int(options.line[o]), leg, not fwd), 0.0) + f_out[o]
+                )
     for (line, leg, fwd), load in sorted(used.items()):
         cap = p.bus.leg_capacity[line]
         if load > cap * (1 + TOL) + TOL:
             direction = "forward" if fwd else "backward"
-            out.append(Violation("bus_hold", p.bus.ids[line], f"leg {leg} {direction}: {load:.1f} parcels/day > {cap:.1f}"))
+            out.append(
+                Violation(
+                    "bus_hold",
+                    p.bus.ids[line],
+                    f"leg {leg} {direction}: {load:.1f} parcels/day > {cap:.1f}",
+                )
+            )
 
 
 def _costs(p: Problem, s: Solution) -> dict[str, float]:
     days = p.days_per_year
     served = np.flatnonzero(s.village_station >= 0)
-    arc_cost = {(int(v), int(st)): c for v, st, c in zip(p.access.village, p.access.station, p.access.yuan_per_parcel, strict=True)}
-    access = sum(arc_cost.get((int(v), int(s.village_station[v])), np.nan) * p.parcels[v] for v in served)
+    arc_cost = {
+        (int(v), int(st)): c
+        for v, st, c in zip(
+            p.access.village, p.access.station, p.access.yuan_per_parcel, strict=True
+        )
+    }
+    access = sum(
+        arc_cost.get((int(v), int(s.village_station[v])), np.nan) * p.parcels[v] for v in served
+    )
     feeder_flow = s.feeder_in + s.feeder_out
     trunk_flow = s.trunk_in + s.trunk_out
     is_bus_f = p.feeder.line >= 0
@@ -157,7 +219,9 @@ def _costs(p: Problem, s: Solution) -> dict[str, float]:
     }
 
 
-def verify(problem: Problem, solution: Solution, *, check_objective: bool = True) -> VerificationReport:
+def verify(
+    problem: Problem, solution: Solution, *, check_objective: bool = True
+) -> VerificationReport:
     """
     Check a plan against every rule of the problem and recompute its cost.
 
@@ -181,18 +245,32 @@ def verify(problem: Problem, solution: Solution, *, check_objective: bool = True
     load_in, load_out = _loads(p, s)
     _check_capacity("station", p.station_ids, load_in + load_out, p.station_capacity, out)
     _check_tier(
-        "station", p.station_ids, p.centre_ids, s.open_station, s.station_centre, s.open_centre,
-        (load_in, load_out), (p.feeder, s.feeder_in, s.feeder_out), out,
-    )  # fmt: skip
+        "station",
+        p.station_ids,
+        p.centre_ids,
+        s.open_station,
+        s.station_centre,
+        s.open_centre,
+        (load_in, load_out),
+        (p.feeder, s.feeder_in, s.feeder_out),
+        out=out,
+    )
     centre_in = np.zeros(len(p.centre_ids))
     centre_out = np.zeros(len(p.centre_ids))
     np.add.at(centre_in, p.feeder.upstream, s.feeder_in)
     np.add.at(centre_out, p.feeder.upstream, s.feeder_out)
     _check_capacity("centre", p.centre_ids, centre_in + centre_out, p.centre_capacity, out)
     _check_tier(
-        "centre", p.centre_ids, p.hub_ids, s.open_centre, s.centre_hub, s.open_hub,
-        (centre_in, centre_out), (p.trunk, s.trunk_in, s.trunk_out), out,
-    )  # fmt: skip
+        "centre",
+        p.centre_ids,
+        p.hub_ids,
+        s.open_centre,
+        s.centre_hub,
+        s.open_hub,
+        (centre_in, centre_out),
+        (p.trunk, s.trunk_in, s.trunk_out),
+        out=out,
+    )
     for t, tid in enumerate(p.township_ids):
         if not np.any(s.open_centre[p.centre_township == t]):
             out.append(Violation("township_centre", tid, "no open co-delivery centre"))
@@ -207,6 +285,10 @@ def verify(problem: Problem, solution: Solution, *, check_objective: bool = True
     parts = _costs(p, s)
     total = sum(parts.values())
     if check_objective and abs(total - s.objective) > 1e-6 * max(1.0, abs(total)) + 1e-3:
-        out.append(Violation("objective", "all", f"solver says {s.objective:.2f} yuan, recomputed {total:.2f}"))
+        out.append(
+            Violation(
+                "objective", "all", f"solver says {s.objective:.2f} yuan, recomputed {total:.2f}"
+            )
+        )
     share = float(np.mean(s.village_station >= 0)) if len(p.village_ids) else 1.0
     return VerificationReport(violations=tuple(out), cost_parts=parts, coverage_share=share)
