@@ -40,9 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_dataset(dataset, args.out)
     summary = dataset.summary()
-    summary["files"] = {
-        p.name: p.stat().st_size for p in sorted(args.out.iterdir()) if p.is_file()
-    }
+    summary["files"] = {p.name: p.stat().st_size for p in sorted(args.out.iterdir()) if p.is_file()}
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
 

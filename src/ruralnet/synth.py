@@ -210,6 +210,7 @@ def generate_county(
     area = shapely.union_all(boundary.to_crs(crs).geometry.to_numpy())
     keep = [c for c in ("name", "adcode", "city", "source") if c in boundary.columns]
     boundary = boundary[[*keep, "geometry"]].reset_index(drop=True)
+    boundary.geometry = shapely.orient_polygons(boundary.geometry.to_numpy())  # RFC 7946 rings
     src = f"position {_source(seed)}"
     spec = _Spec(
         name=name,
@@ -411,13 +412,13 @@ def _squareish(centre: np.ndarray, side: float, rng: np.random.Generator) -> sha
 
 
 def _to_wgs84(geoms: np.ndarray, crs: str) -> np.ndarray:
-    """Reproject shapely geometries to EPSG:4326, rounded to 7 decimals."""
+    """Reproject shapely geometries to EPSG:4326 (7 decimals, exterior rings counter-clockwise)."""
     tr = Transformer.from_crs(crs, WGS84, always_xy=True)
 
     def fn(c: np.ndarray) -> np.ndarray:
         return np.round(np.column_stack(tr.transform(c[:, 0], c[:, 1])), _DECIMALS)
 
-    return shapely.transform(geoms, fn)
+    return shapely.orient_polygons(shapely.transform(geoms, fn))  # RFC 7946 ring order
 
 
 class _Layout(NamedTuple):

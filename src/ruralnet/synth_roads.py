@@ -18,8 +18,9 @@ Roads
       that are neighbours in the seat-level Delaunay graph; its minimum spanning tree is
       ``secondary``, the shortest extra links (closing loops) are ``tertiary``.
     * ``unclassified``: a minimum spanning tree joining every other node to the network
-      (links inside a township preferred), plus short loops inside townships.
-    * ``track``: a few further short edges.
+      (links inside a township preferred), plus a random half of the remaining Gabriel edges
+      (neighbour links with no other node in their diametral circle), which closes loops.
+    * ``track``: a further random tenth of those Gabriel edges.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix, diags
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 
@@ -46,6 +47,7 @@ HIGHWAY_RANK: dict[str, int] = {
 }
 _NONE = 99
 _CHUNK = 64
+_TOUR_VILLAGES = 6
 _OUTSIDE_PENALTY = 5.0
 _CROSS_TOWNSHIP_PENALTY = 1.5
 
@@ -59,14 +61,16 @@ class RoadOptions:
     extra_link_share
         Extra (loop-closing) county links per township, as a share of the township count.
     loop_share
-        Extra village-road loops inside townships, per village.
+        Share of the Gabriel edges (direct neighbour links) not yet used by a road that
+        become ``unclassified`` roads; closes loops so that road distances stay near the
+        straight-line ones (median detour about 1.2).
     track_share
-        ``track`` edges per village.
+        Share of those edges that become ``track``.
     """
 
-    extra_link_share: float = 0.3
-    loop_share: float = 0.25
-    track_share: float = 0.05
+    extra_link_share: float = 0.4
+    loop_share: float = 0.5
+    track_share: float = 0.1
 
 
 def hex_lattice(
@@ -259,8 +263,8 @@ def township_areas(
     return shapely.intersection(merged, rural)
 
 
-def delaunay_edges(xy: np.ndarray) -> np.ndarray:
-    """Return the unique undirected edges ``(i, j)``, ``i < j``, of the Delaunay triangulation.
+def delaunay_edges(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the unique undirected Delaunay edges and which of them are Gabriel edges.
 
     Parameters
     ----------
@@ -269,18 +273,23 @@ def delaunay_edges(xy: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        ``(m, 2)`` int64 array sorted by ``(i, j)``.
+    edges : numpy.ndarray
+        ``(m, 2)`` int64 array of ``(i, j)``, ``i < j``, sorted.
+    gabriel : numpy.ndarray
+        ``(m,)`` bool: no other point lies in the circle on the edge as diameter (no
+        triangle sees the edge at an obtuse angle), i.e. a "direct" neighbour link.
     """
     n = len(xy)
     if n <= 4:  # noqa: PLR2004 - tiny sets: all pairs (Delaunay fails on collinear points)
         i, j = np.triu_indices(n, k=1)
-        return np.column_stack([i, j]).astype(np.int64)
-    tri = Delaunay(xy)
-    s = tri.simplices
-    e = np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
-    e = np.sort(e, axis=1).astype(np.int64)
-    return np.unique(e, axis=0)
+        return np.column_stack([i, j]).astype(np.int64), np.ones(len(i), bool)
+    s = Delaunay(xy).simplices.astype(np.int64)
+    sides = ((0, 1, 2), (1, 2, 0), (0, 2, 1))  # (end, end, opposite vertex)
+    te = np.concatenate([np.sort(s[:, [a, b]], axis=1) for a, b, _ in sides])
+    opp = np.concatenate([s[:, c] for _, _, c in sides])
+    edges, inv = np.unique(te, axis=0, return_inverse=True)
+    obtuse = np.einsum("ij,ij->i", xy[te[:, 0]] - xy[opp], xy[te[:, 1]] - xy[opp]) < 0
+    return edges, np.bincount(inv.ravel(), weights=obtuse, minlength=len(edges)) == 0
 
 
 def _graph(n: int, edges: np.ndarray, weight: np.ndarray) -> csr_matrix:
@@ -358,7 +367,7 @@ def _county_links(xy: np.ndarray, extra_share: float) -> tuple[np.ndarray, np.nd
     m = len(xy)
     if m < 2:  # noqa: PLR2004
         return np.empty((0, 2), np.int64), np.empty(0, bool)
-    e = delaunay_edges(xy)
+    e, _ = delaunay_edges(xy)
     length = np.hypot(*(xy[e[:, 0]] - xy[e[:, 1]]).T)
     tree = minimum_spanning_tree(coo_matrix((length, (e[:, 0], e[:, 1])), shape=(m, m)))
     t = tree.tocoo()
@@ -411,7 +420,7 @@ def build_roads(
     """
     opt = options or RoadOptions()
     n = len(xy)
-    edges = delaunay_edges(xy)
+    edges, gabriel = delaunay_edges(xy)
     a, b = xy[edges[:, 0]], xy[edges[:, 1]]
     length = np.hypot(*(a - b).T)
     cost = length.copy()
@@ -443,19 +452,19 @@ def build_roads(
         for path in shortest_paths(graph, np.array([[hub, ga], [hub, gb]])):
             mark(path, 0, f"G{k + 1}")
     # village roads: spanning tree over everything, existing roads free, same-township preferred
-    cross = (township[edges[:, 0]] != township[edges[:, 1]]) | (township[edges[:, 0]] < 0)
+    hubside = (township[edges[:, 0]] < 0) | (township[edges[:, 1]] < 0)  # hub and gates
+    cross = (township[edges[:, 0]] != township[edges[:, 1]]) | hubside
     mcost = cost * np.where(cross, _CROSS_TOWNSHIP_PENALTY, 1.0)
     mcost[rank < _NONE] = 1e-9
     t = minimum_spanning_tree(_graph(n, edges, mcost)).tocoo()
     tree_ids = _edge_ids(edges, n, t.row.astype(np.int64), t.col.astype(np.int64))
     rank[tree_ids[rank[tree_ids] == _NONE]] = HIGHWAY_RANK["unclassified"]
-    # a few loops inside townships, then tracks anywhere: short, randomly chosen edges
-    short = cost <= 1.2 * np.median(length)
-    n_vill = int(np.sum(township >= 0))
-    for share, r, allowed in ((opt.loop_share, 3, ~cross), (opt.track_share, 4, short)):
-        cand = np.flatnonzero((rank == _NONE) & short & allowed)
-        order = cand[np.argsort(length[cand] * rng.uniform(0.7, 1.3, len(cand)), kind="stable")]
-        rank[order[: round(share * n_vill)]] = r
+    # loops, then tracks: a random share of the remaining Gabriel edges between villages/sites
+    cand = np.flatnonzero((rank == _NONE) & gabriel & (cost == length) & ~hubside)
+    cand = cand[np.argsort(rng.uniform(size=len(cand)), kind="stable")]
+    n_loop, n_track = round(opt.loop_share * len(cand)), round(opt.track_share * len(cand))
+    rank[cand[:n_loop]] = HIGHWAY_RANK["unclassified"]
+    rank[cand[n_loop : n_loop + n_track]] = HIGHWAY_RANK["track"]
     keep = np.flatnonzero(rank < _NONE)
     keep = keep[np.lexsort((edges[keep, 1], edges[keep, 0], rank[keep]))]
     classes = np.array(list(HIGHWAY_RANK), dtype=object)
@@ -481,7 +490,10 @@ def build_bus_lines(
     is_stop: np.ndarray,
     max_trunk_m: float,
 ) -> list[np.ndarray]:
-    """Bus lines hub → township seat → far village of the township, along the roads.
+    """Bus lines hub → township seat → villages of the township, along the roads.
+
+    After the seat a line visits up to six villages of the township on the side away from
+    the hub (greedy nearest neighbour); every village or seat passed on the way is a stop.
 
     Parameters
     ----------
@@ -512,30 +524,55 @@ def build_bus_lines(
     e = roads[["u", "v"]].to_numpy(np.int64)
     graph = _graph(n, e, roads["length_m"].to_numpy(float))
     dist_hub, pred_hub = dijkstra(graph, directed=False, indices=hub, return_predecessors=True)
-    terminals = np.array([members[k][np.argmax(dist_hub[members[k]])] for k in chosen], np.int64)
-    tails = shortest_paths(graph, np.column_stack([seats[chosen], terminals]))
     lines = []
-    for k, tail in zip(chosen, tails, strict=True):
+    for k in chosen:
         seat = int(seats[k])
         head = _walk(pred_hub, hub, seat) if dist_hub[seat] <= max_trunk_m else None
-        path = tail if head is None else np.concatenate([head, tail[1:]])
-        path = _erase_loops(path)
+        head = np.array([seat], np.int64) if head is None else head
+        path = _tour(graph, xy, head, members[k], hub)
         lines.append(path[is_stop[path]])
     return lines
 
 
-def _erase_loops(path: np.ndarray) -> np.ndarray:
-    """Remove cycles from a node walk (keep the first visit, drop the detour)."""
-    out: list[int] = []
-    pos: dict[int, int] = {}
-    for node in map(int, path):
-        if node in pos:
-            del out[pos[node] + 1 :]
-            pos = {v: i for i, v in enumerate(out)}
-        else:
-            pos[node] = len(out)
-            out.append(node)
-    return np.array(out, dtype=np.int64)
+def _tour(
+    graph: csr_matrix, xy: np.ndarray, head: np.ndarray, members: np.ndarray, hub: int
+) -> np.ndarray:
+    """Extend ``head`` (ending at a seat) through up to ``_TOUR_VILLAGES`` nearby villages.
+
+    Villages on the side of the seat away from the hub are visited greedily, nearest by road
+    first, on roads that avoid every node the line has already passed.
+    """
+    seat = int(head[-1])
+    away = (xy[members] - xy[seat]) @ (xy[seat] - xy[hub]) >= 0
+    cand = members[away] if away.sum() >= 2 else members  # noqa: PLR2004
+    if len(cand) == 0:
+        return head
+    reach = 3.0 * float(np.max(np.hypot(*(xy[cand] - xy[seat]).T))) + 1.0
+    local = np.flatnonzero(np.hypot(*(xy - xy[seat]).T) <= reach)  # sorted node ids
+    sub = graph[local][:, local].tocsr()
+    free = np.ones(len(local), bool)
+    free[np.searchsorted(local, head[np.isin(head, local)])] = False
+    left = np.searchsorted(local, np.sort(cand))
+    cur, path = int(np.searchsorted(local, seat)), [int(v) for v in head]
+    for _ in range(_TOUR_VILLAGES):
+        free[cur] = True
+        mask = diags(free.astype(float))
+        g = (mask @ sub @ mask).tocsr()
+        g.eliminate_zeros()
+        dist, pred = dijkstra(g, directed=False, indices=cur, return_predecessors=True)
+        free[cur] = False
+        left = left[free[left]]
+        ok = left[np.isfinite(dist[left])]
+        if len(ok) == 0:
+            break
+        nxt = int(ok[np.argmin(dist[ok])])
+        hop = _walk(pred, cur, nxt)
+        if hop is None:
+            break
+        free[hop] = False
+        path += [int(v) for v in local[hop[1:]]]
+        cur = nxt
+    return np.array(path, np.int64)
 
 
 def bus_tables(
