@@ -93,6 +93,9 @@ def test_shipped_dongchangfu_matches_generator(dongchangfu: CountyDataset) -> No
         fresh = dongchangfu.layers[name]
         assert len(shipped) == len(fresh), name
         assert shipped.geometry.geom_equals_exact(fresh.geometry, tolerance=1e-6).all(), name
+    shipped_villages = gpd.read_file(DATA / "villages.geojson")
+    for col in ("village_id", "name", "township_id", "population", "producing"):
+        assert list(shipped_villages[col]) == list(dongchangfu.layers["villages"][col]), col
     shipped_lines = pd.read_csv(DATA / "bus_lines.csv", dtype=str)
     assert list(shipped_lines["line_id"]) == list(dongchangfu.bus_lines["line_id"])
 
@@ -198,6 +201,14 @@ def test_synthetic_sizes(small: CountyDataset) -> None:
     sizes = villages.groupby("township_id").size()
     assert sizes.between(6, 22).all()
     assert 11 <= sizes.mean() <= 16
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_tiny_synthetic_counties(n: int) -> None:
+    for seed in range(3):
+        ds = generate_synthetic(n, seed=seed)
+        assert len(ds.layers["villages"]) == n
+        assert len(ds.bus_lines) >= 1
 
 
 def test_options_are_used() -> None:

@@ -448,11 +448,15 @@ def _layout(
     core_r = min(opt.core_radius_m, 0.2 * math.sqrt(area.area))
     rural = area.difference(shapely.Point(hub).buffer(core_r))
     spacing = math.sqrt(2 * rural.area * opt.lattice_fill / (math.sqrt(3) * (n + k)))
-    jitter = min(0.35 * spacing, (spacing - opt.min_spacing_m) / 2)
-    if jitter < 0:
-        msg = f"county too dense: lattice spacing {spacing:.0f} m < min_spacing_m"
-        raise ValueError(msg)
-    p = geo.hex_lattice(rural.buffer(-min(300.0, 0.2 * spacing)), spacing, jitter, rng)
+    for _ in range(20):  # small or thin counties: tighten the lattice until everyone fits
+        jitter = min(0.35 * spacing, (spacing - opt.min_spacing_m) / 2)
+        if jitter < 0:
+            msg = f"county too dense: lattice spacing {spacing:.0f} m < min_spacing_m"
+            raise ValueError(msg)
+        p = geo.hex_lattice(rural.buffer(-min(300.0, 0.2 * spacing)), spacing, jitter, rng)
+        if len(p) >= 1.1 * (n + k):
+            break
+        spacing *= 0.9
     logger.info("%s: %d villages, %d townships, lattice %.0f m", spec.name, n, k, spacing)
     street = spec.townships["street"].to_numpy(bool)
     seats, lab = geo.place_seats(p, counts, street, hub, rural.area / len(p), rng)

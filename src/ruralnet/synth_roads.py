@@ -180,7 +180,7 @@ def pick_points(
     short = counts - np.bincount(town, minlength=k)
     extra_p, extra_t = [], []
     for t in np.flatnonzero(short > 0):  # cell too small: nearest free points
-        cand = tree.query(p[first[t]], k=min(len(p), 4 * counts[t] + 8))[1]
+        cand = tree.query(p[first[t]], k=len(p))[1]
         got = cand[free[cand]][: short[t]]
         if len(got) < short[t]:
             msg = "not enough lattice points for the villages; lower lattice_fill"
