@@ -7,6 +7,7 @@ ruralnet works without it.
 from __future__ import annotations
 
 import html
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -35,6 +36,7 @@ _STATION = {"existing": "#3182bd", "new": "#e6550d"}
 _CENTRE = "#6a3d9a"
 _HUB = "#000000"
 _UNCOVERED = "#d7191c"
+_MAJOR_ROADS = {"motorway", "trunk", "primary", "secondary", "tertiary"}
 _MODE_STYLE = {
     "van": {"color": "#444444", "dash_array": None},
     "bus": {"color": "#1a9850", "dash_array": "8 6"},
@@ -64,6 +66,9 @@ def _legend(plan: Plan) -> str:
         if generated
         else ""
     )
+    sources = "".join(f"<li>{html.escape(line)}</li>" for line in plan.inputs.meta.attribution)
+    if sources:
+        notice += f"<details><summary>Data sources</summary><ul style='padding-left:14px;margin:2px'>{sources}</ul></details>"
     rows = [
         (
             f"<span style='color:{_STATION['existing']}'>&#9679;</span>",
@@ -133,21 +138,24 @@ def _add_points(
     title_key: str,
     keys: list[str],
 ) -> None:
+    """Draw markers with core Leaflet only (a coloured symbol in a DivIcon), so maps work offline."""
     import folium
 
     for row in _wgs(frame).to_dict(orient="records"):
         point = row["geometry"]
         color = style["color"](row) if callable(style["color"]) else style["color"]
-        folium.RegularPolygonMarker(
+        size = style["size"]
+        icon = folium.DivIcon(
+            html=(
+                f"<div class='ruralnet-{style['kind']}' style='font-size:{size}px;line-height:{size}px;"
+                f"color:{color};text-shadow:0 0 2px #fff,0 0 2px #fff'>{style['symbol']}</div>"
+            ),
+            icon_size=(size, size),
+            icon_anchor=(size // 2, size // 2),
+        )
+        folium.Marker(
             location=(point.y, point.x),
-            number_of_sides=style["sides"],
-            radius=style["radius"],
-            rotation=style.get("rotation", 0),
-            color="#111",
-            weight=1,
-            fill=True,
-            fill_color=color,
-            fill_opacity=0.95,
+            icon=icon,
             tooltip=html.escape(str(row.get(title_key))),
             popup=folium.Popup(_popup_html(str(row.get(title_key)), row, keys), max_width=360),
         ).add_to(layer)
@@ -173,6 +181,35 @@ def _add_links(plan: Plan, layers: dict[str, folium.FeatureGroup]) -> None:
         ).add_to(layers[row["mode"]])
 
 
+def _inline_leaflet(m: folium.Map) -> None:
+    """Put Leaflet (and jQuery, which folium's popups use) into the page instead of a CDN link."""
+    import folium
+
+    static = resources.files("ruralnet") / "static"
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    css = (static / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    for name, path in (("leaflet", "leaflet/leaflet.js"), ("jquery", "jquery/jquery.min.js")):
+        js = (static / path).read_text(encoding="utf-8")
+        root.header.add_child(folium.Element(f"<script>{js}</script>"), name=f"{name}_js_inline")
+
+
+def _blank_base(m: folium.Map, attribution: str) -> None:
+    """Add a plain base layer that needs no network, so the map stays readable offline."""
+    import folium
+
+    blank = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
+    folium.TileLayer(
+        tiles=blank,
+        attr=html.escape(attribution),
+        name="Blank (offline)",
+        overlay=False,
+        show=False,
+    ).add_to(m)
+
+
 def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     """
     Draw a plan on a folium map with a layer control and a legend.
@@ -192,21 +229,32 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     import folium
 
     meta = plan.inputs.meta
-    attribution = "; ".join(
-        [*meta.attribution, "Map tiles © OpenStreetMap contributors"]
-        + (["GENERATED data: " + ", ".join(meta.generated)] if meta.generated else [])
+    attribution = "Map tiles © OpenStreetMap contributors | ruralnet plan" + (
+        " | GENERATED data: see legend" if meta.generated else ""
     )
     if m is None:
-        m = folium.Map(tiles=None, control_scale=True)
+        m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+        _inline_leaflet(m)
         folium.TileLayer(
-            "OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap"
+            "OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap (online)"
         ).add_to(m)
+        _blank_base(m, attribution)
     if plan.inputs.boundary is not None:
         folium.GeoJson(
             _wgs(plan.inputs.boundary[["geometry"]]).to_json(),
             name="County boundary",
             style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
         ).add_to(m)
+    folium.GeoJson(
+        _wgs(plan.inputs.roads[["highway", "geometry"]]).to_json(),
+        name="Roads",
+        style_function=lambda f: {
+            "color": "#9e9e9e",
+            "weight": 2 if f["properties"]["highway"] in _MAJOR_ROADS else 1,
+            "opacity": 0.8,
+        },
+        tooltip=folium.GeoJsonTooltip(["highway"]),
+    ).add_to(m)
     groups = {
         name: folium.FeatureGroup(name=name)
         for name in (
@@ -234,7 +282,12 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     _add_points(
         plan.stations,
         groups["Stations"],
-        {"color": lambda r: _STATION[r["kind"]], "sides": 30, "radius": 6},
+        {
+            "color": lambda r: _STATION[r["kind"]],
+            "symbol": "&#9679;",
+            "size": 18,
+            "kind": "station",
+        },
         "site_id",
         station_keys,
     )
@@ -251,14 +304,14 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     _add_points(
         plan.centres,
         groups["Centres"],
-        {"color": _CENTRE, "sides": 4, "radius": 9, "rotation": 45},
+        {"color": _CENTRE, "symbol": "&#9632;", "size": 22, "kind": "centre"},
         "township_name",
         centre_keys,
     )
     _add_points(
         plan.hubs,
         groups["Hub"],
-        {"color": _HUB, "sides": 5, "radius": 12},
+        {"color": _HUB, "symbol": "&#9733;", "size": 30, "kind": "hub"},
         "hub_id",
         ["hub_id", "name", "status", "source"],
     )
