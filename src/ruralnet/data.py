@@ -275,7 +275,8 @@ def _check_degrees(frame: gpd.GeoDataFrame, path: Path, id_col: str | None) -> l
 def _clean_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     plain = plain.astype(object).where(plain.notna(), None)
-    return plain.to_dict(orient="records")
+    # an empty cell means "not given": drop it so the model's default applies
+    return [{k: v for k, v in row.items() if v is not None} for row in plain.to_dict(orient="records")]
 
 
 def _check_rows(
