@@ -507,3 +507,50 @@ def test_repo_copy_of_dongchangfu_parses():
         pytest.skip("data/dongchangfu/source is not in this checkout")
     assert len(read_village_list(src / "villages_stats2022.csv")) == 228
     assert read_boundary(src / "county_boundary.geojson").name == "东昌府区"
+
+
+def test_points_in_bd09_and_bus_lines_from_csv(tmp_path):
+    villages_csv = write_list(tmp_path)
+    mauren = (9.5437, 47.2179)
+    blon, blat = wgs84_to_bd09(*mauren)
+    points = tmp_path / "points.csv"
+    points.write_text(f"code12,lon,lat\n999001002202,{blon:.8f},{blat:.8f}\n", encoding="utf-8")
+    stops = [
+        ("L1", 1, "Vaduz Post", 9.5215, 47.1410),
+        ("L1", 3, "Schaan", 9.5095, 47.1650),
+        ("L1", 2, "Au", 9.5180, 47.1500),
+        ("L2", 1, "Eschen", 9.5215, 47.2110),
+        ("L2", 2, "Nendeln", 9.5430, 47.1980),
+    ]
+    bus = tmp_path / "bus.csv"
+    rows = []
+    for line, seq, name, lon, lat in stops:
+        x, y = wgs84_to_bd09(lon, lat)
+        rows.append(f"{line},{seq},{name},{x:.8f},{y:.8f}")
+    bus.write_text("line_id,seq,stop_name,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "ds"
+    report = prepare_dataset(
+        PBF,
+        BOUNDARY,
+        out,
+        villages_csv=villages_csv,
+        points_csv=points,
+        points_crs="bd09",
+        bus_csv=bus,
+        include_tracks=False,
+    )
+    villages = gpd.read_file(out / "villages.geojson").set_index("village_id")
+    p = villages.loc["999001002202"].geometry
+    assert float(haversine_m(p.x, p.y, *mauren)) < 1.0
+    lines = pd.read_csv(out / "bus_lines.csv", dtype=str, keep_default_na=False)
+    assert list(lines["line_id"]) == ["L1", "L2"] and report.bus_lines == 2
+    assert lines["source"].str.contains("bus.csv").all()
+    assert lines["source"].str.contains("scenario defaults").all()
+    got = gpd.read_file(out / "bus_stops.geojson")
+    l1 = got[got["line_id"] == "L1"].sort_values("seq")
+    assert list(l1["name"]) == ["Vaduz Post", "Au", "Schaan"]
+    assert list(l1["seq"]) == [1, 2, 3]
+    first = l1.iloc[0].geometry
+    assert float(haversine_m(first.x, first.y, 9.5215, 47.1410)) < 1.0
+    meta = tomllib.loads((out / "dataset.toml").read_text(encoding="utf-8"))
+    assert any("bd09" in a for a in meta["attribution"])

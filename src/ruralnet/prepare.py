@@ -165,7 +165,7 @@ def _coverage_error(
         osm_path,
         f"the extract does not cover the boundary: it spans lon {box[0]:.3f}..{box[2]:.3f}, "
         f"lat {box[1]:.3f}..{box[3]:.3f} but {boundary.path.name} spans lon "
-        f"{b[0]:.3f}..{b[2]:.3f}, lat {b[1]:.3f}..{b[3]:.3f} ({share:.0%} inside)",
+        f"{b[0]:.3f}..{b[2]:.3f}, lat {b[1]:.3f}..{b[3]:.3f} ({share:.1%} of its area inside)",
         "Download an extract that contains the whole county (e.g. the province extract) "
         "or pass the matching --boundary.",
     )
@@ -295,7 +295,7 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
         )
     report.warnings += found.warnings
     if points is not None:
-        shift = detect_shift(*shift_pairs(points, places), points_crs)
+        shift = detect_shift(*shift_pairs(_named_points(points, listed), places), points_crs)
         if shift:
             logger.warning("%s", shift)
             report.warnings.append(shift)
@@ -342,7 +342,9 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
     )
     stations = station_sites(village_points, extract.pois, to_m, radius_m=station_radius_m)
     centres = centre_sites(found.towns, village_points, places, extract.pois, to_m)
-    hubs = hub_site(places, county, villages=village_points, hub_lonlat=hub_lonlat)
+    shapely.prepare(boundary.geometry)
+    inside = [p for p in places if shapely.contains_xy(boundary.geometry, p.lon, p.lat)]
+    hubs = hub_site(inside, county, villages=village_points, hub_lonlat=hub_lonlat)
     if bus_table is not None:
         bus_stops, bus_lines = bus_from_csv(bus_table, Path(bus_csv).name)  # type: ignore[arg-type]
     else:
@@ -391,6 +393,15 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
     for line in report.summary_lines():
         logger.info("%s", line)
     return report
+
+
+def _named_points(points: pd.DataFrame, listed: pd.DataFrame | None) -> pd.DataFrame:
+    """Fill empty point names from the village list (by ``code12``) for the shift check."""
+    if listed is None:
+        return points
+    names = dict(zip(listed["code12"], listed["name"], strict=True))
+    filled = [n or names.get(c, "") for n, c in zip(points["name"], points["code12"], strict=True)]
+    return points.assign(name=filled)
 
 
 def _crs_option(points_crs: str, points_csv: str | Path | None) -> str:
