@@ -15,6 +15,7 @@ ORDER = [
     "data",
     "problem",
     "network",
+    "buses",
     "assemble",
     "model",
     "solve",

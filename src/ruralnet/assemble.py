@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ruralnet.buses import BusNetwork, build_bus_network, bus_options
 from ruralnet.data import Inputs
 from ruralnet.errors import InfeasibleError
 from ruralnet.network import RoadNetwork, Snap, build_network, pair_distances, snap_points
-from ruralnet.problem import Arcs, BusLines, LinkOptions, Mode, Problem
+from ruralnet.problem import Arcs, LinkOptions, Mode, Problem
 from ruralnet.scenario import Scenario, annuity_factor
 
 __all__ = ["Assembly", "build_problem"]
@@ -26,6 +27,7 @@ class Assembly:
     problem: Problem
     network: RoadNetwork
     snaps: dict[str, Snap]
+    buses: BusNetwork
 
 
 def village_demand(scenario: Scenario, villages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +177,19 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
     )
     trunk_km = pair_distances(network, snaps["hubs"], centre_snap)
     van_rate = scenario.van.yuan_per_parcel_km
+    buses = build_bus_network(scenario, inputs.bus_stops, inputs.bus_lines, network)
+    feeder = LinkOptions.concat(
+        [
+            _van_options(feeder_km, van_rate, scenario.service.max_feeder_km),
+            bus_options(scenario, buses, network, centre_snap, snaps["station_sites"]),
+        ]
+    )
+    trunk = LinkOptions.concat(
+        [
+            _van_options(trunk_km, van_rate, np.inf),
+            bus_options(scenario, buses, network, snaps["hubs"], centre_snap),
+        ]
+    )
     fixed = (hubs["status"] == "fixed").to_numpy()
     hub_capacity = pd.to_numeric(hubs["capacity_parcels_per_day"], errors="coerce").to_numpy(float)
     problem = Problem(
@@ -212,9 +227,9 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         ),
         hub_capacity=np.where(np.isnan(hub_capacity), total_parcels, hub_capacity),
         access=_access_arcs(scenario, network, snaps),
-        feeder=_van_options(feeder_km, van_rate, scenario.service.max_feeder_km),
-        trunk=_van_options(trunk_km, van_rate, np.inf),
-        bus=BusLines(),
+        feeder=feeder,
+        trunk=trunk,
+        bus=buses.lines,
         coverage_target=scenario.service.coverage_target,
         max_new_hubs=scenario.hub.max_open,
         days_per_year=scenario.demand.days_per_year,
@@ -222,11 +237,13 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         centre_handling_yuan=c_cost.handling_yuan_per_parcel,
     )
     log.info(
-        "problem: %d villages, %d station sites, %d centre sites, %d access arcs, %d feeder options",
+        "problem: %d villages, %d station sites, %d centre sites, %d access arcs, %d feeder options"
+        " (%d by bus)",
         len(problem.village_ids),
         len(problem.station_ids),
         len(problem.centre_ids),
         len(problem.access.village),
         len(problem.feeder),
+        int(np.sum(problem.feeder.line >= 0)),
     )
-    return Assembly(problem=problem, network=network, snaps=snaps)
+    return Assembly(problem=problem, network=network, snaps=snaps, buses=buses)

@@ -154,6 +154,11 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         ("centres opened", f"{summary['centres_opened']} for {summary['townships']} townships"),
         ("hubs open", str(summary["hubs_open"])),
         ("parcels per day", f"{summary['parcels_per_day']:,.0f}"),
+        *[
+            (f"  {tier} by {mode} (parcels/day)", f"{value:,.0f}")
+            for tier, modes in summary["parcels_per_day_by_mode"].items()
+            for mode, value in modes.items()
+        ],
         (
             "village→station km (mean / max)",
             f"{summary['mean_access_km']} / {summary['max_access_km']}",
@@ -161,6 +166,16 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         (
             "solver",
             f"{solver['backend']} {solver['status']}, gap {solver['gap']:.2e}, {solver['seconds']:.1f} s",
+        ),
+        *(
+            [
+                (
+                    "saving vs all-van, same network (yuan/year)",
+                    f"{summary['saving_vs_all_van_yuan_per_year']:,.0f}",
+                )
+            ]
+            if summary.get("saving_vs_all_van_yuan_per_year") is not None
+            else []
         ),
         ("verified", "yes" if summary["verified"] else "NO"),
     ]

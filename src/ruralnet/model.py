@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.math_opt.python import mathopt
 
-from ruralnet.problem import LinkOptions, Problem
+from ruralnet.problem import LinkOptions, Problem, Solution
 
 __all__ = ["BuiltModel", "Vars", "build_model"]
 
@@ -275,7 +275,24 @@ def _objective(p: Problem, v: Vars) -> mathopt.LinearExpression:
     return mathopt.fast_sum(terms)
 
 
-def build_model(problem: Problem) -> BuiltModel:
+def _fix(v: Vars, fixed: Solution, p: Problem) -> None:
+    """Pin the open facilities and village assignments to those of ``fixed``."""
+    pairs = [
+        (vars_, values)
+        for vars_, values in (
+            (v.open_station, fixed.open_station),
+            (v.open_centre, fixed.open_centre),
+            (v.open_hub, fixed.open_hub),
+            (v.serve, fixed.village_station[p.access.village] == p.access.station),
+            (v.covered, fixed.village_station >= 0),
+        )
+    ]
+    for variables, values in pairs:
+        for var, value in zip(variables, values, strict=True):
+            var.lower_bound = var.upper_bound = float(value)
+
+
+def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltModel:
     """
     Build the MathOpt model of a problem (the formulation in this module's docstring).
 
@@ -283,6 +300,10 @@ def build_model(problem: Problem) -> BuiltModel:
     ----------
     problem
         The instance.
+    fixed
+        A plan whose open facilities and village assignments are kept; only the transport
+        (which centre feeds which station, by which mode) is optimised. Used to price the
+        same network without buses.
 
     Returns
     -------
@@ -339,4 +360,6 @@ def build_model(problem: Problem) -> BuiltModel:
     _add_hubs(model, p, v)
     _add_bus_hold_capacity(model, p, v)
     model.minimize(_objective(p, v))
+    if fixed is not None:
+        _fix(v, fixed, p)
     return BuiltModel(model=model, vars=v, problem=p)

@@ -13,15 +13,16 @@ from ruralnet.data import load_inputs
 from ruralnet.errors import InfeasibleError, VerificationError
 from ruralnet.model import build_model
 from ruralnet.plan import Plan
+from ruralnet.problem import Problem, Solution
 from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
-from ruralnet.verify import verify
+from ruralnet.verify import VerificationReport, verify
 
 __all__ = ["STAGES", "check_feasible", "solve"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("load data", "cost matrices", "build model", "solve", "verify")
+STAGES = ("load data", "cost matrices", "build model", "solve", "verify", "all-van")
 
 StageHook = Callable[[str], None]
 LogHook = Callable[[str], None]
@@ -109,13 +110,59 @@ def solve(
         built, scenario.solver, seed=scenario.scenario.seed, on_log=on_solver_log
     )
     stage("verify")
-    report = verify(assembly.problem, solution)
+    report = _verified(assembly.problem, solution)
+    all_van = None
+    if np.any(assembly.problem.feeder.line >= 0) or np.any(assembly.problem.trunk.line >= 0):
+        stage("all-van")
+        all_van = price_without_buses(assembly.problem, solution, scenario)
+    return Plan(
+        scenario=scenario,
+        inputs=inputs,
+        assembly=assembly,
+        solution=solution,
+        verification=report,
+        all_van=all_van,
+    )
+
+
+def _verified(problem: Problem, solution: Solution) -> VerificationReport:
+    report = verify(problem, solution)
     if not report.ok:
         details = "; ".join(str(v) for v in report.violations[:5])
         msg = (
             f"the solver's plan failed verification ({len(report.violations)} problems: {details})"
         )
         raise VerificationError(msg)
-    return Plan(
-        scenario=scenario, inputs=inputs, assembly=assembly, solution=solution, verification=report
-    )
+    return report
+
+
+def price_without_buses(
+    problem: Problem, solution: Solution, scenario: Scenario
+) -> VerificationReport | None:
+    """
+    Cost of the same stations, centres and hubs served by vans only.
+
+    Parameters
+    ----------
+    problem
+        The problem with bus options.
+    solution
+        Its verified plan.
+    scenario
+        Solver settings.
+
+    Returns
+    -------
+    VerificationReport or None
+        The verified all-van plan's report (its ``total_yuan`` is the all-van cost), or None
+        when vans alone cannot serve that network (a station beyond ``max_feeder_km`` of every
+        open centre).
+    """
+    van_problem = problem.without_buses()
+    built = build_model(van_problem, fixed=solution)
+    try:
+        van_solution = solve_model(built, scenario.solver, seed=scenario.scenario.seed)
+    except InfeasibleError:
+        log.warning("the plan's network cannot be served by vans alone; no all-van comparison")
+        return None
+    return _verified(van_problem, van_solution)

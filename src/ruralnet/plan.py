@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,7 @@ import shapely
 from ruralnet import __version__
 from ruralnet.assemble import Assembly
 from ruralnet.data import Inputs
+from ruralnet.network import road_path
 from ruralnet.problem import LinkOptions, Problem, Solution
 from ruralnet.scenario import Scenario
 from ruralnet.verify import VerificationReport
@@ -44,6 +46,7 @@ class Plan:
     assembly: Assembly
     solution: Solution
     verification: VerificationReport
+    all_van: VerificationReport | None = None
 
     @property
     def problem(self) -> Problem:
@@ -214,6 +217,66 @@ class Plan:
         ]
         return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=self.inputs.crs)
 
+    @cached_property
+    def bus_lines(self) -> gpd.GeoDataFrame:
+        """Bus lines with parcels carried and their busiest leg's load factor, drawn along the roads."""
+        p, s, buses = self.problem, self.solution, self.assembly.buses
+        load: dict[tuple[int, int, bool], float] = {}
+        carried = np.zeros(len(p.bus.ids))
+        for options, f_in, f_out in (
+            (p.feeder, s.feeder_in, s.feeder_out),
+            (p.trunk, s.trunk_in, s.trunk_out),
+        ):
+            for o in np.flatnonzero(options.line >= 0):
+                line, fwd = int(options.line[o]), bool(options.forward[o])
+                carried[line] += f_in[o] + f_out[o]
+                for leg in range(int(options.leg_first[o]), int(options.leg_last[o]) + 1):
+                    load[(line, leg, fwd)] = load.get((line, leg, fwd), 0.0) + f_in[o]
+                    load[(line, leg, not fwd)] = load.get((line, leg, not fwd), 0.0) + f_out[o]
+        rows = []
+        for i, line_id in enumerate(p.bus.ids):
+            stops = np.flatnonzero(buses.stop_line == i)
+            path = np.vstack(
+                [
+                    road_path(
+                        self.assembly.network,
+                        int(buses.stop_snap.node[a]),
+                        int(buses.stop_snap.node[b]),
+                    )
+                    for a, b in itertools.pairwise(stops)
+                ]
+            )
+            busiest = max((v for (ln, _leg, _d), v in load.items() if ln == i), default=0.0)
+            rows.append(
+                {
+                    "line_id": line_id,
+                    "stops": len(stops),
+                    "km": float(buses.leg_km[i].sum()),
+                    "trips_per_day": float(buses.trips_per_day[i]),
+                    "capacity_parcels_per_trip": float(buses.capacity_parcels_per_trip[i]),
+                    "fee_yuan_per_parcel": float(buses.fee_yuan_per_parcel[i]),
+                    "figures_from_defaults": line_id in buses.defaulted,
+                    "parcels_per_day": float(carried[i]),
+                    "busiest_leg_parcels_per_day": busiest,
+                    "load_factor": busiest / float(p.bus.leg_capacity[i]),
+                    "geometry": shapely.LineString(path) if len(path) > 1 else None,
+                }
+            )
+        columns = [
+            "line_id",
+            "stops",
+            "km",
+            "trips_per_day",
+            "capacity_parcels_per_trip",
+            "fee_yuan_per_parcel",
+            "figures_from_defaults",
+            "parcels_per_day",
+            "busiest_leg_parcels_per_day",
+            "load_factor",
+            "geometry",
+        ]
+        return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=self.inputs.crs)
+
     def summary(self) -> dict[str, Any]:
         """
         Sum up the plan in numbers, as written to ``summary.json``.
@@ -246,9 +309,21 @@ class Plan:
             "hubs_open": len(self.hubs),
             "parcels_per_day": round(float(np.sum(p.parcels)), 2),
             "parcels_per_day_by_mode": {
-                mode: round(float(g["parcels_per_day"].sum()), 2)
-                for mode, g in links[links["tier"] == "feeder"].groupby("mode")
+                tier: {
+                    mode: round(float(g["parcels_per_day"].sum()), 2)
+                    for mode, g in t.groupby("mode")
+                }
+                for tier, t in links.groupby("tier")
             },
+            "bus_load_factor": {
+                row.line_id: round(row.load_factor, 4) for row in self.bus_lines.itertuples()
+            },
+            "all_van_cost_yuan_per_year": round(self.all_van.total_yuan, 2)
+            if self.all_van
+            else None,
+            "saving_vs_all_van_yuan_per_year": (
+                round(self.all_van.total_yuan - v.total_yuan, 2) if self.all_van else None
+            ),
             "mean_access_km": round(float(covered["distance_km"].mean()), 3)
             if len(covered)
             else None,

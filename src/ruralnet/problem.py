@@ -7,7 +7,7 @@ solver. Money is yuan, flows are parcels per day, distances are road km.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -63,6 +63,22 @@ class LinkOptions:
     def __len__(self) -> int:
         return len(self.upstream)
 
+    def subset(self, keep: np.ndarray) -> LinkOptions:
+        """Return the options where ``keep`` (a boolean mask) is true."""
+        return LinkOptions(
+            **{name: getattr(self, name)[keep] for name in self.__dataclass_fields__}
+        )
+
+    @staticmethod
+    def concat(parts: list[LinkOptions]) -> LinkOptions:
+        """Join several option sets, in order."""
+        return LinkOptions(
+            **{
+                name: np.concatenate([getattr(p, name) for p in parts])
+                for name in LinkOptions.__dataclass_fields__
+            }
+        )
+
 
 @dataclass(frozen=True)
 class BusLines:
@@ -71,6 +87,7 @@ class BusLines:
     ids: tuple[str, ...] = ()
     n_legs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     leg_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    stop_ids: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,14 @@ class Problem:
     def parcels(self) -> np.ndarray:
         """Parcels per day handled for each village, both directions."""
         return self.inbound + self.outbound
+
+    def without_buses(self) -> Problem:
+        """Return the same problem with every bus option removed (the all-van counterpart)."""
+        return replace(
+            self,
+            feeder=self.feeder.subset(self.feeder.line < 0),
+            trunk=self.trunk.subset(self.trunk.line < 0),
+        )
 
     @property
     def min_covered(self) -> int:
