@@ -554,3 +554,137 @@ def test_points_in_bd09_and_bus_lines_from_csv(tmp_path):
     assert float(haversine_m(first.x, first.y, 9.5215, 47.1410)) < 1.0
     meta = tomllib.loads((out / "dataset.toml").read_text(encoding="utf-8"))
     assert any("bd09" in a for a in meta["attribution"])
+
+
+# --- the same extract moved to Shandong, with Chinese names ------------------------------
+
+DX, DY = 115.93 - 9.52, 36.44 - 47.15  # Vaduz → Dongchangfu
+PLACE_NAMES = {
+    "Schaan": "王屯",
+    "Ruggell": "王屯",
+    "Eschen": "李庄村",
+    "Triesen": "张庄",
+    "Balzers": "赵楼",
+    "Vaduz": "沙镇",
+}
+TOWNSHIP_NAMES = {
+    "Schaan": ("371502001", "古楼街道"),
+    "Eschen": ("371502002", "沙镇镇"),
+    "Triesen": ("371502003", "朱老庄镇"),
+    "Balzers": ("371502004", "梁水镇镇"),
+    "Vaduz": ("371502005", "新区街道"),
+    "Ruggell": ("371502006", "道口铺街道"),
+}
+
+
+@pytest.fixture(scope="module")
+def shandong(tmp_path_factory) -> tuple[Path, Path]:
+    """The Liechtenstein extract shifted into Shandong, places and municipalities renamed."""
+    import osmium
+
+    folder = tmp_path_factory.mktemp("shandong")
+    pbf = folder / "moved.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))  # no header box: coverage comes from the data
+    for obj in osmium.FileProcessor(str(PBF)):
+        tags = dict(obj.tags)
+        name = tags.get("name")
+        if "place" in tags and name in PLACE_NAMES:
+            tags["name"] = PLACE_NAMES[name]
+        elif tags.get("admin_level") == "8" and name in TOWNSHIP_NAMES:
+            tags["name"] = TOWNSHIP_NAMES[name][1]
+        if obj.is_node():
+            loc = obj.location
+            writer.add_node(obj.replace(location=(loc.lon + DX, loc.lat + DY), tags=tags))
+        elif obj.is_way():
+            writer.add_way(obj.replace(tags=tags))
+        elif obj.is_relation():
+            writer.add_relation(obj.replace(tags=tags))
+    writer.close()
+    boundary = folder / "county.geojson"
+    frame = gpd.read_file(BOUNDARY)
+    frame["geometry"] = frame.translate(DX, DY)
+    frame["name"] = "东昌府区"
+    frame.to_file(boundary)
+    rows = [
+        ("371502001201", "王屯村委会", "Schaan"),
+        ("371502002201", "李庄村民委员会", "Eschen"),
+        ("371502003201", "张庄村委会", "Triesen"),
+        ("371502004201", "赵楼村委会", "Balzers"),
+        ("371502005201", "不存在村委会", "Vaduz"),
+    ]
+    lines = [LIST_HEADER] + [
+        f"{code},{name},{TOWNSHIP_NAMES[m][0]},{TOWNSHIP_NAMES[m][1]},371502,东昌府区,村委会,1"
+        for code, name, m in rows
+    ]
+    (folder / "villages.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return pbf, boundary
+
+
+def gcj_points(folder: Path, pbf: Path) -> Path:
+    """Points copied from Amap: GCJ-02 positions of three OSM places, by code and name."""
+    places = {p.tags["name"]: p for p in read_osm(pbf).places if "name" in p.tags}
+    rows = []
+    for code, name, place in (
+        ("371502002201", "李庄", "李庄村"),
+        ("371502003201", "张庄", "张庄"),
+        ("371502004201", "", "赵楼"),
+    ):
+        lon, lat = wgs84_to_gcj02(places[place].lon, places[place].lat)
+        rows.append(f"{code},{name},{lon:.7f},{lat:.7f}")
+    path = folder / "amap_points.csv"
+    path.write_text("code12,name,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_chinese_county_located_and_gcj02_detected(shandong, tmp_path):
+    pbf, boundary = shandong
+    villages_csv = boundary.parent / "villages.csv"
+    points = gcj_points(tmp_path, pbf)
+    report = prepare_dataset(
+        pbf,
+        boundary,
+        tmp_path / "as_wgs84",
+        villages_csv=villages_csv,
+        points_csv=points,
+        include_tracks=False,
+    )
+    assert any("look like gcj02" in w for w in report.warnings)
+    fixed = prepare_dataset(
+        pbf,
+        boundary,
+        tmp_path / "ds",
+        villages_csv=villages_csv,
+        points_csv=points,
+        points_crs="gcj02",
+        include_tracks=False,
+    )
+    assert not any("gcj02" in w or "GCJ-02" in w for w in fixed.warnings)
+    villages = gpd.read_file(tmp_path / "ds" / "villages.geojson").set_index("village_id")
+    assert fixed.located_by == {"osm": 1, "points": 3}
+    places = {p.tags["name"]: p for p in read_osm(pbf).places if "name" in p.tags}
+    for code, place in (("371502002201", "李庄村"), ("371502004201", "赵楼")):
+        p = villages.loc[code].geometry
+        assert float(haversine_m(p.x, p.y, places[place].lon, places[place].lat)) < 1.0
+    # 王屯 names two places (in 古楼街道 and 道口铺街道): the township's OSM area decides
+    wangtun = villages.loc["371502001201"].geometry
+    schaan = [p for p in read_osm(pbf).places if p.tags.get("name") == "王屯"]
+    assert len(schaan) == 2
+    assert min(float(haversine_m(wangtun.x, wangtun.y, p.lon, p.lat)) for p in schaan) < 1.0
+    assert [u.village_id for u in fixed.unlocated] == ["371502005201"]
+    assert fixed.unlocated[0].township_name == "新区街道"
+    townships = gpd.read_file(tmp_path / "ds" / "townships.geojson").set_index("township_id")
+    assert townships.loc["371502002", "name"] == "沙镇镇"
+    assert townships.loc["371502002"].geometry.geom_type in {"Polygon", "MultiPolygon"}
+    hubs = gpd.read_file(tmp_path / "ds" / "hubs.geojson")
+    assert hubs["name"].iloc[0] == "沙镇"  # the only town
+    meta = tomllib.loads((tmp_path / "ds" / "dataset.toml").read_text(encoding="utf-8"))
+    assert meta["crs"] == "EPSG:32650"
+    assert meta["name"] == "东昌府区"
+
+
+def test_chinese_county_extract_without_header_box_not_covering(shandong, tmp_path):
+    pbf, _ = shandong
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(115.5, 36.0, 115.7, 36.2)], crs="EPSG:4326").to_file(far)
+    with pytest.raises(DataError, match="does not cover the boundary"):
+        prepare_dataset(pbf, far, tmp_path / "out")

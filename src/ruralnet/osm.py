@@ -9,6 +9,7 @@ so only candidate objects reach Python. Everything outside ``bbox`` is skipped.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +126,15 @@ class OsmExtract:
     pois: list[OsmPoint] = field(default_factory=list)
     admin_areas: list[OsmArea] = field(default_factory=list)
     bus_routes: list[OsmRoute] = field(default_factory=list)
+    #: Box of the end nodes of every highway way in the file (also those outside ``bbox``).
+    data_extent: list[float] = field(
+        default_factory=lambda: [math.inf, math.inf, -math.inf, -math.inf]
+    )
+
+    def extend(self, lon: float, lat: float) -> None:
+        """Grow :attr:`data_extent` to include a point."""
+        e = self.data_extent
+        e[0], e[1], e[2], e[3] = min(e[0], lon), min(e[1], lat), max(e[2], lon), max(e[3], lat)
 
 
 def _in_box(lon: float, lat: float, box: BBox | None) -> bool:
@@ -223,10 +233,9 @@ def read_osm(path: str | Path, *, bbox: BBox | None = None) -> OsmExtract:
         raise DataError(
             src, f"cannot be read as an OSM extract ({exc})", "Pass a valid .osm.pbf file."
         ) from exc
-    if extract.bbox is None and extract.ways:
-        lons = [c[0] for w in extract.ways for c in w.coords]
-        lats = [c[1] for w in extract.ways for c in w.coords]
-        extract.bbox = (min(lons), min(lats), max(lons), max(lats))
+    if extract.bbox is None and math.isfinite(extract.data_extent[0]):
+        e = extract.data_extent
+        extract.bbox = (e[0], e[1], e[2], e[3])
     logger.info(
         "%s: %d highway ways, %d places, %d POIs, %d admin areas, %d bus routes",
         src.name,
@@ -315,7 +324,11 @@ def _take_way(
     except osmium.InvalidLocationError:
         logger.debug("way %s has nodes missing from the extract; skipped", obj.id)  # type: ignore[attr-defined]
         return
-    if len(coords) < _MIN_NODES or not any(_in_box(x, y, bbox) for x, y in coords):
+    if len(coords) < _MIN_NODES:
+        return
+    extract.extend(*coords[0])
+    extract.extend(*coords[-1])
+    if not any(_in_box(x, y, bbox) for x, y in coords):
         return
     tags = dict(obj.tags)  # type: ignore[attr-defined]
     if obj.id in wanted:  # type: ignore[attr-defined]

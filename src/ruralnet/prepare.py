@@ -51,7 +51,8 @@ __all__ = ["OSM_ATTRIBUTION", "PrepareReport", "prepare_dataset"]
 logger = logging.getLogger(__name__)
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
-_COVERAGE_MIN = 0.99
+_COVERAGE_MIN = 0.99  # of the boundary inside the extract's header box
+_COVERAGE_MIN_DATA = 0.9  # inside the box of the roads read, when the header has no box
 _PLACE_MARGIN_M = 500.0
 _MAX_LISTED = 10
 
@@ -150,15 +151,15 @@ def _check_coverage(osm_path: Path, boundary: Boundary) -> None:
     box = header_bbox(osm_path)
     if box is None:
         return  # checked after reading, from the data extent
-    _coverage_error(osm_path, boundary, box)
+    _coverage_error(osm_path, boundary, box, _COVERAGE_MIN)
 
 
 def _coverage_error(
-    osm_path: Path, boundary: Boundary, box: tuple[float, float, float, float]
+    osm_path: Path, boundary: Boundary, box: tuple[float, float, float, float], needed: float
 ) -> None:
     area = boundary.geometry.area
     share = boundary.geometry.intersection(shapely.box(*box)).area / area if area else 0.0
-    if share >= _COVERAGE_MIN:
+    if share >= needed:
         return
     b = boundary.geometry.bounds
     raise DataError(
@@ -266,7 +267,7 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
     )
     extract = read_osm(osm_path, bbox=clip_deg.bounds)
     if not extract.bbox_from_header and extract.bbox is not None:
-        _coverage_error(osm_path, boundary, extract.bbox)
+        _coverage_error(osm_path, boundary, extract.bbox, _COVERAGE_MIN_DATA)
 
     county = name or boundary.name or osm_path.name.split(".")[0]
     report = PrepareReport(name=county, out_dir=out)

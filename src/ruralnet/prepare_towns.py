@@ -67,7 +67,7 @@ def _seat(name: str, places: Sequence[OsmPoint], polygon: OsmArea | None) -> Osm
     ]
     if polygon is not None:
         inside = [p for p in places if polygon.geometry.contains(shapely.Point(p.lon, p.lat))]
-        named = [p for p in named if p in inside] or named
+        named = [p for p in named if p in inside]
         if not named:
             named = [p for p in inside if p.tags.get("place") in {"city", "town"}]
     if not named:
