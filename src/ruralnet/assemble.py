@@ -12,7 +12,7 @@ from ruralnet.buses import BusNetwork, build_bus_network, bus_options
 from ruralnet.data import Inputs
 from ruralnet.errors import InfeasibleError
 from ruralnet.network import RoadNetwork, Snap, build_network, pair_distances, snap_points
-from ruralnet.problem import Arcs, LinkOptions, Mode, Problem
+from ruralnet.problem import Arcs, LinkOptions, Mode, Phases, Problem
 from ruralnet.scenario import Scenario, annuity_factor
 
 __all__ = ["Assembly", "build_problem"]
@@ -44,7 +44,8 @@ def village_demand(scenario: Scenario, villages: pd.DataFrame) -> tuple[np.ndarr
     Returns
     -------
     tuple of numpy.ndarray
-        ``(inbound, outbound)`` parcels per day.
+        ``(inbound, outbound)`` parcels per day; outbound of ``producing`` villages is
+        multiplied by ``[demand].producing_peak_factor`` (capacities are sized for the peak).
     """
     pop = pd.to_numeric(villages["population"], errors="coerce").fillna(0).to_numpy(float)
     demand = scenario.demand
@@ -53,17 +54,29 @@ def village_demand(scenario: Scenario, villages: pd.DataFrame) -> tuple[np.ndarr
         given = pd.to_numeric(villages[column], errors="coerce").to_numpy(float)
         return np.where(np.isnan(given), pop * rate, given)
 
+    producing = villages["producing"].fillna(False).astype(bool).to_numpy()
+    peak = np.where(producing, demand.producing_peak_factor, 1.0)
     return (
         pick("inbound_parcels_per_day", demand.inbound_parcels_per_person_day),
-        pick("outbound_parcels_per_day", demand.outbound_parcels_per_person_day),
+        pick("outbound_parcels_per_day", demand.outbound_parcels_per_person_day) * peak,
     )
 
 
-def _yearly(
-    kind: np.ndarray, new_yuan: float, upgrade_yuan: float, operating: float, crf: float
-) -> np.ndarray:
-    one_off = np.where(kind == "existing", upgrade_yuan, new_yuan)
-    return one_off * crf + operating
+def _one_off(kind: np.ndarray, new_yuan: float, upgrade_yuan: float) -> np.ndarray:
+    return np.where(kind == "existing", upgrade_yuan, new_yuan).astype(float)
+
+
+def _phases(scenario: Scenario) -> Phases:
+    if not scenario.phases:
+        return Phases(coverage_target=np.array([scenario.service.coverage_target]))
+    ph = scenario.phases
+    return Phases(
+        names=tuple(p.name for p in ph),
+        coverage_target=np.array([p.coverage_target for p in ph]),
+        demand_factor=np.array([p.demand_factor for p in ph]),
+        years=np.array([p.years for p in ph]),
+        budget_yuan=np.array([np.inf if p.budget_yuan is None else p.budget_yuan for p in ph]),
+    )
 
 
 def _capacity(frame: pd.DataFrame, default: float) -> np.ndarray:
@@ -192,6 +205,14 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
     )
     fixed = (hubs["status"] == "fixed").to_numpy()
     hub_capacity = pd.to_numeric(hubs["capacity_parcels_per_day"], errors="coerce").to_numpy(float)
+    phases = _phases(scenario)
+    station_one_off = _one_off(
+        stations["kind"].to_numpy(), s_cost.new_build_yuan, s_cost.upgrade_yuan
+    )
+    centre_one_off = _one_off(
+        centres["kind"].to_numpy(), c_cost.new_build_yuan, c_cost.upgrade_yuan
+    )
+    hub_one_off = np.where(fixed, 0.0, h_cost.new_build_yuan)
     problem = Problem(
         village_ids=tuple(villages["village_id"]),
         village_township=np.array([t_index[t] for t in villages["township_id"]], dtype=np.int64),
@@ -199,42 +220,38 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         outbound=outbound,
         township_ids=township_ids,
         station_ids=tuple(stations["site_id"]),
-        station_yearly_yuan=_yearly(
-            stations["kind"].to_numpy(),
-            s_cost.new_build_yuan,
-            s_cost.upgrade_yuan,
-            s_cost.operating_yuan_per_year,
-            annuity_factor(rate, s_cost.lifetime_years),
-        ),
+        station_yearly_yuan=station_one_off * annuity_factor(rate, s_cost.lifetime_years)
+        + s_cost.operating_yuan_per_year,
         station_capacity=_capacity(stations, s_cost.capacity_parcels_per_day),
         centre_ids=tuple(centres["site_id"]),
         centre_township=np.array([t_index[t] for t in centres["township_id"]], dtype=np.int64),
-        centre_yearly_yuan=_yearly(
-            centres["kind"].to_numpy(),
-            c_cost.new_build_yuan,
-            c_cost.upgrade_yuan,
-            c_cost.operating_yuan_per_year,
-            annuity_factor(rate, c_cost.lifetime_years),
-        ),
+        centre_yearly_yuan=centre_one_off * annuity_factor(rate, c_cost.lifetime_years)
+        + c_cost.operating_yuan_per_year,
         centre_capacity=_capacity(centres, c_cost.capacity_parcels_per_day),
         hub_ids=tuple(hubs["hub_id"]),
         hub_fixed=fixed,
         hub_yearly_yuan=np.where(
             fixed,
             0.0,
-            h_cost.new_build_yuan * annuity_factor(rate, h_cost.lifetime_years)
+            hub_one_off * annuity_factor(rate, h_cost.lifetime_years)
             + h_cost.operating_yuan_per_year,
         ),
-        hub_capacity=np.where(np.isnan(hub_capacity), total_parcels, hub_capacity),
+        hub_capacity=np.where(
+            np.isnan(hub_capacity), total_parcels * phases.demand_factor.max(), hub_capacity
+        ),
         access=_access_arcs(scenario, network, snaps),
         feeder=feeder,
         trunk=trunk,
         bus=buses.lines,
-        coverage_target=scenario.service.coverage_target,
+        coverage_target=float(phases.coverage_target[-1]),
         max_new_hubs=scenario.hub.max_open,
         days_per_year=scenario.demand.days_per_year,
         station_handling_yuan=s_cost.handling_yuan_per_parcel,
         centre_handling_yuan=c_cost.handling_yuan_per_parcel,
+        phases=phases,
+        station_one_off_yuan=station_one_off,
+        centre_one_off_yuan=centre_one_off,
+        hub_one_off_yuan=hub_one_off,
     )
     log.info(
         "problem: %d villages, %d station sites, %d centre sites, %d access arcs, %d feeder options"

@@ -254,6 +254,8 @@ def verify(
     with _errors_as_lines():
         loaded = _load(scenario, {})
         problem = build_problem(loaded, load_inputs(loaded.dataset_path)).problem
+        if len(problem.phases) > 1:  # the tables describe the last phase's network
+            problem = problem.for_phase(len(problem.phases) - 1)
         report = verify_plan(problem, read_solution(problem, plan_dir))
         if not report.ok:
             for violation in report.violations[:20]:

@@ -36,6 +36,7 @@ _STATION = {"existing": "#3182bd", "new": "#e6550d"}
 _CENTRE = "#6a3d9a"
 _HUB = "#000000"
 _UNCOVERED = "#d7191c"
+_BUS_LINE = "#1a9850"
 _MAJOR_ROADS = {"motorway", "trunk", "primary", "secondary", "tertiary"}
 _MODE_STYLE = {
     "van": {"color": "#444444", "dash_array": None},
@@ -80,7 +81,8 @@ def _legend(plan: Plan) -> str:
         ("<span style='color:#888'>&#8226;</span>", "village (colour of its station)"),
         (f"<span style='color:{_UNCOVERED}'>&#10006;</span>", "village not covered"),
         ("<span style='color:#444'>&#9473;</span>", "van link"),
-        ("<span style='color:#1a9850'>&#9476;</span>", "bus link"),
+        ("<span style='color:#1a9850'>&#9476;</span>", "bus link (parcels riding a bus line)"),
+        ("<span style='color:#1a9850;opacity:0.5'>&#9473;</span>", "bus line (客货邮融合)"),
     ]
     body = "".join(f"<div>{sym} {html.escape(text)}</div>" for sym, text in rows)
     title = html.escape(f"{plan.inputs.meta.name} — {plan.scenario.scenario.name}")
@@ -158,6 +160,26 @@ def _add_points(
             icon=icon,
             tooltip=html.escape(str(row.get(title_key))),
             popup=folium.Popup(_popup_html(str(row.get(title_key)), row, keys), max_width=360),
+        ).add_to(layer)
+
+
+def _add_bus_lines(plan: Plan, layer: folium.FeatureGroup) -> None:
+    import folium
+
+    lines = plan.bus_lines
+    if len(lines) == 0:
+        return
+    keys = ["line_id", "stops", "km", "trips_per_day", "capacity_parcels_per_trip", "fee_yuan_per_parcel",
+            "figures_from_defaults", "parcels_per_day", "load_factor"]
+    for row in _wgs(lines[lines.geometry.notna()]).to_dict(orient="records"):
+        coords = [(y, x) for x, y in np.asarray(row["geometry"].coords)]
+        folium.PolyLine(
+            coords,
+            color=_BUS_LINE,
+            weight=5,
+            opacity=0.35,
+            tooltip=html.escape(f"bus line {row['line_id']}: {row['parcels_per_day']:.0f} parcels/day, busiest leg {row['load_factor']:.0%} full"),
+            popup=folium.Popup(_popup_html(f"bus line {row['line_id']}", row, keys), max_width=360),
         ).add_to(layer)
 
 
@@ -261,6 +283,7 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
             "Access (village → station)",
             "Villages",
             "Links: van",
+            "Bus lines",
             "Links: bus",
             "Stations",
             "Centres",
@@ -269,6 +292,7 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     }
     _add_villages(plan, groups["Villages"], groups["Access (village → station)"])
     _add_links(plan, {"van": groups["Links: van"], "bus": groups["Links: bus"]})
+    _add_bus_lines(plan, groups["Bus lines"])
     station_keys = [
         "site_id",
         "kind",

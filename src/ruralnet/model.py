@@ -37,10 +37,16 @@ Model:
     (12) hub_cap[h]:    sum_(r from h) (gin[r] + gout[r]) <= M[h] w[h]
     (13) new_hubs:      sum_(candidate h) w[h] <= max_new_hubs
     (14) bus_leg[l,k,d]: parcels riding leg k of line l in direction d <= hold x trips
+
+Phases (a multi-year plan, every variable above once per phase p with that phase's demand and
+coverage target; objective: sum_p years[p] x yearly cost of phase p):
+    (15) stay:          y[s,p] <= y[s,p+1], likewise z, w and cov
+    (16) budget[p]:     sum of one-off costs of facilities first opened in phase p <= budget[p]
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -69,19 +75,27 @@ class Vars:
     feeder_out: list[mathopt.Variable]
     trunk_in: list[mathopt.Variable]
     trunk_out: list[mathopt.Variable]
+    tag: str = ""  # "@phase" in a phased model: keeps constraint names unique
 
 
 @dataclass(frozen=True)
 class BuiltModel:
-    """A MathOpt model ready to solve, with its variables and the problem it encodes."""
+    """A MathOpt model ready to solve, with its variables and the problem it encodes.
+
+    ``phase_vars``, ``phase_objectives`` (yearly cost expressions) and ``phase_problems`` have
+    one entry per phase; a problem without phases has one.
+    """
 
     model: mathopt.Model
-    vars: Vars
+    phase_vars: tuple[Vars, ...]
+    phase_objectives: tuple[mathopt.LinearExpression, ...]
+    phase_problems: tuple[Problem, ...]
     problem: Problem
 
-
-def _binaries(model: mathopt.Model, prefix: str, ids: list[str]) -> list[mathopt.Variable]:
-    return [model.add_binary_variable(name=f"{prefix}[{i}]") for i in ids]
+    @property
+    def vars(self) -> Vars:
+        """The variables of the last (or only) phase."""
+        return self.phase_vars[-1]
 
 
 def _flows(
@@ -103,15 +117,15 @@ def _add_coverage(model: mathopt.Model, p: Problem, v: Vars) -> None:
         by_village[int(village)].append(v.serve[a])
     for i, vid in enumerate(p.village_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(by_village[i]) == v.covered[i], name=f"cover[{vid}]"
+            mathopt.fast_sum(by_village[i]) == v.covered[i], name=f"cover[{vid}]{v.tag}"
         )
     model.add_linear_constraint(
-        mathopt.fast_sum(v.covered) >= p.min_covered, name="coverage_target"
+        mathopt.fast_sum(v.covered) >= p.min_covered, name=f"coverage_target{v.tag}"
     )
     for a, (village, station) in enumerate(zip(p.access.village, p.access.station, strict=True)):
         model.add_linear_constraint(
             v.serve[a] <= v.open_station[station],
-            name=f"serve[{p.village_ids[village]},{p.station_ids[station]}]",
+            name=f"serve[{p.village_ids[village]},{p.station_ids[station]}]{v.tag}",
         )
 
 
@@ -131,18 +145,19 @@ def _add_stations(model: mathopt.Model, p: Problem, v: Vars) -> None:
     for s, sid in enumerate(p.station_ids):
         model.add_linear_constraint(
             mathopt.fast_sum(load_all[s]) <= p.station_capacity[s] * v.open_station[s],
-            name=f"station_cap[{sid}]",
+            name=f"station_cap[{sid}]{v.tag}",
         )
     by_station: dict[int, list[mathopt.Variable]] = defaultdict(list)
     for k, (s, _c) in enumerate(v.feed_pairs):
         by_station[s].append(v.feed[k])
     for s, sid in enumerate(p.station_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(by_station[s]) == v.open_station[s], name=f"feed[{sid}]"
+            mathopt.fast_sum(by_station[s]) == v.open_station[s], name=f"feed[{sid}]{v.tag}"
         )
     for k, (s, c) in enumerate(v.feed_pairs):
         model.add_linear_constraint(
-            v.feed[k] <= v.open_centre[c], name=f"feed_open[{p.station_ids[s]},{p.centre_ids[c]}]"
+            v.feed[k] <= v.open_centre[c],
+            name=f"feed_open[{p.station_ids[s]},{p.centre_ids[c]}]{v.tag}",
         )
     into_in: dict[int, list] = defaultdict(list)
     into_out: dict[int, list] = defaultdict(list)
@@ -151,11 +166,12 @@ def _add_stations(model: mathopt.Model, p: Problem, v: Vars) -> None:
         into_out[int(s)].append(v.feeder_out[o])
     for s, sid in enumerate(p.station_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(into_in[s]) == mathopt.fast_sum(load_in[s]), name=f"station_in[{sid}]"
+            mathopt.fast_sum(into_in[s]) == mathopt.fast_sum(load_in[s]),
+            name=f"station_in[{sid}]{v.tag}",
         )
         model.add_linear_constraint(
             mathopt.fast_sum(into_out[s]) == mathopt.fast_sum(load_out[s]),
-            name=f"station_out[{sid}]",
+            name=f"station_out[{sid}]{v.tag}",
         )
 
 
@@ -171,13 +187,14 @@ def _add_single_sourcing(model: mathopt.Model, p: Problem, v: Vars) -> None:
     for o, (c, s) in enumerate(zip(p.feeder.upstream, p.feeder.downstream, strict=True)):
         k = pair_index[(int(s), int(c))]
         model.add_linear_constraint(
-            v.feeder_in[o] + v.feeder_out[o] <= bound[s] * v.feed[k], name=f"single[{o}]"
+            v.feeder_in[o] + v.feeder_out[o] <= bound[s] * v.feed[k], name=f"single[{o}]{v.tag}"
         )
     supply_index = {pair: k for k, pair in enumerate(v.supply_pairs)}
     for r, (h, c) in enumerate(zip(p.trunk.upstream, p.trunk.downstream, strict=True)):
         k = supply_index[(int(c), int(h))]
         model.add_linear_constraint(
-            v.trunk_in[r] + v.trunk_out[r] <= p.centre_capacity[c] * v.supply[k], name=f"trunk[{r}]"
+            v.trunk_in[r] + v.trunk_out[r] <= p.centre_capacity[c] * v.supply[k],
+            name=f"trunk[{r}]{v.tag}",
         )
 
 
@@ -188,21 +205,22 @@ def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
     for c, cid in enumerate(p.centre_ids):
         model.add_linear_constraint(
             mathopt.fast_sum(out_of[c]) <= p.centre_capacity[c] * v.open_centre[c],
-            name=f"centre_cap[{cid}]",
+            name=f"centre_cap[{cid}]{v.tag}",
         )
     for t, tid in enumerate(p.township_ids):
         members = [v.open_centre[c] for c in np.flatnonzero(p.centre_township == t)]
-        model.add_linear_constraint(mathopt.fast_sum(members) >= 1, name=f"township[{tid}]")
+        model.add_linear_constraint(mathopt.fast_sum(members) >= 1, name=f"township[{tid}]{v.tag}")
     by_centre: dict[int, list[mathopt.Variable]] = defaultdict(list)
     for k, (c, _h) in enumerate(v.supply_pairs):
         by_centre[c].append(v.supply[k])
     for c, cid in enumerate(p.centre_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(by_centre[c]) == v.open_centre[c], name=f"supply[{cid}]"
+            mathopt.fast_sum(by_centre[c]) == v.open_centre[c], name=f"supply[{cid}]{v.tag}"
         )
     for k, (c, h) in enumerate(v.supply_pairs):
         model.add_linear_constraint(
-            v.supply[k] <= v.open_hub[h], name=f"supply_open[{p.centre_ids[c]},{p.hub_ids[h]}]"
+            v.supply[k] <= v.open_hub[h],
+            name=f"supply_open[{p.centre_ids[c]},{p.hub_ids[h]}]{v.tag}",
         )
     feed_in: dict[int, list] = defaultdict(list)
     feed_out: dict[int, list] = defaultdict(list)
@@ -216,11 +234,12 @@ def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
         trunk_out[int(c)].append(v.trunk_out[r])
     for c, cid in enumerate(p.centre_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(trunk_in[c]) == mathopt.fast_sum(feed_in[c]), name=f"centre_in[{cid}]"
+            mathopt.fast_sum(trunk_in[c]) == mathopt.fast_sum(feed_in[c]),
+            name=f"centre_in[{cid}]{v.tag}",
         )
         model.add_linear_constraint(
             mathopt.fast_sum(trunk_out[c]) == mathopt.fast_sum(feed_out[c]),
-            name=f"centre_out[{cid}]",
+            name=f"centre_out[{cid}]{v.tag}",
         )
 
 
@@ -230,11 +249,14 @@ def _add_hubs(model: mathopt.Model, p: Problem, v: Vars) -> None:
         out_of[int(h)].extend([v.trunk_in[r], v.trunk_out[r]])
     for h, hid in enumerate(p.hub_ids):
         model.add_linear_constraint(
-            mathopt.fast_sum(out_of[h]) <= p.hub_capacity[h] * v.open_hub[h], name=f"hub_cap[{hid}]"
+            mathopt.fast_sum(out_of[h]) <= p.hub_capacity[h] * v.open_hub[h],
+            name=f"hub_cap[{hid}]{v.tag}",
         )
     candidates = [v.open_hub[h] for h in np.flatnonzero(~p.hub_fixed)]
     if candidates:
-        model.add_linear_constraint(mathopt.fast_sum(candidates) <= p.max_new_hubs, name="new_hubs")
+        model.add_linear_constraint(
+            mathopt.fast_sum(candidates) <= p.max_new_hubs, name=f"new_hubs{v.tag}"
+        )
 
 
 def _bus_riders(
@@ -292,26 +314,7 @@ def _fix(v: Vars, fixed: Solution, p: Problem) -> None:
             var.lower_bound = var.upper_bound = float(value)
 
 
-def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltModel:
-    """
-    Build the MathOpt model of a problem (the formulation in this module's docstring).
-
-    Parameters
-    ----------
-    problem
-        The instance.
-    fixed
-        A plan whose open facilities and village assignments are kept; only the transport
-        (which centre feeds which station, by which mode) is optimised. Used to price the
-        same network without buses.
-
-    Returns
-    -------
-    BuiltModel
-        The model, its variable handles and the problem.
-    """
-    p = problem
-    model = mathopt.Model(name="ruralnet")
+def _phase_vars(model: mathopt.Model, p: Problem, tag: str) -> Vars:
     feed_pairs = sorted(
         {(int(s), int(c)) for c, s in zip(p.feeder.upstream, p.feeder.downstream, strict=True)}
     )
@@ -319,47 +322,107 @@ def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltMode
         {(int(c), int(h)) for h, c in zip(p.trunk.upstream, p.trunk.downstream, strict=True)}
     )
     full = p.min_covered == len(p.village_ids)
-    v = Vars(
-        open_station=_binaries(model, "open", list(p.station_ids)),
-        open_centre=_binaries(model, "centre", list(p.centre_ids)),
+    return Vars(
+        tag=tag,
+        open_station=[model.add_binary_variable(name=f"open[{i}]{tag}") for i in p.station_ids],
+        open_centre=[model.add_binary_variable(name=f"centre[{i}]{tag}") for i in p.centre_ids],
         open_hub=[
-            model.add_variable(
-                lb=1.0 if fixed else 0.0, ub=1.0, is_integer=True, name=f"hub[{hid}]"
-            )
+            model.add_variable(lb=float(fixed), ub=1.0, is_integer=True, name=f"hub[{hid}]{tag}")
             for hid, fixed in zip(p.hub_ids, p.hub_fixed, strict=True)
         ],
         serve=[
-            model.add_binary_variable(name=f"assign[{p.village_ids[vi]},{p.station_ids[si]}]")
+            model.add_binary_variable(name=f"assign[{p.village_ids[vi]},{p.station_ids[si]}]{tag}")
             for vi, si in zip(p.access.village, p.access.station, strict=True)
         ],
         covered=[
-            model.add_variable(
-                lb=1.0 if full else 0.0, ub=1.0, is_integer=True, name=f"covered[{vid}]"
-            )
+            model.add_variable(lb=float(full), ub=1.0, is_integer=True, name=f"covered[{vid}]{tag}")
             for vid in p.village_ids
         ],
         feed_pairs=feed_pairs,
         feed=[
-            model.add_binary_variable(name=f"feed[{p.station_ids[s]},{p.centre_ids[c]}]")
+            model.add_binary_variable(name=f"feed[{p.station_ids[s]},{p.centre_ids[c]}]{tag}")
             for s, c in feed_pairs
         ],
         supply_pairs=supply_pairs,
         supply=[
-            model.add_binary_variable(name=f"supply[{p.centre_ids[c]},{p.hub_ids[h]}]")
+            model.add_binary_variable(name=f"supply[{p.centre_ids[c]},{p.hub_ids[h]}]{tag}")
             for c, h in supply_pairs
         ],
-        feeder_in=_flows(model, "fin", p.feeder, p.centre_ids, p.station_ids),
-        feeder_out=_flows(model, "fout", p.feeder, p.centre_ids, p.station_ids),
-        trunk_in=_flows(model, "gin", p.trunk, p.hub_ids, p.centre_ids),
-        trunk_out=_flows(model, "gout", p.trunk, p.hub_ids, p.centre_ids),
+        feeder_in=_flows(model, f"fin{tag}", p.feeder, p.centre_ids, p.station_ids),
+        feeder_out=_flows(model, f"fout{tag}", p.feeder, p.centre_ids, p.station_ids),
+        trunk_in=_flows(model, f"gin{tag}", p.trunk, p.hub_ids, p.centre_ids),
+        trunk_out=_flows(model, f"gout{tag}", p.trunk, p.hub_ids, p.centre_ids),
     )
-    _add_coverage(model, p, v)
-    _add_stations(model, p, v)
-    _add_single_sourcing(model, p, v)
-    _add_centres(model, p, v)
-    _add_hubs(model, p, v)
-    _add_bus_hold_capacity(model, p, v)
-    model.minimize(_objective(p, v))
-    if fixed is not None:
-        _fix(v, fixed, p)
-    return BuiltModel(model=model, vars=v, problem=p)
+
+
+def _link_phases(model: mathopt.Model, p: Problem, phases: list[Vars]) -> None:
+    """(15) what is open or served stays so; (16) one-off spending within each phase's budget."""
+    for earlier, later in itertools.pairwise(phases):
+        for family in ("open_station", "open_centre", "open_hub", "covered"):
+            for i, (a, b) in enumerate(
+                zip(getattr(earlier, family), getattr(later, family), strict=True)
+            ):
+                model.add_linear_constraint(a <= b, name=f"stay_{family}[{i}]{later.tag}")
+    one_off = (p.station_one_off_yuan, p.centre_one_off_yuan, p.hub_one_off_yuan)
+    for k, budget in enumerate(p.phases.budget_yuan):
+        if not np.isfinite(budget) or any(c is None for c in one_off):
+            continue
+        spend = []
+        for family, cost in zip(("open_station", "open_centre", "open_hub"), one_off, strict=True):
+            now = getattr(phases[k], family)
+            before = getattr(phases[k - 1], family) if k else [0.0] * len(now)
+            spend += [float(c) * (x - y) for c, x, y in zip(cost, now, before, strict=True) if c]
+        model.add_linear_constraint(
+            mathopt.fast_sum(spend) <= float(budget), name=f"budget[{p.phases.names[k]}]"
+        )
+
+
+def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltModel:
+    """
+    Build the MathOpt model of a problem (the formulation in this module's docstring).
+
+    A problem with several phases gets one copy of every variable and constraint per phase
+    (demand and coverage target of that phase), linked by (15) and (16); the objective sums
+    the phases' yearly costs weighted by their years.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    fixed
+        A plan whose open facilities and village assignments are kept (per phase); only the
+        transport (which centre feeds which station, by which mode) is optimised. Used to
+        price the same network without buses.
+
+    Returns
+    -------
+    BuiltModel
+        The model, its variable handles per phase and the problem.
+    """
+    model = mathopt.Model(name="ruralnet")
+    n = len(problem.phases)
+    phase_problems = [problem] if n == 1 else [problem.for_phase(k) for k in range(n)]
+    phase_vars, objectives = [], []
+    for k, p in enumerate(phase_problems):
+        v = _phase_vars(model, p, "" if n == 1 else f"@{problem.phases.names[k]}")
+        _add_coverage(model, p, v)
+        _add_stations(model, p, v)
+        _add_single_sourcing(model, p, v)
+        _add_centres(model, p, v)
+        _add_hubs(model, p, v)
+        _add_bus_hold_capacity(model, p, v)
+        if fixed is not None:
+            _fix(v, fixed.phases[k] if fixed.phases else fixed, p)
+        phase_vars.append(v)
+        objectives.append(_objective(p, v))
+    _link_phases(model, problem, phase_vars)
+    model.minimize(
+        mathopt.fast_sum(float(problem.phases.years[k]) * objectives[k] for k in range(n))
+    )
+    return BuiltModel(
+        model=model,
+        phase_vars=tuple(phase_vars),
+        phase_objectives=tuple(objectives),
+        phase_problems=tuple(phase_problems),
+        problem=problem,
+    )

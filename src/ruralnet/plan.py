@@ -53,6 +53,18 @@ class Plan:
         """The optimisation problem that was solved."""
         return self.assembly.problem
 
+    def _first_phase(self, family: str) -> list[str | None]:
+        """Name of the first phase in which each entity of ``family`` is open (or served)."""
+        names = self.problem.phases.names
+        steps = self.solution.phases or (self.solution,)
+        flags = [
+            (sol.village_station >= 0) if family == "village" else getattr(sol, family)
+            for sol in steps
+        ]
+        stacked = np.vstack(flags)
+        first = np.argmax(stacked, axis=0)
+        return [names[k] if stacked[k, i] else None for i, k in enumerate(first)]
+
     @cached_property
     def villages(self) -> gpd.GeoDataFrame:
         """Every village with its serving station (``station_id``) and road distance to it."""
@@ -70,6 +82,7 @@ class Plan:
             arc_km[(v, int(i))] if i >= 0 else np.nan for v, i in enumerate(station)
         ]
         frame["covered"] = station >= 0
+        frame["covered_from_phase"] = self._first_phase("village")
         columns = [
             "village_id",
             "name",
@@ -78,6 +91,7 @@ class Plan:
             "inbound_parcels_per_day",
             "outbound_parcels_per_day",
             "covered",
+            "covered_from_phase",
             "station_id",
             "distance_km",
             "source",
@@ -99,6 +113,7 @@ class Plan:
         frame["parcels_per_day"] = frame["site_id"].map(parcels).fillna(0.0)
         frame["capacity_parcels_per_day"] = p.station_capacity[opened]
         frame["yearly_cost_yuan"] = p.station_yearly_yuan[opened]
+        frame["opened_phase"] = [self._first_phase("open_station")[i] for i in opened]
         return frame[
             [
                 "site_id",
@@ -109,6 +124,7 @@ class Plan:
                 "parcels_per_day",
                 "capacity_parcels_per_day",
                 "yearly_cost_yuan",
+                "opened_phase",
                 "source",
                 "geometry",
             ]
@@ -130,6 +146,7 @@ class Plan:
         )
         frame["capacity_parcels_per_day"] = p.centre_capacity[opened]
         frame["yearly_cost_yuan"] = p.centre_yearly_yuan[opened]
+        frame["opened_phase"] = [self._first_phase("open_centre")[i] for i in opened]
         return frame[
             [
                 "site_id",
@@ -141,6 +158,7 @@ class Plan:
                 "parcels_per_day",
                 "capacity_parcels_per_day",
                 "yearly_cost_yuan",
+                "opened_phase",
                 "source",
                 "geometry",
             ]
@@ -343,11 +361,46 @@ class Plan:
                 "dropped_km": round(self.assembly.network.dropped_km, 1),
                 "components": self.assembly.network.components,
             },
+            "phases": self._phase_summary(),
             "generated_data": list(meta.generated),
             "attribution": list(meta.attribution),
             "ruralnet_version": __version__,
             "verified": v.ok,
         }
+
+    def _phase_summary(self) -> list[dict[str, Any]]:
+        p, s, v = self.problem, self.solution, self.verification
+        steps = s.phases or (s,)
+        reports = v.phases or (v,)
+        one_off = (p.station_one_off_yuan, p.centre_one_off_yuan, p.hub_one_off_yuan)
+        rows = []
+        for k, (sol, report) in enumerate(zip(steps, reports, strict=True)):
+            spent = 0.0
+            if all(c is not None for c in one_off):
+                for family, cost in zip(
+                    ("open_station", "open_centre", "open_hub"), one_off, strict=True
+                ):
+                    before = (
+                        getattr(steps[k - 1], family) if k else np.zeros_like(getattr(sol, family))
+                    )
+                    spent += float(np.sum(cost[getattr(sol, family) & ~before]))
+            budget = float(p.phases.budget_yuan[k])
+            rows.append(
+                {
+                    "name": p.phases.names[k],
+                    "coverage_target": float(p.phases.coverage_target[k])
+                    if s.phases
+                    else p.coverage_target,
+                    "coverage_share": round(report.coverage_share, 6),
+                    "demand_factor": float(p.phases.demand_factor[k]),
+                    "stations_open": int(sol.open_station.sum()),
+                    "centres_open": int(sol.open_centre.sum()),
+                    "cost_yuan_per_year": round(report.total_yuan, 2),
+                    "one_off_spending_yuan": round(spent, 2),
+                    "budget_yuan": budget if np.isfinite(budget) else None,
+                }
+            )
+        return rows
 
     def kpis(self) -> pd.DataFrame:
         """

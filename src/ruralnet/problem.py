@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import numpy as np
 
-__all__ = ["Arcs", "BusLines", "LinkOptions", "Mode", "Problem", "Solution", "SolveStatus"]
+__all__ = ["Arcs", "BusLines", "LinkOptions", "Mode", "Phases", "Problem", "Solution", "SolveStatus"]
 
 
 class Mode(StrEnum):
@@ -91,6 +91,23 @@ class BusLines:
 
 
 @dataclass(frozen=True)
+class Phases:
+    """Periods solved jointly: what is open in one phase stays open in the next.
+
+    ``budget_yuan`` is ``inf`` where a phase has no budget.
+    """
+
+    names: tuple[str, ...] = ("plan",)
+    coverage_target: np.ndarray = field(default_factory=lambda: np.ones(1))
+    demand_factor: np.ndarray = field(default_factory=lambda: np.ones(1))
+    years: np.ndarray = field(default_factory=lambda: np.ones(1))
+    budget_yuan: np.ndarray = field(default_factory=lambda: np.full(1, np.inf))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
 class Problem:
     """A rural delivery network design instance.
 
@@ -123,6 +140,40 @@ class Problem:
     days_per_year: float
     station_handling_yuan: float
     centre_handling_yuan: float
+    phases: Phases = field(default_factory=Phases)
+    station_one_off_yuan: np.ndarray | None = None  # build or upgrade, for phase budgets
+    centre_one_off_yuan: np.ndarray | None = None
+    hub_one_off_yuan: np.ndarray | None = None
+
+    def for_phase(self, k: int) -> Problem:
+        """
+        Return the one-phase problem of phase ``k``: its demand and coverage target.
+
+        Parameters
+        ----------
+        k
+            Phase index.
+
+        Returns
+        -------
+        Problem
+            With demand scaled by the phase's factor and a single phase.
+        """
+        ph = self.phases
+        factor = float(ph.demand_factor[k])
+        return replace(
+            self,
+            inbound=self.inbound * factor,
+            outbound=self.outbound * factor,
+            coverage_target=float(ph.coverage_target[k]),
+            phases=Phases(
+                names=(ph.names[k],),
+                coverage_target=ph.coverage_target[k : k + 1],
+                demand_factor=np.ones(1),
+                years=ph.years[k : k + 1],
+                budget_yuan=ph.budget_yuan[k : k + 1],
+            ),
+        )
 
     @property
     def parcels(self) -> np.ndarray:
@@ -147,7 +198,10 @@ class Problem:
 class Solution:
     """A plan as arrays: what is open, who serves whom, and how parcels move.
 
-    ``-1`` marks "none" in the index arrays (an uncovered village, a closed station).
+    ``-1`` marks "none" in the index arrays (an uncovered village, a closed station). For a
+    phased problem the arrays describe the last phase, ``phases`` holds every phase's own
+    solution (its ``objective`` is that phase's yearly cost), and ``objective`` is the sum of
+    the phases' yearly costs weighted by their years.
     """
 
     open_station: np.ndarray
@@ -165,6 +219,7 @@ class Solution:
     best_bound: float
     seconds: float
     solver: str
+    phases: tuple[Solution, ...] = ()  # per phase, for a phased problem; the arrays above are the last
 
     @property
     def gap(self) -> float:

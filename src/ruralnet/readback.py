@@ -81,7 +81,9 @@ def read_solution(problem: Problem, folder: str | Path) -> Solution:
     Returns
     -------
     Solution
-        With the objective and solver figures from ``summary.json``.
+        With the objective and solver figures from ``summary.json``. For a phased plan the
+        tables describe the last phase, and so does the solution (its objective is that
+        phase's yearly cost).
 
     Raises
     ------
@@ -151,7 +153,11 @@ def read_solution(problem: Problem, folder: str | Path) -> Solution:
         trunk_in=trunk_in,
         trunk_out=trunk_out,
         status=SolveStatus(solver.get("status", "feasible")),
-        objective=float(summary.get("total_cost_yuan_per_year", np.nan)),
+        objective=float(
+            summary["phases"][-1]["cost_yuan_per_year"]
+            if len(summary.get("phases") or ()) > 1
+            else summary.get("total_cost_yuan_per_year", np.nan)
+        ),
         best_bound=float(solver.get("best_bound", np.nan)),
         seconds=float(solver.get("seconds", 0.0)),
         solver=str(solver.get("backend", "")),

@@ -21,6 +21,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    model_validator,
 )
 
 from ruralnet.errors import ScenarioError
@@ -30,6 +31,7 @@ __all__ = [
     "CentreCosts",
     "DemandSettings",
     "HubCosts",
+    "Phase",
     "Scenario",
     "ServiceSettings",
     "SolverSettings",
@@ -85,6 +87,10 @@ class DemandSettings(_Section):
         0.01, description="Parcels sent per resident per day (D7, EST)."
     )
     days_per_year: PositiveFloat = Field(365.0, description="Operating days per year.")
+    producing_peak_factor: PositiveFloat = Field(
+        1.0,
+        description="Factor on outbound parcels of villages marked `producing` at the seasonal peak (D8, EST).",
+    )
 
 
 class FinanceSettings(_Section):
@@ -217,6 +223,22 @@ class NetworkSettings(_Section):
     )
 
 
+class Phase(_Section):
+    """One ``[[phases]]`` entry: a year (or period) of a phased plan."""
+
+    name: str = Field(description="Phase label, e.g. a year: \"2024\".")
+    coverage_target: float = Field(
+        gt=0.0, le=1.0, description="Share of villages served by the end of the phase (SEEDS: 0.85 in 2024)."
+    )
+    demand_factor: PositiveFloat = Field(
+        1.0, description="Parcels relative to the dataset's base demand (D9–D11: about 1.10 per year)."
+    )
+    years: PositiveFloat = Field(1.0, description="Years the phase lasts: weight of its yearly cost.")
+    budget_yuan: NonNegativeFloat | None = Field(
+        None, description="Most one-off spending (builds and upgrades) in the phase; none when omitted."
+    )
+
+
 class SolverSettings(_Section):
     """The ``[solver]`` table: OR-Tools MathOpt settings."""
 
@@ -244,7 +266,21 @@ class Scenario(_Section):
     bus: BusSettings = BusSettings()
     network: NetworkSettings = NetworkSettings()
     solver: SolverSettings = SolverSettings()
+    phases: tuple[Phase, ...] = Field(
+        (), description="Phases solved jointly; none means one phase at [service].coverage_target."
+    )
     source: Path | None = Field(None, exclude=True, description="The TOML file it came from.")
+
+    @model_validator(mode="after")
+    def _phases_grow(self) -> Scenario:
+        targets = [phase.coverage_target for phase in self.phases]
+        if targets != sorted(targets):
+            msg = "phase coverage targets must not decrease (stations stay open)"
+            raise ValueError(msg)
+        if len({phase.name for phase in self.phases}) != len(self.phases):
+            msg = "phase names must be unique"
+            raise ValueError(msg)
+        return self
 
     @property
     def dataset_path(self) -> Path:
@@ -254,14 +290,15 @@ class Scenario(_Section):
             path = self.source.parent / path
         return path
 
-    def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> Scenario:
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """
         Return a new, re-validated scenario with some keys replaced.
 
         Parameters
         ----------
         overrides
-            ``{"section": {"key": value}}``, e.g. ``{"solver": {"time_limit_s": 60}}``.
+            ``{"section": {"key": value}}``, e.g. ``{"solver": {"time_limit_s": 60}}``; a list
+            (``{"phases": [...]}``) replaces the whole list.
 
         Returns
         -------
@@ -270,7 +307,10 @@ class Scenario(_Section):
         """
         raw = self.model_dump(mode="python")
         for section, values in overrides.items():
-            raw.setdefault(section, {}).update(values)
+            if isinstance(values, dict):
+                raw.setdefault(section, {}).update(values)
+            else:  # a list such as [[phases]] is replaced whole
+                raw[section] = values
         return scenario_from_dict(raw, source=self.source)
 
 
@@ -313,6 +353,8 @@ def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 
 def _describe_error(err: dict[str, Any], where: str) -> str:
     loc = tuple(err["loc"])
+    if not loc:
+        return f"{where}: {err['msg'].removeprefix('Value error, ')}; fix the scenario"
     key = ".".join(str(p) for p in loc[1:])
     pretty = f"[{loc[0]}].{key}" if len(loc) > 1 else f"[{loc[0]}]"
     if err["type"] == "extra_forbidden":

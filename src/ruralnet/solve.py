@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 from ortools.math_opt.python import mathopt
 
 from ruralnet.errors import InfeasibleError, SolverError
-from ruralnet.model import BuiltModel
-from ruralnet.problem import Solution, SolveStatus
+from ruralnet.model import BuiltModel, Vars
+from ruralnet.problem import Problem, Solution, SolveStatus
 from ruralnet.scenario import SolverSettings
 
 __all__ = ["SOLVERS", "solve_model"]
@@ -46,14 +47,12 @@ def _chosen(pairs: list[tuple[int, int]], values: np.ndarray, size: int) -> np.n
     return out
 
 
-def _solution(
-    built: BuiltModel, result: mathopt.SolveResult, status: SolveStatus, backend: str
+def _phase_solution(
+    p: Problem, v: Vars, result: mathopt.SolveResult, status: SolveStatus, backend: str
 ) -> Solution:
-    p, v = built.problem, built.vars
     serve = _values(result, v.serve) > 0.5  # noqa: PLR2004
     village_station = np.full(len(p.village_ids), -1, dtype=np.int64)
     village_station[p.access.village[serve]] = p.access.station[serve]
-    bound = result.termination.objective_bounds.dual_bound
     return Solution(
         open_station=_values(result, v.open_station) > 0.5,  # noqa: PLR2004
         open_centre=_values(result, v.open_centre) > 0.5,  # noqa: PLR2004
@@ -67,9 +66,31 @@ def _solution(
         trunk_out=np.maximum(_values(result, v.trunk_out), 0.0),
         status=status,
         objective=float(result.objective_value()),
-        best_bound=float(bound),
+        best_bound=float(result.termination.objective_bounds.dual_bound),
         seconds=result.solve_time().total_seconds(),
         solver=backend,
+    )
+
+
+def _solution(
+    built: BuiltModel, result: mathopt.SolveResult, status: SolveStatus, backend: str
+) -> Solution:
+    phases = [
+        _phase_solution(p, v, result, status, backend)
+        for p, v in zip(built.phase_problems, built.phase_vars, strict=True)
+    ]
+    if len(phases) == 1:
+        return phases[0]
+    values = result.variable_values()
+    phases = [
+        replace(sol, objective=float(mathopt.evaluate_expression(expr, values)), best_bound=np.nan)
+        for sol, expr in zip(phases, built.phase_objectives, strict=True)
+    ]
+    return replace(
+        phases[-1],
+        objective=float(result.objective_value()),
+        best_bound=float(result.termination.objective_bounds.dual_bound),
+        phases=tuple(phases),
     )
 
 
@@ -125,8 +146,8 @@ def solve_model(
             msg_cb=(lambda lines: [on_log(line) for line in lines]) if on_log else None,
             interrupter=interrupter,
         )
-    except (RuntimeError, ValueError) as exc:
-        msg = f"solver {settings.backend} failed: {exc}"
+    except Exception as exc:  # OR-Tools raises several kinds (and may fail to wrap its status)
+        msg = f"solver {settings.backend} failed: {exc.__context__ or exc}"
         raise SolverError(msg) from None
     reason = result.termination.reason
     status = _STATUS.get(reason)

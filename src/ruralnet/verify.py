@@ -36,6 +36,7 @@ class VerificationReport:
     violations: tuple[Violation, ...]
     cost_parts: dict[str, float] = field(default_factory=dict)
     coverage_share: float = 0.0
+    phases: tuple[VerificationReport, ...] = ()  # per phase, for a phased plan
 
     @property
     def ok(self) -> bool:
@@ -219,6 +220,81 @@ def _costs(p: Problem, s: Solution) -> dict[str, float]:
     }
 
 
+def _verify_phases(p: Problem, s: Solution, check_objective: bool) -> VerificationReport:
+    """Each phase on its own, then what links them: nothing closes, budgets hold, costs add up."""
+    names = p.phases.names
+    reports = [
+        verify(p.for_phase(k), sol, check_objective=check_objective)
+        for k, sol in enumerate(s.phases)
+    ]
+    out = [
+        Violation(v.constraint, f"{v.entity_id}@{names[k]}", v.detail)
+        for k, r in enumerate(reports)
+        for v in r.violations
+    ]
+    families = (
+        ("open_station", p.station_ids),
+        ("open_centre", p.centre_ids),
+        ("open_hub", p.hub_ids),
+    )
+    for k in range(1, len(s.phases)):
+        before, now = s.phases[k - 1], s.phases[k]
+        for family, ids in families:
+            for i in np.flatnonzero(getattr(before, family) & ~getattr(now, family)):
+                out.append(
+                    Violation(
+                        "stay_open",
+                        f"{ids[i]}@{names[k]}",
+                        f"open in {names[k - 1]} but closed in {names[k]}",
+                    )
+                )
+        for v in np.flatnonzero((before.village_station >= 0) & (now.village_station < 0)):
+            out.append(
+                Violation(
+                    "stay_covered",
+                    f"{p.village_ids[v]}@{names[k]}",
+                    f"served in {names[k - 1]} but not in {names[k]}",
+                )
+            )
+    one_off = (p.station_one_off_yuan, p.centre_one_off_yuan, p.hub_one_off_yuan)
+    for k, budget in enumerate(p.phases.budget_yuan):
+        if not np.isfinite(budget) or any(c is None for c in one_off):
+            continue
+        spent = 0.0
+        for (family, _ids), cost in zip(families, one_off, strict=True):
+            before = (
+                getattr(s.phases[k - 1], family)
+                if k
+                else np.zeros_like(getattr(s.phases[k], family))
+            )
+            opened = getattr(s.phases[k], family) & ~before
+            spent += float(np.sum(cost[opened]))
+        if spent > budget * (1 + TOL) + TOL:
+            out.append(
+                Violation(
+                    "budget", names[k], f"one-off spending {spent:,.0f} yuan > budget {budget:,.0f}"
+                )
+            )
+    years = p.phases.years
+    parts = {
+        key: float(sum(years[k] * r.cost_parts[key] for k, r in enumerate(reports)))
+        for key in reports[0].cost_parts
+    }
+    total = sum(parts.values())
+    if check_objective and abs(total - s.objective) > 1e-6 * max(1.0, abs(total)) + 1e-3:
+        out.append(
+            Violation(
+                "objective", "all", f"solver says {s.objective:.2f} yuan, recomputed {total:.2f}"
+            )
+        )
+    return VerificationReport(
+        violations=tuple(out),
+        cost_parts=parts,
+        coverage_share=reports[-1].coverage_share,
+        phases=tuple(reports),
+    )
+
+
 def verify(
     problem: Problem, solution: Solution, *, check_objective: bool = True
 ) -> VerificationReport:
@@ -238,8 +314,13 @@ def verify(
     -------
     VerificationReport
         Violations (empty when the plan is sound), the cost by part and the coverage share.
+        For a phased plan: each phase checked on its own (violations name ``id@phase``),
+        facilities and coverage never withdrawn, one-off spending within each phase's
+        budget, and costs summed over the phases weighted by their years.
     """
     p, s = problem, solution
+    if s.phases:
+        return _verify_phases(p, s, check_objective)
     out: list[Violation] = []
     _check_villages(p, s, out)
     load_in, load_out = _loads(p, s)
