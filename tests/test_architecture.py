@@ -12,6 +12,7 @@ ORDER = [
     "errors",
     "_files",
     "scenario",
+    "gtfs",
     "data",
     "problem",
     "network",

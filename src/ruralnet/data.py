@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from ruralnet.errors import DataError, RuralnetWarning
+from ruralnet.gtfs import read_gtfs_lines
 
 __all__ = ["DatasetMeta", "Inputs", "dataset_stats", "load_inputs"]
 
@@ -276,7 +277,9 @@ def _clean_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     plain = plain.astype(object).where(plain.notna(), None)
     # an empty cell means "not given": drop it so the model's default applies
-    return [{k: v for k, v in row.items() if v is not None} for row in plain.to_dict(orient="records")]
+    return [
+        {k: v for k, v in row.items() if v is not None} for row in plain.to_dict(orient="records")
+    ]
 
 
 def _check_rows(
@@ -466,7 +469,9 @@ def load_inputs(dataset: str | Path) -> Inputs:
     Parameters
     ----------
     dataset
-        The dataset folder (see the README's "County dataset format").
+        The dataset folder (see the README's "County dataset format"). Bus lines come from
+        the ``bus_stops`` layer and ``bus_lines.csv``, or else from a ``gtfs/`` folder or
+        ``gtfs.zip`` GTFS feed.
 
     Returns
     -------
@@ -489,11 +494,18 @@ def load_inputs(dataset: str | Path) -> Inputs:
     assert villages is not None  # required layer
     crs = pyproj.CRS.from_user_input(meta.crs) if meta.crs else villages.estimate_utm_crs()
     layers = {name: _read_layer(folder, name, crs) for name in _LAYERS if name != "villages"}
+    bus_lines = _read_bus_lines(folder)
+    gtfs = next((p for p in (folder / "gtfs", folder / "gtfs.zip") if p.exists()), None)
+    if layers["bus_stops"] is None and gtfs is not None:
+        stops, bus_lines = read_gtfs_lines(gtfs)
+        stops = stops.to_crs(crs)
+        stops.attrs["path"] = str(gtfs)
+        layers["bus_stops"] = stops
     inputs = Inputs(
         meta=meta,
         crs=crs,
         villages=_with_path(villages.to_crs(crs), villages),
-        bus_lines=_read_bus_lines(folder),
+        bus_lines=bus_lines,
         **layers,
     )
     _check_references(inputs)

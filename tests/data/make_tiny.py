@@ -96,5 +96,83 @@ def main() -> None:
     )
 
 
+BUS_STOPS = [
+    ("hub", -5),
+    ("c1", 2),
+    ("v2", 4),
+    ("c3", 9),
+    ("v3", 10),
+    ("v4", 16),
+    ("c2", 18),
+    ("v5", 20),
+]
+
+
+def bus_copies() -> None:
+    """tiny_bus: tiny + one bus line L1 along the road (2 trips a day each way).
+
+    tiny_gtfs: tiny + the same line as a GTFS feed (2 trips each way on every day of 2024).
+    """
+    import shutil
+
+    for name in ("tiny_bus", "tiny_gtfs"):
+        target = HERE.parent / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(HERE, target)
+    bus = HERE.parent / "tiny_bus"
+    frame = gpd.GeoDataFrame(
+        [
+            {"line_id": "L1", "seq": i + 1, "stop_id": sid, "name": sid}
+            for i, (sid, _) in enumerate(BUS_STOPS)
+        ],
+        geometry=[pt(km) for _, km in BUS_STOPS],
+        crs=CRS,
+    ).to_crs(4326)
+    frame.to_file(
+        bus / "bus_stops.geojson",
+        driver="GeoJSON",
+        layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 7},
+    )
+    (bus / "bus_lines.csv").write_text(
+        "line_id,name,trips_per_day,capacity_parcels_per_trip,fee_yuan_per_parcel,source\n"
+        "L1,一路,2,,,generated test data\n",
+        encoding="utf-8",
+    )
+    gtfs = HERE.parent / "tiny_gtfs" / "gtfs"
+    gtfs.mkdir()
+    wgs = frame.geometry
+    (gtfs / "agency.txt").write_text(
+        "agency_id,agency_name,agency_url,agency_timezone\nA,县客运,http://example.org,Asia/Shanghai\n",
+        encoding="utf-8",
+    )
+    (gtfs / "stops.txt").write_text(
+        "stop_id,stop_name,stop_lat,stop_lon\n"
+        + "".join(
+            f"{sid},{sid},{p.y:.7f},{p.x:.7f}\n" for (sid, _), p in zip(BUS_STOPS, wgs, strict=True)
+        ),
+        encoding="utf-8",
+    )
+    (gtfs / "routes.txt").write_text(
+        "route_id,agency_id,route_short_name,route_type\nL1,A,一路,3\n", encoding="utf-8"
+    )
+    (gtfs / "calendar.txt").write_text(
+        "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+        "daily,1,1,1,1,1,1,1,20240101,20241231\n",
+        encoding="utf-8",
+    )
+    trips = ["route_id,service_id,trip_id,direction_id"]
+    times = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
+    for n, direction in enumerate([0, 0, 1, 1]):
+        trip = f"t{n}"
+        trips.append(f"L1,daily,{trip},{direction}")
+        order = BUS_STOPS if direction == 0 else BUS_STOPS[::-1]
+        for seq, (sid, _) in enumerate(order, start=1):
+            clock = f"{7 + 3 * n:02d}:{seq * 4:02d}:00"
+            times.append(f"{trip},{clock},{clock},{sid},{seq}")
+    (gtfs / "trips.txt").write_text("\n".join(trips) + "\n", encoding="utf-8")
+    (gtfs / "stop_times.txt").write_text("\n".join(times) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     main()
+    bus_copies()
