@@ -83,6 +83,7 @@ def test_rewrite_replaces_previous_outputs(plan, tmp_path):
             "centres.csv",
             "links.csv",
             "summary.json",
+            "targets.md",
             "map.html",
         ]
     )
@@ -120,3 +121,19 @@ def test_unreachable_villages_are_named(tmp_path):
         match=r"1 village\(s\) have no candidate station site within the service distance \(V3\)",
     ):
         rn.solve(toml)
+
+
+def test_policy_targets_report(plan, tmp_path):
+    from ruralnet.report import policy_targets, targets_markdown, township_coverage
+
+    rows = {r["target"]: r for r in policy_targets(plan)}
+    assert rows["village station coverage"]["met"] is True
+    assert rows["co-delivery centre in every township"]["value"] == "2 of 2"
+    assert rows["buses carry parcels (客货邮融合)"]["met"] is False  # the tiny county has no bus
+    towns = township_coverage(plan)
+    assert towns["villages"].sum() == 5 and (towns["share"] == 1.0).all()
+    text = targets_markdown(plan)
+    assert "| co-delivery centre in every township |" in text and "Generated data" in text
+    plan.write(tmp_path / "o")
+    assert (tmp_path / "o" / "targets.md").read_text(encoding="utf-8") == text
+    assert json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["targets"]

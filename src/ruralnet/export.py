@@ -21,6 +21,7 @@ import shapely
 
 from ruralnet._files import atomic_path, write_text_atomic
 from ruralnet.errors import OutputError
+from ruralnet.report import targets_markdown
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
@@ -34,6 +35,7 @@ OUTPUT_FILES = (
     "centres.csv",
     "links.csv",
     "summary.json",
+    "targets.md",
     "map.html",
 )
 _DECIMALS = 7  # about 1 cm at the equator
@@ -195,6 +197,7 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
         write_tables(plan, staging)
         summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2)
         write_text_atomic(staging / "summary.json", summary + "\n")
+        write_text_atomic(staging / "targets.md", targets_markdown(plan))
         if with_map:
             with atomic_path(staging / "map.html") as tmp:
                 plan.map().save(str(tmp))

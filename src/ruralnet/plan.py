@@ -305,6 +305,8 @@ class Plan:
             Costs (yuan/year, recomputed by the verifier), counts, coverage, solver figures,
             data notes, and ``verified``.
         """
+        from ruralnet.report import bus_share, policy_targets, transport_figures
+
         s, p, v = self.solution, self.problem, self.verification
         villages, stations = self.villages, self.stations
         covered = villages[villages["covered"]]
@@ -362,6 +364,9 @@ class Plan:
                 "components": self.assembly.network.components,
             },
             "phases": self._phase_summary(),
+            "transport_per_day": {k: round(val, 3) for k, val in transport_figures(self).items()},
+            "bus_share_of_parcel_rides": round(bus_share(self), 6),
+            "targets": policy_targets(self),
             "generated_data": list(meta.generated),
             "attribution": list(meta.attribution),
             "ruralnet_version": __version__,

@@ -47,6 +47,150 @@ def transport_figures(plan: Plan) -> dict[str, float]:
     }
 
 
+def township_coverage(plan: Plan) -> pd.DataFrame:
+    """
+    Share of villages served in every township.
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``township_id``, ``name``, ``villages``, ``covered``, ``share``, ``centres_open``.
+    """
+    p = plan.problem
+    villages = plan.villages
+    names = plan.inputs.townships.set_index("township_id")["name"]
+    centres = np.bincount(
+        p.centre_township[plan.solution.open_centre], minlength=len(p.township_ids)
+    )
+    table = villages.groupby("township_id").agg(
+        villages=("village_id", "size"), covered=("covered", "sum")
+    )
+    table = table.reindex(list(p.township_ids)).reset_index()
+    table["name"] = table["township_id"].map(names)
+    table["share"] = table["covered"] / table["villages"]
+    table["centres_open"] = centres
+    return table[["township_id", "name", "villages", "covered", "share", "centres_open"]]
+
+
+def policy_targets(plan: Plan) -> list[dict[str, object]]:
+    """
+    Check the plan against the seed plans' targets.
+
+    The targets: village station coverage per phase (Dongchangfu: over 85 % of administrative
+    villages by end 2024, 100 % by end 2025, as the scenario's phases or coverage target
+    state them), at least one co-delivery centre per township (Qingdao), a county hub
+    (Qingdao: full county distribution centre coverage), and passenger buses carrying parcels
+    (both plans, 客货邮融合).
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    list of dict
+        ``target``, ``source``, ``goal``, ``value``, ``met`` per target.
+    """
+    p, v = plan.problem, plan.verification
+    phase_reports = v.phases or (v,)
+    rows: list[dict[str, object]] = []
+    for k, report in enumerate(phase_reports):
+        goal = float(p.phases.coverage_target[k]) if v.phases else p.coverage_target
+        label = (
+            f"village station coverage, {p.phases.names[k]}"
+            if v.phases
+            else "village station coverage"
+        )
+        rows.append({"target": label, "source": "Dongchangfu plan: > 85 % by 2024, 100 % by 2025",
+                     "goal": f">= {goal:.0%}", "value": f"{report.coverage_share:.1%}",
+                     "met": report.coverage_share >= goal - 1e-9})  # fmt: skip
+    towns = township_coverage(plan)
+    with_centre = int((towns["centres_open"] >= 1).sum())
+    rows.append({"target": "co-delivery centre in every township", "source": "Qingdao plan: at least 1 per town",
+                 "goal": f"{len(towns)} of {len(towns)}", "value": f"{with_centre} of {len(towns)}",
+                 "met": with_centre == len(towns)})  # fmt: skip
+    hubs = int(plan.solution.open_hub.sum())
+    rows.append({"target": "county distribution hub", "source": "Qingdao plan: 100 % by end 2024",
+                 "goal": ">= 1", "value": str(hubs), "met": hubs >= 1})  # fmt: skip
+    share = bus_share(plan)
+    rows.append({"target": "buses carry parcels (客货邮融合)", "source": "both plans",
+                 "goal": "> 0 % of parcel rides", "value": f"{share:.1%}", "met": share > 0})  # fmt: skip
+    stations = plan.stations
+    upgraded = float((stations["kind"] == "existing").mean()) if len(stations) else 0.0
+    rows.append({"target": "reuse existing 村邮站", "source": "Dongchangfu plan: support upgrading",
+                 "goal": "as many as pay off", "value": f"{upgraded:.0%} of stations upgraded", "met": None})  # fmt: skip
+    return rows
+
+
+def bus_share(plan: Plan) -> float:
+    """
+    Share of parcel rides (hub→centre and centre→station parcels) carried by bus.
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    float
+        Between 0 and 1.
+    """
+    links = plan.links
+    total = float(links["parcels_per_day"].sum())
+    return (
+        float(links.loc[links["mode"] == "bus", "parcels_per_day"].sum()) / total if total else 0.0
+    )
+
+
+def targets_markdown(plan: Plan) -> str:
+    """
+    Write the policy-target report as Markdown (``targets.md`` beside the plan).
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    str
+        A title, a notice about generated data, and a table target | source | goal | plan | met.
+    """
+    meta = plan.inputs.meta
+    lines = [f"# Policy targets: {meta.name} — {plan.scenario.scenario.name}", ""]
+    if meta.generated:
+        lines += [
+            f"> Generated data: {', '.join(meta.generated)}. Figures describe the model county.",
+            "",
+        ]
+    lines += ["| target | source | goal | plan | met |", "|---|---|---|---|---|"]
+    for row in policy_targets(plan):
+        met = {True: "yes", False: "**no**", None: "—"}[row["met"]]  # type: ignore[index]
+        lines.append(
+            f"| {row['target']} | {row['source']} | {row['goal']} | {row['value']} | {met} |"
+        )
+    towns = township_coverage(plan)
+    lines += [
+        "",
+        "## Coverage by township",
+        "",
+        "| township | villages | covered | share | centres |",
+        "|---|---|---|---|---|",
+    ]
+    for row in towns.itertuples():
+        lines.append(
+            f"| {row.name} ({row.township_id}) | {row.villages} | {row.covered} | {row.share:.0%} | {row.centres_open} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def kpi_table(plan: Plan) -> pd.DataFrame:
     """
     Tabulate the plan's key figures, with a target and whether it is met where one applies.
