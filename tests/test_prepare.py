@@ -22,11 +22,13 @@ from ruralnet.prepare_inputs import read_boundary, read_village_list
 from ruralnet.prepare_places import detect_shift
 from ruralnet.prepare_roads import motor_allowed, way_direction, way_speed_kmh
 from ruralnet.roadgraph import (
+    Edge,
+    RoadGraph,
     RoadLine,
-    build_graph,
     edge_lines,
-    largest_strongly_connected,
-    simplify_graph,
+    road_graph,
+    simplify,
+    split_strongly_connected,
 )
 
 DATA = Path(__file__).parent / "data" / "liechtenstein"
@@ -86,51 +88,74 @@ def random_lines(seed: int) -> list[RoadLine]:
     return lines
 
 
+def arcs_to_nx(graph: RoadGraph) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(graph.pos)
+    for u, v, length, _, _ in graph.arcs:
+        g.add_edge(u, v, length_m=length)
+    return g
+
+
+def edges_to_nx(edges: list[Edge], *, both_ways: bool = False) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for e in edges:
+        g.add_edge(e.u, e.v, length_m=e.length_m)
+        if both_ways and not e.attrs["oneway"]:
+            g.add_edge(e.v, e.u, length_m=e.length_m)
+    return g
+
+
+def assert_same_distances(before: nx.MultiDiGraph, after: nx.MultiDiGraph) -> None:
+    d0 = dict(nx.all_pairs_dijkstra_path_length(before, weight="length_m"))
+    d1 = dict(nx.all_pairs_dijkstra_path_length(after, weight="length_m"))
+    for u in after.nodes:
+        assert set(d1[u]) == {v for v in d0[u] if v in after.nodes}
+        for v, d in d1[u].items():
+            assert d == pytest.approx(d0[u][v], rel=1e-9, abs=1e-6)
+
+
 @pytest.mark.parametrize("seed", range(150))
 def test_simplify_keeps_all_pairs_shortest_paths(seed):
-    graph = build_graph(random_lines(seed))
-    simple = simplify_graph(graph)
-    before = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length_m"))
-    after = dict(nx.all_pairs_dijkstra_path_length(simple, weight="length_m"))
-    for u in simple.nodes:
-        assert set(after[u]) == {v for v in before[u] if v in simple.nodes}
-        for v, d in after[u].items():
-            assert d == pytest.approx(before[u][v], rel=1e-9, abs=1e-6)
-    total = sum(d["length_m"] for *_, d in graph.edges(data=True))
-    assert sum(d["length_m"] for *_, d in simple.edges(data=True)) == pytest.approx(total)
+    graph = road_graph(random_lines(seed))
+    edges = simplify(graph)
+    assert_same_distances(arcs_to_nx(graph), edges_to_nx(edges))
+    total = sum(a[2] for a in graph.arcs)
+    assert sum(e.length_m for e in edges) == pytest.approx(total)
+    for e in edges:  # every vertex kept: the vertex list is the node path
+        assert e.coords == tuple(graph.pos[n] for n in e.path)
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_written_lines_rebuild_the_same_distances(seed):
-    """Edges written as lines (two-way once), read back by their vertices, give the same graph."""
-    graph = build_graph(random_lines(seed))
-    simple = simplify_graph(graph)
-    rebuilt = nx.MultiDiGraph()
-    for rec in edge_lines(simple):
-        path, length = rec["path"], rec["length_m"]
-        coords = rec["coords"]
-        assert len(coords) == len(path)
-        rebuilt.add_edge(path[0], path[-1], length_m=length)
-        if not rec["oneway"]:
-            rebuilt.add_edge(path[-1], path[0], length_m=length)
-    a = dict(nx.all_pairs_dijkstra_path_length(simple, weight="length_m"))
-    b = dict(nx.all_pairs_dijkstra_path_length(rebuilt, weight="length_m"))
-    for u in rebuilt.nodes:
-        for v, d in b[u].items():
-            assert d == pytest.approx(a[u][v])
+    """Edges written as lines (two-way once), read back with their direction, same distances."""
+    graph = road_graph(random_lines(seed))
+    edges = simplify(graph)
+    assert_same_distances(edges_to_nx(edges), edges_to_nx(edge_lines(edges), both_ways=True))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_strongly_connected_split(seed):
+    graph = road_graph(random_lines(seed))
+    kept, dropped, info = split_strongly_connected(graph)
+    assert len(kept.arcs) + len(dropped.arcs) == len(graph.arcs)
+    g = arcs_to_nx(kept)
+    if g.number_of_nodes():
+        assert nx.is_strongly_connected(g)
+    assert sum(c.length_km for c in info) == pytest.approx(
+        sum(dropped.arc_km(a) for a in dropped.arcs)
+    )
 
 
 def test_chain_and_ring_simplify_to_one_edge():
     pos = [(9.50 + 0.001 * i, 47.1) for i in range(5)]
-    chain = build_graph([RoadLine(1, (0, 1, 2, 3, 4), tuple(pos), 0, (("highway", "track"),))])
-    simple = simplify_graph(chain, attrs=("highway", "oneway"))
-    assert sorted(simple.nodes) == [0, 4]
-    assert simple.number_of_edges() == 2
-    assert len(edge_lines(simple)) == 1
-    ring = build_graph([RoadLine(2, (0, 1, 2, 0), tuple(pos[:3] + pos[:1]), 1, ())])
-    simple = simplify_graph(ring, attrs=("oneway",))
-    assert list(simple.nodes) == [0]
-    assert simple.number_of_edges() == 1
+    chain = road_graph([RoadLine(1, (0, 1, 2, 3, 4), tuple(pos), 0, (("highway", "track"),))])
+    edges = simplify(chain)
+    assert {(e.u, e.v) for e in edges} == {(0, 4), (4, 0)}
+    assert len(edge_lines(edges)) == 1
+    assert edge_lines(edges)[0].path == (0, 1, 2, 3, 4)
+    ring = road_graph([RoadLine(2, (0, 1, 2, 0), tuple(pos[:3] + pos[:1]), 1, ())])
+    edges = simplify(ring)
+    assert [(e.u, e.v, e.path) for e in edges] == [(0, 0, (0, 1, 2, 0))]
 
 
 def test_attribute_change_keeps_the_node():
@@ -139,8 +164,8 @@ def test_attribute_change_keeps_the_node():
         RoadLine(1, (0, 1), tuple(pos[:2]), 0, (("highway", "track"),)),
         RoadLine(2, (1, 2), tuple(pos[1:]), 0, (("highway", "residential"),)),
     ]
-    simple = simplify_graph(build_graph(lines), attrs=("highway", "oneway"))
-    assert sorted(simple.nodes) == [0, 1, 2]
+    edges = simplify(road_graph(lines))
+    assert {n for e in edges for n in (e.u, e.v)} == {0, 1, 2}
 
 
 def test_largest_scc_drops_one_way_dead_end_and_island():
@@ -150,11 +175,11 @@ def test_largest_scc_drops_one_way_dead_end_and_island():
         RoadLine(2, (2, 3), (pos[2], pos[3]), 1, (("highway", "residential"),)),  # one-way spur
         RoadLine(3, (7, 8), (pos[7], pos[8]), 0, (("highway", "track"),)),  # island
     ]
-    kept, dropped, info = largest_strongly_connected(build_graph(lines))
-    assert sorted(kept.nodes) == [0, 1, 2]
+    kept, dropped, info = split_strongly_connected(road_graph(lines))
+    assert sorted(kept.pos) == [0, 1, 2]
     assert len(info) == 2
     assert {c.highways for c in info} == {("residential",), ("track",)}
-    assert dropped.number_of_edges() == 3
+    assert len(dropped.arcs) == 3
 
 
 def test_osm_tag_rules():

@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ruralnet.coords import normalise_crs
 from ruralnet.errors import DataError
-from ruralnet.osm import OsmExtract, header_bbox, read_osm
+from ruralnet.osm import OsmExtract, OsmPoint, header_bbox, read_osm
 from ruralnet.prepare_inputs import (
     Boundary,
     read_boundary,
@@ -42,7 +42,8 @@ from ruralnet.prepare_places import (
     named_places_inside,
     shift_pairs,
 )
-from ruralnet.prepare_roads import build_roads
+from ruralnet.prepare_roads import RoadResult, build_roads
+from ruralnet.prepare_sites import bus_from_csv, bus_from_osm, centre_sites, hub_site, station_sites
 from ruralnet.prepare_towns import Places, places_from_list, places_from_osm
 from ruralnet.roadgraph import ComponentInfo
 
@@ -172,7 +173,7 @@ def _coverage_error(
     )
 
 
-def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
+def prepare_dataset(
     osm_path: str | Path,
     boundary_path: str | Path,
     out_dir: str | Path,
@@ -272,34 +273,20 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
     county = name or boundary.name or osm_path.name.split(".")[0]
     report = PrepareReport(name=county, out_dir=out)
     places = named_places_inside(extract.places, margin_deg)
-    if listed is not None:
-        found = places_from_list(
-            listed,
-            extract,
-            places,
-            points,
-            boundary=boundary,
-            accept_area=clip_deg,
-            points_label=Path(points_csv).name if points_csv else "",
-            admin_level=township_admin_level,
-            default_population=default_population,
-            transformer=to_m,
-        )
-    else:
-        found = places_from_osm(
-            extract,
-            places,
-            boundary=boundary,
-            admin_level=township_admin_level,
-            default_population=default_population,
-            transformer=to_m,
-        )
+    found = _villages(
+        extract,
+        places,
+        listed,
+        points,
+        boundary=boundary,
+        accept_area=clip_deg,
+        points_label=Path(points_csv).name if points_csv else "",
+        points_crs=points_crs,
+        admin_level=township_admin_level,
+        default_population=default_population,
+        transformer=to_m,
+    )
     report.warnings += found.warnings
-    if points is not None:
-        shift = detect_shift(*shift_pairs(_named_points(points, listed), places), points_crs)
-        if shift:
-            logger.warning("%s", shift)
-            report.warnings.append(shift)
 
     anchors = _anchors(found, extract, to_m)
     roads = build_roads(
@@ -320,8 +307,8 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
     if listed is not None and found.villages.empty:
         raise DataError(
             Path(villages_csv),  # type: ignore[arg-type]
-            f"none of its {len(listed)} administrative villages could be located: no points-file "
-            f"row and no OSM place of the same name inside {boundary.path.name}",
+            f"none of its {len(listed)} administrative villages could be located in "
+            f"{boundary.path.name} (e.g. {found.unlocated[0].name}: {found.unlocated[0].reason})",
             "Pass a --points CSV (code12 or name, lon, lat) with the village positions.",
         )
     if found.villages.empty:
@@ -330,14 +317,6 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
             f"has no place=city/town/suburb/village/hamlet inside {boundary.path.name}",
             "Pass the official village list with --villages and their positions with --points.",
         )
-    from ruralnet.prepare_sites import (
-        bus_from_csv,
-        bus_from_osm,
-        centre_sites,
-        hub_site,
-        station_sites,
-    )
-
     village_points = found.villages.assign(
         lon=found.villages.geometry.x, lat=found.villages.geometry.y
     )
@@ -372,15 +351,29 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
         ),
     }
     _write(out, layers, bus_lines, meta, found.unlocated)
+    _fill_report(report, layers, roads, found, listed)
+    report.bus_lines = len(bus_lines)
+    for line in report.summary_lines():
+        logger.info("%s", line)
+    return report
 
+
+def _fill_report(
+    report: PrepareReport,
+    layers: dict[str, gpd.GeoDataFrame],
+    roads: RoadResult,
+    found: Places,
+    listed: pd.DataFrame | None,
+) -> None:
     report.villages = len(found.villages)
     report.villages_listed = None if listed is None else len(listed)
     report.located_by = dict(Counter(found.villages["located_by"]))
     report.unlocated = found.unlocated
     report.townships = len(found.townships)
-    report.station_sites = dict(Counter(stations["kind"]))
-    report.centre_sites = dict(Counter(centres["kind"]))
-    report.hubs = len(hubs)
+    report.station_sites = dict(Counter(layers["station_sites"]["kind"]))
+    report.centre_sites = dict(Counter(layers["centre_sites"]["kind"]))
+    report.hubs = len(layers["hubs"])
+    report.bus_stops = len(layers["bus_stops"])
     report.road_lines = len(roads.roads)
     km = roads.roads.groupby("highway")["length_m"].sum() / 1000.0
     report.road_km = {str(k): round(float(v), 3) for k, v in km.items()}
@@ -389,11 +382,50 @@ def prepare_dataset(  # noqa: PLR0915 - one linear recipe, each step a call
     report.service_kept = roads.n_service_kept
     report.service_skipped = roads.n_service_skipped
     report.ways_closed_to_vans = roads.n_no_motor
-    report.bus_lines = len(bus_lines)
-    report.bus_stops = len(bus_stops)
-    for line in report.summary_lines():
-        logger.info("%s", line)
-    return report
+
+
+def _villages(
+    extract: OsmExtract,
+    places: list[OsmPoint],
+    listed: pd.DataFrame | None,
+    points: pd.DataFrame | None,
+    *,
+    boundary: Boundary,
+    accept_area: BaseGeometry,
+    points_label: str,
+    points_crs: str,
+    admin_level: str,
+    default_population: int,
+    transformer: Transformer,
+) -> Places:
+    """Villages and townships from the list (or OSM places), with the datum-shift check."""
+    if listed is None:
+        return places_from_osm(
+            extract,
+            places,
+            boundary=boundary,
+            admin_level=admin_level,
+            default_population=default_population,
+            transformer=transformer,
+        )
+    found = places_from_list(
+        listed,
+        extract,
+        places,
+        points,
+        boundary=boundary,
+        accept_area=accept_area,
+        points_label=points_label,
+        admin_level=admin_level,
+        default_population=default_population,
+        transformer=transformer,
+    )
+    if points is not None:
+        shift = detect_shift(*shift_pairs(_named_points(points, listed), places), points_crs)
+        if shift:
+            logger.warning("%s", shift)
+            found.warnings.append(shift)
+    return found
 
 
 def _named_points(points: pd.DataFrame, listed: pd.DataFrame | None) -> pd.DataFrame:

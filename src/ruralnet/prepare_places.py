@@ -99,14 +99,12 @@ def place_rank(point: OsmPoint) -> tuple[int, int]:
 def _dedupe(points: Sequence[OsmPoint]) -> list[OsmPoint]:
     """Drop a place that repeats the name of another within 150 m (keep the smaller id)."""
     out: list[OsmPoint] = []
+    seen: dict[str, list[OsmPoint]] = {}
     for p in sorted(points, key=lambda q: (q.osm_type, q.id)):
-        key = name_key(p.tags.get("name", ""))
-        if any(
-            name_key(q.tags.get("name", "")) == key
-            and float(haversine_m(p.lon, p.lat, q.lon, q.lat)) < _DUPLICATE_M
-            for q in out
-        ):
+        same = seen.setdefault(name_key(p.tags.get("name", "")), [])
+        if any(float(haversine_m(p.lon, p.lat, q.lon, q.lat)) < _DUPLICATE_M for q in same):
             continue
+        same.append(p)
         out.append(p)
     return out
 
@@ -178,6 +176,7 @@ def township_areas(
             continue
         share = area.geometry.intersection(boundary).area / max(area.geometry.area, 1e-15)
         if share >= 0.5:  # noqa: PLR2004
+            shapely.prepare(area.geometry)
             out.append(area)
     return sorted(out, key=lambda a: (a.osm_type, a.id))
 
@@ -372,8 +371,13 @@ def _in_polygon(
     """Candidates inside the township's polygon (with about 200 m slack), when it is known."""
     if polygon is None:
         return candidates
+    if not candidates:
+        return candidates
     area = polygon.geometry.buffer(_POLYGON_SLACK_DEG)
-    return [c for c in candidates if area.contains(shapely.Point(places[c].lon, places[c].lat))]
+    lon = [places[c].lon for c in candidates]
+    lat = [places[c].lat for c in candidates]
+    inside = shapely.contains_xy(area, lon, lat)
+    return [c for c, ok in zip(candidates, inside, strict=True) if ok]
 
 
 def _unlocated(row: pd.Series, reason: str) -> Unlocated:

@@ -22,11 +22,12 @@ from shapely.geometry.base import BaseGeometry
 from ruralnet.osm import OsmWay
 from ruralnet.roadgraph import (
     ComponentInfo,
+    Edge,
     RoadLine,
-    build_graph,
     edge_lines,
-    largest_strongly_connected,
-    simplify_graph,
+    road_graph,
+    simplify,
+    split_strongly_connected,
 )
 
 __all__ = [
@@ -65,7 +66,6 @@ DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(SPEED_KMH) - {"track", "service"}
 _NO = frozenset({"no"})
 _ACCESS_KEYS = ("goods", "motor_vehicle", "vehicle", "access")
 _MPH = 1.609344
-_ATTRS = ("highway", "oneway", "speed_kmh", "name", "ref")
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
 
 
@@ -274,14 +274,14 @@ def build_roads(
                 )
             )
     result.n_ways = len({line.way_id for line in lines})
-    graph = build_graph(lines)
-    if graph.number_of_edges() == 0:
+    graph = road_graph(lines)
+    if not graph.arcs:
         return result
-    kept, dropped, result.dropped = largest_strongly_connected(graph)
-    result.dropped_roads = _frame(edge_lines(simplify_graph(dropped, attrs=_ATTRS)))
-    result.roads = _frame(edge_lines(simplify_graph(kept, attrs=_ATTRS)))
+    kept, dropped, result.dropped = split_strongly_connected(graph)
+    result.dropped_roads = _frame(edge_lines(simplify(dropped)))
+    result.roads = _frame(edge_lines(simplify(kept)))
     logger.info(
-        "roads: %d lines, %.1f km; dropped %d components (%.1f km)",
+        "roads: %d lines, %.1f km; dropped %d parts (%.1f km)",
         len(result.roads),
         result.roads["length_m"].sum() / 1000.0,
         len(result.dropped),
@@ -290,20 +290,20 @@ def build_roads(
     return result
 
 
-def _frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
-    if not records:
+def _frame(edges: list[Edge]) -> gpd.GeoDataFrame:
+    if not edges:
         return _empty_roads()
     return gpd.GeoDataFrame(
         {
-            "highway": [r["highway"] for r in records],
-            "name": [r["name"] or "" for r in records],
-            "ref": [r["ref"] or "" for r in records],
-            "oneway": [bool(r["oneway"]) for r in records],
-            "speed_kmh": [float(r["speed_kmh"]) for r in records],
-            "length_m": [round(float(r["length_m"]), 2) for r in records],
-            "source": ["OSM " + ";".join(f"way/{w}" for w in r["way_ids"]) for r in records],
+            "highway": [e.attrs["highway"] for e in edges],
+            "name": [e.attrs.get("name") or "" for e in edges],
+            "ref": [e.attrs.get("ref") or "" for e in edges],
+            "oneway": [bool(e.attrs["oneway"]) for e in edges],
+            "speed_kmh": [float(e.attrs["speed_kmh"]) for e in edges],  # type: ignore[arg-type]
+            "length_m": [round(e.length_m, 2) for e in edges],
+            "source": ["OSM " + ";".join(f"way/{w}" for w in e.way_ids) for e in edges],
         },
-        geometry=[shapely.LineString(r["coords"]) for r in records],
+        geometry=[shapely.LineString(e.coords) for e in edges],
         crs="EPSG:4326",
     )
 
