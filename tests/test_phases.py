@@ -154,3 +154,17 @@ def test_cli_verifies_a_written_phased_plan(tmp_path):
     )
     assert cli.main(["run", str(toml), "-o", str(tmp_path / "out"), "-q", "--no-map"]) == 0
     assert cli.main(["verify", str(toml), str(tmp_path / "out")]) == 0
+
+
+def test_phased_plan_with_buses(tmp_path):
+    (tmp_path / "tiny_bus").symlink_to(DATA / "tiny_bus")
+    toml = tmp_path / "p.toml"
+    toml.write_text(
+        '[scenario]\nname = "p"\ndataset = "tiny_bus"\n[service]\nmax_access_km = 5.0\n'
+        '[[phases]]\nname = "a"\ncoverage_target = 0.6\n'
+        '[[phases]]\nname = "b"\ncoverage_target = 1.0\n',
+        encoding="utf-8",
+    )
+    plan = rn.solve(toml)
+    assert plan.verification.ok and len(plan.verification.phases) == 2
+    assert plan.summary()["saving_vs_all_van_yuan_per_year"] >= 0

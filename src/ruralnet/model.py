@@ -277,7 +277,7 @@ def _add_bus_hold_capacity(model: mathopt.Model, p: Problem, v: Vars) -> None:
     for key, flows in _bus_riders(p.trunk, v.trunk_in, v.trunk_out).items():
         riders[key].extend(flows)
     for (line, leg, fwd), flows in sorted(riders.items(), key=lambda kv: kv[0]):
-        name = f"bus_leg[{p.bus.ids[line]},{leg},{'fwd' if fwd else 'back'}]"
+        name = f"bus_leg[{p.bus.ids[line]},{leg},{'fwd' if fwd else 'back'}]{v.tag}"
         model.add_linear_constraint(mathopt.fast_sum(flows) <= p.bus.leg_capacity[line], name=name)
 
 

@@ -53,6 +53,11 @@ class ScenarioMeta(_Section):
     dataset: Path = Field(description="County dataset folder, relative to the scenario file.")
     description: str = Field("", description="Free text shown in the summary.")
     seed: int = Field(0, ge=0, description="Random seed passed to the solver.")
+    extends: Path | None = Field(
+        None,
+        description="Another scenario file whose values this one starts from (relative path); "
+        "this file's keys replace its keys, and a [[phases]] list replaces its list.",
+    )
 
 
 class ServiceSettings(_Section):
@@ -226,16 +231,22 @@ class NetworkSettings(_Section):
 class Phase(_Section):
     """One ``[[phases]]`` entry: a year (or period) of a phased plan."""
 
-    name: str = Field(description="Phase label, e.g. a year: \"2024\".")
+    name: str = Field(description='Phase label, e.g. a year: "2024".')
     coverage_target: float = Field(
-        gt=0.0, le=1.0, description="Share of villages served by the end of the phase (SEEDS: 0.85 in 2024)."
+        gt=0.0,
+        le=1.0,
+        description="Share of villages served by the end of the phase (SEEDS: 0.85 in 2024).",
     )
     demand_factor: PositiveFloat = Field(
-        1.0, description="Parcels relative to the dataset's base demand (D9–D11: about 1.10 per year)."
+        1.0,
+        description="Parcels relative to the dataset's base demand (D9–D11: about 1.10 per year).",
     )
-    years: PositiveFloat = Field(1.0, description="Years the phase lasts: weight of its yearly cost.")
+    years: PositiveFloat = Field(
+        1.0, description="Years the phase lasts: weight of its yearly cost."
+    )
     budget_yuan: NonNegativeFloat | None = Field(
-        None, description="Most one-off spending (builds and upgrades) in the phase; none when omitted."
+        None,
+        description="Most one-off spending (builds and upgrades) in the phase; none when omitted.",
     )
 
 
@@ -443,9 +454,32 @@ def load_scenario(path: str | Path) -> Scenario:
     if not path.is_file():
         msg = f"{path}: scenario file not found; check the path"
         raise ScenarioError(msg)
+    return scenario_from_dict(_read_with_base(path.resolve(), seen=()), source=path.resolve())
+
+
+def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """Read a scenario file and merge it onto the file it ``extends``, if any."""
+    if path in seen:
+        msg = f"{path.name} [scenario].extends: files extend each other in a loop; break the loop"
+        raise ScenarioError(msg)
+    if not path.is_file():
+        msg = f"{seen[-1].name if seen else path.name} [scenario].extends: {path} not found; check the path"
+        raise ScenarioError(msg)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path.name}: not a valid UTF-8 TOML file ({exc}); fix the syntax"
         raise ScenarioError(msg) from None
-    return scenario_from_dict(raw, source=path.resolve())
+    meta = raw.get("scenario", {})
+    if "dataset" in meta:  # relative to the file that names it
+        meta["dataset"] = str((path.parent / meta["dataset"]).resolve())
+    base_name = meta.get("extends")
+    if base_name is None:
+        return raw
+    base = _read_with_base((path.parent / base_name).resolve(), (*seen, path))
+    for section, values in raw.items():
+        if isinstance(values, dict) and isinstance(base.get(section), dict):
+            base[section] = {**base[section], **values}
+        else:
+            base[section] = values
+    return base
