@@ -168,3 +168,12 @@ def test_phased_plan_with_buses(tmp_path):
     plan = rn.solve(toml)
     assert plan.verification.ok and len(plan.verification.phases) == 2
     assert plan.summary()["saving_vs_all_van_yuan_per_year"] >= 0
+
+
+def test_map_filters_by_phase():
+    scenario = rn.load_scenario(DATA / "tiny.toml").with_overrides(
+        {"phases": [{"name": "2024", "coverage_target": 0.6}, {"name": "2025", "coverage_target": 1.0}]}
+    )
+    html = rn.solve(scenario).map().get_root().render()
+    for name in ("Stations opened 2024", "Stations opened 2025", "Centres opened 2024"):
+        assert name in html

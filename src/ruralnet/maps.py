@@ -169,8 +169,17 @@ def _add_bus_lines(plan: Plan, layer: folium.FeatureGroup) -> None:
     lines = plan.bus_lines
     if len(lines) == 0:
         return
-    keys = ["line_id", "stops", "km", "trips_per_day", "capacity_parcels_per_trip", "fee_yuan_per_parcel",
-            "figures_from_defaults", "parcels_per_day", "load_factor"]
+    keys = [
+        "line_id",
+        "stops",
+        "km",
+        "trips_per_day",
+        "capacity_parcels_per_trip",
+        "fee_yuan_per_parcel",
+        "figures_from_defaults",
+        "parcels_per_day",
+        "load_factor",
+    ]
     for row in _wgs(lines[lines.geometry.notna()]).to_dict(orient="records"):
         coords = [(y, x) for x, y in np.asarray(row["geometry"].coords)]
         folium.PolyLine(
@@ -178,7 +187,9 @@ def _add_bus_lines(plan: Plan, layer: folium.FeatureGroup) -> None:
             color=_BUS_LINE,
             weight=5,
             opacity=0.35,
-            tooltip=html.escape(f"bus line {row['line_id']}: {row['parcels_per_day']:.0f} parcels/day, busiest leg {row['load_factor']:.0%} full"),
+            tooltip=html.escape(
+                f"bus line {row['line_id']}: {row['parcels_per_day']:.0f} parcels/day, busiest leg {row['load_factor']:.0%} full"
+            ),
             popup=folium.Popup(_popup_html(f"bus line {row['line_id']}", row, keys), max_width=360),
         ).add_to(layer)
 
@@ -285,9 +296,6 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
             "Links: van",
             "Bus lines",
             "Links: bus",
-            "Stations",
-            "Centres",
-            "Hub",
         )
     }
     _add_villages(plan, groups["Villages"], groups["Access (village → station)"])
@@ -303,18 +311,13 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
         "yearly_cost_yuan",
         "source",
     ]
-    _add_points(
-        plan.stations,
-        groups["Stations"],
-        {
-            "color": lambda r: _STATION[r["kind"]],
-            "symbol": "&#9679;",
-            "size": 18,
-            "kind": "station",
-        },
-        "site_id",
-        station_keys,
-    )
+    station_style = {
+        "color": lambda r: _STATION[r["kind"]],
+        "symbol": "&#9679;",
+        "size": 18,
+        "kind": "station",
+    }
+    centre_style = {"color": _CENTRE, "symbol": "&#9632;", "size": 22, "kind": "centre"}
     centre_keys = [
         "site_id",
         "township_name",
@@ -323,15 +326,27 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
         "stations_served",
         "parcels_per_day",
         "yearly_cost_yuan",
+        "opened_phase",
         "source",
     ]
-    _add_points(
-        plan.centres,
-        groups["Centres"],
-        {"color": _CENTRE, "symbol": "&#9632;", "size": 22, "kind": "centre"},
-        "township_name",
-        centre_keys,
-    )
+    phased = len(plan.problem.phases) > 1
+    for name in plan.problem.phases.names if phased else [None]:
+        suffix = f" opened {name}" if phased else ""
+        groups[f"Stations{suffix}"] = folium.FeatureGroup(name=f"Stations{suffix}")
+        groups[f"Centres{suffix}"] = folium.FeatureGroup(name=f"Centres{suffix}")
+        stations = (
+            plan.stations if not phased else plan.stations[plan.stations["opened_phase"] == name]
+        )
+        centres = plan.centres if not phased else plan.centres[plan.centres["opened_phase"] == name]
+        _add_points(
+            stations,
+            groups[f"Stations{suffix}"],
+            station_style,
+            "site_id",
+            [*station_keys, "opened_phase"],
+        )
+        _add_points(centres, groups[f"Centres{suffix}"], centre_style, "township_name", centre_keys)
+    groups["Hub"] = folium.FeatureGroup(name="Hub")
     _add_points(
         plan.hubs,
         groups["Hub"],
