@@ -421,7 +421,7 @@ def test_listed_villages_located_by_name_and_points(tmp_path):
     assert unlocated["999001001203"].township_name == "Eschen"
     assert "no points-file row and no OSM place" in unlocated["999001001203"].reason
     assert "outside the township" in unlocated["999001004203"].reason  # Vaduz ≠ Triesenberg
-    table = pd.read_csv(out / "unlocated_villages.csv", dtype=str)
+    table = pd.read_csv(out / "unlocated_villages.csv", dtype=str, encoding="utf-8-sig")
     assert list(table["code12"]) == ["999001001203", "999001004203"]
     townships = gpd.read_file(out / "townships.geojson")
     assert set(townships["township_id"]) == {

@@ -524,7 +524,8 @@ def _write(
                     "reason": [u.reason for u in unlocated],
                 }
             )
-            table.to_csv(tmp / "unlocated_villages.csv", index=False)
+            # with a BOM so that Excel shows the Chinese names when the planner fills it in
+            table.to_csv(tmp / "unlocated_villages.csv", index=False, encoding="utf-8-sig")
         _swap(tmp, out)
     finally:
         if tmp.exists():

@@ -168,7 +168,7 @@ def centre_sites(
     townships
         Townships with polygon and seat where known.
     villages
-        ``village_id``, ``township_id``, ``lon``, ``lat``, ``rank`` (place rank or 0).
+        ``village_id``, ``township_id``, ``lon``, ``lat``.
     places
         Named OSM places inside the boundary.
     pois
