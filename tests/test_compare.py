@@ -215,3 +215,33 @@ def test_geojson_summary_roundtrip_labels(folders: tuple[Path, Path]):
     assert snap.summary == summary
     assert snap.links is not None and len(snap.links) > 0
     assert snap.hubs["hub_id"].tolist() == ["H1"]
+
+
+def test_figure_rows_from_any_summary_shape():
+    from ruralnet.compare import _figure_rows
+
+    a = {
+        "total_cost_yuan_per_year": 100.0,
+        "parcels_per_day_by_mode": {"van": 10.0},  # older flat form
+        "verified": True,
+        "solver": {"objective": 100.0, "gap": 0.0, "status": "optimal"},
+        "transport_per_day": {"co2_kg_per_day": 5.0},
+        "bus_share_of_parcel_rides": 0.1,
+    }
+    b = {
+        "total_cost_yuan_per_year": 80.0,
+        "parcels_per_day_by_mode": {"feeder": {"van": 6.0, "bus": 4.0}},
+        "new_figure": 3,
+    }
+    rows = _figure_rows(a, b).set_index("figure")
+    assert rows.loc["total_cost_yuan_per_year", "delta"] == -20
+    assert rows.loc["total_cost_yuan_per_year", "change"] == pytest.approx(-0.2)
+    assert math.isnan(rows.loc["parcels_per_day_by_mode.van", "b"])
+    assert rows.loc["parcels_per_day_by_mode.feeder.bus", "b"] == 4
+    assert rows.loc["transport_per_day.co2_kg_per_day", "unit"] == "kg/day"
+    assert rows.loc["bus_share_of_parcel_rides", "unit"] == "share"
+    assert rows.loc["new_figure", "b"] == 3
+    assert "verified" not in rows.index  # flags and text are not figures
+    assert "solver.objective" not in rows.index
+    assert "solver.status" not in rows.index
+    assert list(rows.index[:1]) == ["total_cost_yuan_per_year"]

@@ -76,6 +76,15 @@ _FIGURES: tuple[tuple[str, str], ...] = (
     ("solver.gap", "share"),
     ("solver.seconds", "s"),
 )
+_UNIT_ENDINGS = (
+    ("_yuan_per_year", "yuan/year"),
+    ("_parcel_km_per_day", "parcel-km/day"),
+    ("_km_per_day", "km/day"),
+    ("_kg_per_day", "kg/day"),
+    ("_parcels_per_day", "parcels/day"),
+    ("_share", "share"),
+    ("_km", "km"),
+)
 _PCT_MAX = 10.0  # changes beyond ±1000 % are shown as such, not as huge numbers
 _SKIPPED = ("solver.objective", "solver.best_bound", "road_network.")
 
@@ -247,6 +256,16 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, float]:
     return {prefix[:-1]: float(value)}
 
 
+def _unit(key: str) -> str:
+    """Guess a figure's unit from its key's ending (for keys not in the known list)."""
+    for ending, unit in _UNIT_ENDINGS:
+        if key.endswith(ending) or f"{ending}." in key:
+            return unit
+    if "share" in key.rsplit(".", 1)[-1].split("_"):
+        return "share"
+    return ""
+
+
 def _figure_rows(summary_a: dict[str, Any], summary_b: dict[str, Any]) -> pd.DataFrame:
     flat_a, flat_b = _flatten(summary_a), _flatten(summary_b)
     keys = [k for k in {**flat_a, **flat_b} if not k.startswith(_SKIPPED)]
@@ -257,7 +276,7 @@ def _figure_rows(summary_a: dict[str, Any], summary_b: dict[str, Any]) -> pd.Dat
         elif pattern in keys:
             ordered.append((pattern, unit))
     seen = {k for k, _ in ordered}
-    ordered += [(k, "") for k in keys if k not in seen]
+    ordered += [(k, _unit(k)) for k in keys if k not in seen]
     rows = []
     for key, unit in ordered:
         a, b = flat_a.get(key, np.nan), flat_b.get(key, np.nan)
@@ -538,9 +557,9 @@ def _fmt(value: float, unit: str) -> str:
 def _signed(value: float, unit: str) -> str:
     if value is None or not math.isfinite(value):
         return "—"
-    if value == 0:
-        return "0"
     text = _fmt(abs(value), unit)
+    if value == 0 or text.strip("0.,") == "":  # rounds to zero
+        return "0"
     return ("+" if value > 0 else "−") + text
 
 
@@ -551,7 +570,10 @@ def _pct(value: float) -> str:
         return "0%"
     if abs(value) > _PCT_MAX:
         return (">+" if value > 0 else "<−") + f"{_PCT_MAX:.0%}"
-    return f"{value:+.2%}".replace("-", "−")
+    text = f"{value:+.2%}"
+    if text[1:] == "0.00%":
+        return "0%"
+    return text.replace("-", "−")
 
 
 def _compare(a: PlanSnapshot, b: PlanSnapshot) -> PlanComparison:
