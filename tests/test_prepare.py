@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import tomllib
 from pathlib import Path
@@ -31,7 +30,8 @@ from ruralnet.roadgraph import (
     split_strongly_connected,
 )
 
-DATA = Path(__file__).parent / "data" / "liechtenstein"
+TESTDATA = Path(__file__).parent / "data"
+DATA = TESTDATA / "liechtenstein"
 PBF = DATA / "liechtenstein-2013-08-03.osm.pbf"
 BOUNDARY = DATA / "country_boundary.geojson"
 REPO = Path(__file__).resolve().parents[1]
@@ -48,15 +48,11 @@ LAYERS = (
 )
 
 
-def shared_data() -> Path | None:
-    for candidate in (
-        os.environ.get("RURALNET_SHARED_DATA"),
-        REPO.parent / "shared" / "data",
-        Path("/work/shared/data"),
-    ):
-        if candidate and (Path(candidate) / "dongchangfu").is_dir():
-            return Path(candidate)
-    return None
+def seed_county_folders() -> dict[str, Path]:
+    """The four seed counties' official lists and boundaries, shipped with the tests."""
+    folders = {c: TESTDATA / "seed_counties" / c for c in ("pingdu", "laixi", "jiaozhou")}
+    folders["dongchangfu"] = REPO / "data" / "dongchangfu" / "source"
+    return folders
 
 
 @pytest.fixture(scope="module")
@@ -467,12 +463,7 @@ def test_empty_clip(tmp_path):
 
 
 def test_list_with_no_locatable_village(tmp_path):
-    src = REPO / "data" / "dongchangfu" / "source" / "villages_stats2022.csv"
-    if not src.is_file():
-        root = shared_data()
-        if root is None:
-            pytest.skip("Dongchangfu village list not found")
-        src = root / "dongchangfu" / "villages_stats2022.csv"
+    src = seed_county_folders()["dongchangfu"] / "villages_stats2022.csv"
     with pytest.raises(DataError, match="none of its 228 administrative villages") as err:
         prepare_dataset(PBF, BOUNDARY, tmp_path / "out", villages_csv=src, include_tracks=False)
     assert err.value.path == src
@@ -515,11 +506,9 @@ def test_bad_inputs(tmp_path):
 
 @pytest.mark.parametrize("county", SEEDS)
 def test_seed_county_files_parse_then_fail_on_coverage(county, tmp_path):
-    root = shared_data()
-    if root is None:
-        pytest.skip("shared seed-county data not found (set RURALNET_SHARED_DATA)")
-    villages_csv = root / county / "villages_stats2022.csv"
-    boundary = root / county / "county_boundary.geojson"
+    folder = seed_county_folders()[county]
+    villages_csv = folder / "villages_stats2022.csv"
+    boundary = folder / "county_boundary.geojson"
     assert len(read_village_list(villages_csv)) > 100
     assert read_boundary(boundary).name
     with pytest.raises(DataError, match="does not cover the boundary"):
@@ -527,9 +516,7 @@ def test_seed_county_files_parse_then_fail_on_coverage(county, tmp_path):
 
 
 def test_repo_copy_of_dongchangfu_parses():
-    src = REPO / "data" / "dongchangfu" / "source"
-    if not src.is_dir():
-        pytest.skip("data/dongchangfu/source is not in this checkout")
+    src = seed_county_folders()["dongchangfu"]
     assert len(read_village_list(src / "villages_stats2022.csv")) == 228
     assert read_boundary(src / "county_boundary.geojson").name == "东昌府区"
 

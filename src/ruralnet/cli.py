@@ -284,6 +284,67 @@ def info(
         out.print(table)
 
 
+@app.command()
+def prepare(  # noqa: PLR0917 - typer maps each option to a parameter
+    osm: Annotated[
+        Path, typer.Option("--osm", help="OpenStreetMap extract (.osm.pbf) covering the county.")
+    ],
+    boundary: Annotated[
+        Path, typer.Option("--boundary", help="County boundary polygon (GeoJSON, WGS84).")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Dataset folder to write (created or replaced).")
+    ],
+    villages: Annotated[
+        Path | None, typer.Option("--villages", help="Official village list (统计用区划代码 CSV).")
+    ] = None,
+    points: Annotated[
+        Path | None,
+        typer.Option(
+            "--points", help="Village or site coordinates (CSV: code12 or name, lon, lat)."
+        ),
+    ] = None,
+    points_crs: Annotated[
+        str,
+        typer.Option(
+            "--points-crs",
+            help="Coordinate system of --points: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu).",
+        ),
+    ] = "wgs84",
+    bus: Annotated[
+        Path | None,
+        typer.Option("--bus", help="Bus lines CSV (line_id, seq, stop name, lon, lat)."),
+    ] = None,
+    no_tracks: Annotated[
+        bool, typer.Option("--no-tracks", help="Leave out highway=track roads.")
+    ] = False,
+    buffer_m: Annotated[
+        float, typer.Option("--buffer-m", help="Keep roads this far outside the boundary, m.")
+    ] = 2000.0,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Dataset name (default: the boundary's name).")
+    ] = None,
+) -> None:
+    """Build a county dataset from an OSM extract, the boundary and the official village list."""
+    from ruralnet.prepare import prepare_dataset
+
+    with _errors_as_lines():
+        report = prepare_dataset(
+            osm,
+            boundary,
+            out_dir,
+            villages_csv=villages,
+            points_csv=points,
+            points_crs=points_crs,
+            bus_csv=bus,
+            include_tracks=not no_tracks,
+            buffer_m=buffer_m,
+            name=name,
+        )
+        for line in report.summary_lines():
+            out.print(line, markup=False, highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """
     Run the command line with ``argv`` and return the exit code (for tests and embedding).

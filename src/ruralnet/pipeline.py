@@ -57,6 +57,20 @@ def check_feasible(assembly: Assembly) -> None:
             "or lower [service].coverage_target"
         )
         raise InfeasibleError(msg)
+    peak = p.parcels * float(np.max(p.phases.demand_factor))
+    room = np.zeros(len(p.village_ids))
+    np.maximum.at(room, p.access.village, p.station_capacity[p.access.station])
+    too_big = np.flatnonzero((peak > room + 1e-9) & reachable)
+    if len(too_big) > len(p.village_ids) - p.min_covered:
+        names = ", ".join(
+            f"{p.village_ids[i]} ({peak[i]:.0f} > {room[i]:.0f})" for i in too_big[:5]
+        )
+        msg = (
+            f"{len(too_big)} village(s) send more parcels per day than any station within reach "
+            f"can hold ({names}); raise [station].capacity_parcels_per_day or give those sites "
+            "a capacity_parcels_per_day"
+        )
+        raise InfeasibleError(msg)
     need = np.sort(p.parcels)[: p.min_covered].sum()
     if p.station_capacity.sum() < need:
         msg = (
