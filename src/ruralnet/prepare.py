@@ -3,7 +3,7 @@
 :func:`prepare_dataset` reads an ``.osm.pbf`` extract (:mod:`ruralnet.osm`), the county
 boundary, optionally the statistics bureau's village list, a points file with village positions
 (WGS84, GCJ-02 or BD-09) and a bus-stop CSV, and writes a dataset folder in the format of
-``docs/dataset-format.md``. The folder is written to a temporary sibling and renamed into
+the README's "County dataset format". The folder is written to a temporary sibling and renamed into
 place, so a failed run leaves the old dataset (or nothing); the same inputs give the same
 bytes. See ``docs/prepare.md`` for the rules and defaults.
 """

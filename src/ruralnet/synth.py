@@ -4,7 +4,7 @@
 boundary) and generates what is missing: township seats and areas, village positions and
 populations, candidate station and centre sites, the county hub, roads and bus lines
 (method: :mod:`ruralnet.synth_roads`). :func:`generate_synthetic` generates everything, for
-benchmarks. :func:`write_dataset` writes a dataset folder (``docs/dataset-format.md``).
+benchmarks. :func:`write_dataset` writes a dataset folder (the README's "County dataset format").
 """
 
 from __future__ import annotations
