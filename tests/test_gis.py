@@ -138,3 +138,22 @@ def test_replaces_atomically(plan: rn.Plan, tmp_path: Path, monkeypatch: pytest.
 def test_missing_folder_is_an_output_error(plan: rn.Plan, tmp_path: Path):
     with pytest.raises(OutputError):
         gis.write_geopackage(plan, tmp_path / "nowhere" / "plan.gpkg")
+
+
+def test_routes_layer(plan: rn.Plan, tmp_path: Path):
+    from ruralnet.routes import build_routes
+
+    routes = build_routes(plan, time_limit_s=5)
+    path = gis.write_geopackage(plan, tmp_path / "plan.gpkg", routes=routes)
+    layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    assert layers.index("routes") == layers.index("links") + 1
+    info = pyogrio.read_info(path, layer="routes")
+    assert info["features"] == len(routes.routes)
+    assert info["geometry_type"] == "LineString"
+    fields = _fields(path, "routes")
+    assert fields["stops"][0] == "OFTString"
+    assert fields["km"][0] == "OFTReal"
+    assert fields["n_stops"][0] == "OFTInteger64"
+    frame = pyogrio.read_dataframe(path, layer="routes")
+    first = routes.routes[0]
+    assert frame["stops"].iloc[0] == " → ".join(first.stops)

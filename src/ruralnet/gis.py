@@ -10,6 +10,7 @@ stations      Point               opened village stations
 centres       Point               opened township co-delivery centres
 hubs          Point               open county hubs
 links         LineString          links in use, hub → centre (trunk), centre → station (feeder)
+routes        LineString          daily van loops of each centre (when routes are given)
 bus_lines     LineString          bus lines with the parcels they carry (plans with bus lines)
 boundary      MultiPolygon        the county boundary (datasets that have one)
 roads         MultiLineString     the dataset's roads
@@ -38,8 +39,9 @@ from ruralnet.errors import OutputError
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
+    from ruralnet.routes import RoutePlan
 
-__all__ = ["GPKG_CRS", "GPKG_LAYERS", "plan_layers", "write_geopackage"]
+__all__ = ["GPKG_CRS", "GPKG_LAYERS", "plan_layers", "routes_frame", "write_geopackage"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ GPKG_LAYERS: dict[str, str] = {
     "centres": "Point",
     "hubs": "Point",
     "links": "LineString",
+    "routes": "LineString",
     "bus_lines": "LineString",
     "boundary": "MultiPolygon",
     "roads": "MultiLineString",
@@ -64,6 +67,7 @@ _TITLES = {
     "centres": "Township co-delivery centres (opened)",
     "hubs": "County hubs (open)",
     "links": "Transport links in use (trunk: hub to centre, feeder: centre to station)",
+    "routes": "Daily van loops from each centre along the roads",
     "bus_lines": "Bus lines and the parcels they carry",
     "boundary": "County boundary",
     "roads": "Roads of the county dataset",
@@ -73,7 +77,31 @@ _SUMMARY_TITLE = (
 )
 
 
-def plan_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
+def routes_frame(route_plan: RoutePlan) -> gpd.GeoDataFrame:
+    """
+    Turn van routes into a GeoDataFrame: one LineString per route, stops as text.
+
+    Parameters
+    ----------
+    route_plan
+        Routes from :func:`ruralnet.routes.build_routes`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The properties of :func:`ruralnet.routes.routes_geojson` (without ``role``), with
+        ``stops`` joined by ``" → "``, in EPSG:4326.
+    """
+    from ruralnet.routes import routes_geojson
+
+    features = routes_geojson(route_plan)["features"]
+    frame = gpd.GeoDataFrame.from_features(features, crs=GPKG_CRS)
+    if "stops" in frame.columns:
+        frame["stops"] = frame["stops"].map(lambda ids: " → ".join(map(str, ids)))
+    return frame.drop(columns=["role"], errors="ignore")
+
+
+def plan_layers(plan: Plan, *, routes: RoutePlan | None = None) -> dict[str, gpd.GeoDataFrame]:
     """
     Collect the layers of a plan's GeoPackage, in WGS84, with plain column types.
 
@@ -81,12 +109,14 @@ def plan_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     ----------
     plan
         A verified plan.
+    routes
+        Van routes of the plan, written as the ``routes`` layer.
 
     Returns
     -------
     dict of str to geopandas.GeoDataFrame
-        Keyed by the names of :data:`GPKG_LAYERS`; ``bus_lines`` only when the plan has bus
-        lines, ``boundary`` only when the dataset has one.
+        Keyed by the names of :data:`GPKG_LAYERS`; ``routes`` only when given, ``bus_lines``
+        only when the plan has bus lines, ``boundary`` only when the dataset has one.
     """
     frames: dict[str, gpd.GeoDataFrame | None] = {
         "villages": plan.villages,
@@ -94,6 +124,7 @@ def plan_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
         "centres": plan.centres,
         "hubs": plan.hubs,
         "links": plan.links,
+        "routes": None if routes is None else routes_frame(routes),
         "bus_lines": getattr(plan, "bus_lines", None),
         "boundary": plan.inputs.boundary,
         "roads": plan.inputs.roads,
@@ -135,7 +166,7 @@ def _description(plan: Plan, layer: str) -> str:
     return text
 
 
-def write_geopackage(plan: Plan, path: str | Path) -> Path:
+def write_geopackage(plan: Plan, path: str | Path, *, routes: RoutePlan | None = None) -> Path:
     """
     Write the plan as a GeoPackage with one layer per feature kind, atomically.
 
@@ -146,6 +177,9 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
     path
         Destination ``.gpkg`` file; its folder must exist. An existing file is replaced
         only once the new one is complete.
+    routes
+        Van routes of the plan (:func:`ruralnet.routes.build_routes`), written as the
+        ``routes`` layer.
 
     Returns
     -------
@@ -162,7 +196,7 @@ def write_geopackage(plan: Plan, path: str | Path) -> Path:
     GPKG_LAYERS : the layer names and geometry types.
     """
     path = Path(path)
-    layers = plan_layers(plan)
+    layers = plan_layers(plan, routes=routes)
     try:
         with atomic_path(path) as tmp:
             # GDAL wants the .gpkg extension; the finished file is renamed onto ``tmp``
