@@ -65,5 +65,5 @@ def test_missing_scenario_and_infeasible(tmp_path, capsys):
     )
     assert cli.main(["run", str(toml), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "raise capacities" in err[0]
+    assert len(err) == 1 and "raise [station].capacity_parcels_per_day" in err[0]
     assert not (tmp_path / "o").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import tempfile
 from collections.abc import Iterator
@@ -59,3 +60,40 @@ def write_text_atomic(path: str | Path, text: str, *, encoding: str = "utf-8") -
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding=encoding, newline="")
     return Path(path)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange_paths(first: Path, second: Path) -> bool:
+    """
+    Swap two existing paths in one atomic step (Linux ``renameat2`` with ``RENAME_EXCHANGE``).
+
+    Parameters
+    ----------
+    first, second
+        Two existing files or folders on the same file system.
+
+    Returns
+    -------
+    bool
+        True when swapped; False when the system has no atomic exchange (the caller then
+        falls back to two renames).
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    done = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    return done == 0

@@ -233,6 +233,12 @@ def run(
                 on_stage("export")
                 for task in progress.tasks:
                     progress.update(task.id, completed=1)
+        if plan.solution.status.value == "interrupted":
+            err.print(
+                f"warning: interrupted: wrote the best plan found so far (verified; gap {plan.solution.gap:.2%})",
+                markup=False,
+            )
+            raise typer.Exit(130)
         if not quiet:
             out.print(_summary_table(plan.summary()))
             out.print(

@@ -438,6 +438,17 @@ def _check_references(inputs: Inputs) -> None:
             )
             for v, s in zip(bad["line_id"], bad["stop_id"], strict=True)
         ]
+    if inputs.bus_stops is not None:
+        sizes = inputs.bus_stops.groupby("line_id").size()
+        problems += [
+            DataError(
+                inputs.bus_stops.attrs["path"],
+                f"has {n} stop; a bus line needs at least two",
+                "Add the line's other stops or remove it",
+                feature=f"line_id={line}",
+            )
+            for line, n in sizes[sizes < 2].items()  # noqa: PLR2004
+        ]
     if problems:
         raise DataError.combine(problems)
 

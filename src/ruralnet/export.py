@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ruralnet._files import atomic_path, write_text_atomic
+from ruralnet._files import atomic_path, exchange_paths, write_text_atomic
 from ruralnet.errors import OutputError
 from ruralnet.report import targets_markdown
 
@@ -226,8 +226,12 @@ def _check_replaceable(final: Path) -> None:
 
 
 def _swap_in(staging: Path, final: Path) -> None:
+    """Put ``staging`` at ``final``: one atomic exchange where the system has it."""
     if not final.exists():
         staging.rename(final)
+        return
+    if exchange_paths(staging, final):
+        shutil.rmtree(staging)  # now holds the previous outputs
         return
     old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
     old.rmdir()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +50,7 @@ class RoadNetwork:
     dropped_nodes: int
     dropped_km: float
     components: int
+    dropped_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
     @property
     def length_km(self) -> float:
@@ -126,6 +127,7 @@ def build_network(roads: gpd.GeoDataFrame) -> RoadNetwork:
         graph=sparse.csr_array(sub),
         dropped_nodes=n - len(kept),
         dropped_km=dropped_km,
+        dropped_xy=uniq[labels != largest],
         components=int(n_comp),
     )
 
@@ -167,6 +169,18 @@ def snap_points(
     """
     xy = shapely.get_coordinates(points.to_numpy())
     dist, node = cKDTree(network.xy).query(xy)
+    if len(network.dropped_xy):
+        cut_dist, _ = cKDTree(network.dropped_xy).query(xy)
+        cut_off = np.flatnonzero((cut_dist < dist) & (dist > warn_m))
+        if len(cut_off):
+            names = ", ".join(ids[i] for i in cut_off[:5])
+            more = f" and {len(cut_off) - 5} more" if len(cut_off) > 5 else ""  # noqa: PLR2004
+            msg = (
+                f"{layer}: {len(cut_off)} point(s) lie on roads cut off from the main road network "
+                f"({names}{more}; the connected network is {dist[cut_off[0]]:.0f} m away); "
+                "connect those roads to the network (or fix their one-way tags)"
+            )
+            raise NetworkError(msg)
     far = np.flatnonzero(dist > max_m)
     if len(far):
         names = ", ".join(ids[i] for i in far[:5])

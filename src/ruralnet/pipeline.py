@@ -13,7 +13,7 @@ from ruralnet.data import load_inputs
 from ruralnet.errors import InfeasibleError, VerificationError
 from ruralnet.model import build_model
 from ruralnet.plan import Plan
-from ruralnet.problem import Problem, Solution
+from ruralnet.problem import Problem, Solution, SolveStatus
 from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
 from ruralnet.verify import VerificationReport, verify
@@ -126,7 +126,10 @@ def solve(
     stage("verify")
     report = _verified(assembly.problem, solution)
     all_van = None
-    if np.any(assembly.problem.feeder.line >= 0) or np.any(assembly.problem.trunk.line >= 0):
+    has_buses = np.any(assembly.problem.feeder.line >= 0) or np.any(
+        assembly.problem.trunk.line >= 0
+    )
+    if has_buses and solution.status is not SolveStatus.INTERRUPTED:
         stage("all-van")
         all_van = price_without_buses(assembly.problem, solution, scenario)
     return Plan(

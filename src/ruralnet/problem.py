@@ -12,7 +12,16 @@ from enum import StrEnum
 
 import numpy as np
 
-__all__ = ["Arcs", "BusLines", "LinkOptions", "Mode", "Phases", "Problem", "Solution", "SolveStatus"]
+__all__ = [
+    "Arcs",
+    "BusLines",
+    "LinkOptions",
+    "Mode",
+    "Phases",
+    "Problem",
+    "Solution",
+    "SolveStatus",
+]
 
 
 class Mode(StrEnum):
@@ -27,6 +36,7 @@ class SolveStatus(StrEnum):
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"  # a plan with a gap: time limit reached
+    INTERRUPTED = "interrupted"  # a plan with a gap: stopped by the user (Ctrl-C)
     INFEASIBLE = "infeasible"
     NO_SOLUTION = "no_solution"
 
@@ -219,7 +229,9 @@ class Solution:
     best_bound: float
     seconds: float
     solver: str
-    phases: tuple[Solution, ...] = ()  # per phase, for a phased problem; the arrays above are the last
+    phases: tuple[
+        Solution, ...
+    ] = ()  # per phase, for a phased problem; the arrays above are the last
 
     @property
     def gap(self) -> float:

@@ -257,8 +257,14 @@ def _check_reachable(centre: CentreStops, settings: RouteSettings) -> None:
         raise InfeasibleError(msg)
 
 
+def _capacity(settings: RouteSettings) -> int:
+    """Van capacity in the router's units, rounded down."""
+    return int(np.floor(settings.capacity_parcels * _PARCELS + 1e-6))
+
+
 def _loop_model(
     m: int,
+    vehicles: int,
     cost: np.ndarray,
     seconds: np.ndarray,
     parcels: tuple[np.ndarray, np.ndarray],
@@ -268,8 +274,8 @@ def _loop_model(
     from ortools.constraint_solver import pywrapcp
 
     deliver, pickup = parcels
-    cap = int(np.floor(settings.capacity_parcels * _PARCELS + 1e-6))
-    manager = pywrapcp.RoutingIndexManager(m + 1, m, 0)
+    cap = _capacity(settings)
+    manager = pywrapcp.RoutingIndexManager(m + 1, vehicles, 0)
     routing = pywrapcp.RoutingModel(manager)
     routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(cost.tolist()))
     fixed = settings.fixed_yuan_per_day / settings.trips_per_van
@@ -282,7 +288,7 @@ def _loop_model(
         routing.RegisterUnaryTransitVector(deliver.tolist()), 0, cap, True, "delivered"
     )
     load, delivered = routing.GetDimensionOrDie("load"), routing.GetDimensionOrDie("delivered")
-    for v in range(m):
+    for v in range(vehicles):
         routing.solver().Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
     return manager, routing
 
@@ -312,7 +318,6 @@ def _solve_loops(
     seconds[1:, :] += stop_s  # time at a stop is spent before leaving it
     deliver = np.concatenate([[0], np.ceil(rest[stations, 0] * _PARCELS - 1e-6)]).astype(np.int64)
     pickup = np.concatenate([[0], np.ceil(rest[stations, 1] * _PARCELS - 1e-6)]).astype(np.int64)
-    manager, routing = _loop_model(m, cost, seconds, (deliver, pickup), settings)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = (
@@ -320,12 +325,14 @@ def _solve_loops(
     )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     params.solution_limit = solution_limit
-    start = time.perf_counter()
+    vehicles = m  # one loop per station is always feasible: the fallback start
+    manager, routing = _loop_model(m, vehicles, cost, seconds, (deliver, pickup), settings)
+    started = time.perf_counter()
     solution = routing.SolveWithParameters(params)
-    if solution is None:  # start from one loop per station, always feasible
+    if solution is None:
         initial = routing.ReadAssignmentFromRoutes([[k] for k in range(1, m + 1)], True)
         solution = routing.SolveFromAssignmentWithParameters(initial, params)
-    seconds_used = time.perf_counter() - start
+    seconds_used = time.perf_counter() - started
     if solution is None:
         msg = f"routes: no loops found for centre {centre.centre_id} (routing status {routing.status()})"
         raise SolverError(msg)
@@ -338,7 +345,7 @@ def _solve_loops(
             time_limit_s,
         )
     loops = []
-    for v in range(m):
+    for v in range(vehicles):
         index = solution.Value(routing.NextVar(routing.Start(v)))
         loop = []
         while not routing.IsEnd(index):
@@ -346,7 +353,9 @@ def _solve_loops(
             index = solution.Value(routing.NextVar(index))
         if loop:
             loops.append(loop)
-    info = SearchInfo(centre.centre_id, float(solution.ObjectiveValue()), seconds_used, hit, m)
+    info = SearchInfo(
+        centre.centre_id, float(solution.ObjectiveValue()), seconds_used, hit, vehicles
+    )
     return loops, info
 
 
@@ -399,7 +408,7 @@ def route_instances(
     centres: tuple[CentreStops, ...] | list[CentreStops],
     settings: RouteSettings,
     *,
-    time_limit_s: float = 30.0,
+    time_limit_s: float = 120.0,
     solution_limit: int = 1000,
     seed: int = 0,
 ) -> RoutePlan:
@@ -525,7 +534,7 @@ def route_paths(plan: Plan, route_plan: RoutePlan) -> tuple[np.ndarray, ...]:
 def build_routes(
     plan: Plan,
     *,
-    time_limit_s: float = 30.0,
+    time_limit_s: float = 120.0,
     solution_limit: int = 1000,
     seed: int | None = None,
     shift_hours: float = DEFAULT_SHIFT_HOURS,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
 from ortools.math_opt.python import mathopt
+from ortools.util.python import solve_interrupter
 
 from ruralnet.errors import InfeasibleError, SolverError
 from ruralnet.model import BuiltModel, Vars
@@ -94,13 +98,32 @@ def _solution(
     )
 
 
+@contextlib.contextmanager
+def _ctrl_c_stops(interrupter: solve_interrupter.SolveInterrupter) -> Iterator[None]:
+    """While solving, make Ctrl-C (SIGINT) stop the solver instead of the program."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        log.warning("interrupted: stopping the solver and keeping the best plan found")
+        interrupter.interrupt()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def solve_model(
     built: BuiltModel,
     settings: SolverSettings,
     *,
     seed: int = 0,
     on_log: Callable[[str], None] | None = None,
-    interrupter: mathopt.SolveInterrupter | None = None,
+    interrupter: solve_interrupter.SolveInterrupter | None = None,
+    stop_on_ctrl_c: bool = True,
 ) -> Solution:
     """
     Solve a built model with the configured OR-Tools backend.
@@ -117,6 +140,9 @@ def solve_model(
         Called with each line of the solver's log (incumbent, bound, gap as it goes).
     interrupter
         Lets another thread stop the solve; the best plan found so far is returned.
+    stop_on_ctrl_c
+        While solving (in the main thread), Ctrl-C stops the solver and the best plan found so
+        far is returned with status ``INTERRUPTED``, instead of aborting the program.
 
     Returns
     -------
@@ -138,22 +164,33 @@ def solve_model(
         threads=None if settings.backend == "highs" else settings.threads,
         random_seed=seed,
     )
+    interrupter = interrupter or solve_interrupter.SolveInterrupter()
+    guard = _ctrl_c_stops(interrupter) if stop_on_ctrl_c else contextlib.nullcontext()
     try:
-        result = mathopt.solve(
-            built.model,
-            SOLVERS[settings.backend],
-            params=params,
-            msg_cb=(lambda lines: [on_log(line) for line in lines]) if on_log else None,
-            interrupter=interrupter,
-        )
+        with guard:
+            result = mathopt.solve(
+                built.model,
+                SOLVERS[settings.backend],
+                params=params,
+                msg_cb=(lambda lines: [on_log(line) for line in lines]) if on_log else None,
+                interrupter=interrupter,
+            )
     except Exception as exc:  # OR-Tools raises several kinds (and may fail to wrap its status)
         msg = f"solver {settings.backend} failed: {exc.__context__ or exc}"
         raise SolverError(msg) from None
     reason = result.termination.reason
     status = _STATUS.get(reason)
+    if result.termination.limit == mathopt.Limit.INTERRUPTED and status is SolveStatus.FEASIBLE:
+        status = SolveStatus.INTERRUPTED
     if status is SolveStatus.INFEASIBLE:
         msg = "the model has no feasible plan"
         raise InfeasibleError(msg)
+    if (
+        result.termination.limit == mathopt.Limit.INTERRUPTED
+        and not result.has_primal_feasible_solution()
+    ):
+        msg = "interrupted before the solver found any plan; nothing was written"
+        raise SolverError(msg)
     if status is None or not result.has_primal_feasible_solution():
         msg = f"solver {settings.backend} ended with {reason.name.lower()} and no plan: {result.termination.detail}"
         raise SolverError(msg)
