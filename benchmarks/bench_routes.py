@@ -1,0 +1,78 @@
+"""Van routes on the shipped Dongchangfu scenario: re-pricing rounds and their effect.
+
+Run ``.venv/bin/python benchmarks/bench_routes.py`` (a few minutes: one siting solve per
+round). For each pricing scheme it prints, per round, the siting model's cost, the cost with
+the van feeders priced by their routes, stations and centres opened, vans and van-km per
+day; then the ordinary per-parcel-km plan against the returned route-priced plan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from ruralnet.routes import route_kpis
+from ruralnet.routes_pricing import RoundReport, solve_with_routes
+
+SCENARIO = Path(__file__).parents[1] / "scenarios" / "dongchangfu.toml"
+
+
+def _row(pricing: str, r: RoundReport) -> str:
+    return (
+        f"| {pricing} | {r.round}{' (repeat)' if r.repeated else ''} | {r.siting_cost:,.0f} | "
+        f"{r.siting_van_feeder_cost:,.0f} | {r.route_van_feeder_cost:,.0f} | "
+        f"{r.route_based_cost:,.0f} | {r.stations} | {r.centres} | {r.vans} | "
+        f"{r.van_km_per_day:,.1f} | {r.yuan_per_parcel_km:.4f} | {r.solve_seconds:.0f} + "
+        f"{r.route_seconds:.0f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=Path, default=SCENARIO)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pricing", nargs="+", default=["parcel_km", "two_part"])
+    parser.add_argument("--trips-per-van", type=int, default=1)
+    parser.add_argument("-v", action="store_true", help="log each step")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO if args.v else logging.WARNING)
+    print(
+        "| pricing | round | siting cost | siting van feeders | route van feeders | "
+        "route-based cost | stations | centres | vans | van-km/day | yuan/parcel-km | "
+        "seconds (solve + route) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    summary = []
+    for pricing in args.pricing:
+        start = time.perf_counter()
+        _plan, routes, reports = solve_with_routes(
+            args.scenario,
+            rounds=args.rounds,
+            pricing=pricing,
+            trips_per_van=args.trips_per_van,
+            on_round=lambda r, p=pricing: print(_row(p, r), flush=True),
+        )
+        best = min(reports, key=lambda r: (r.route_based_cost, r.round))
+        summary.append((pricing, reports[0], best, route_kpis(routes), time.perf_counter() - start))
+    print()
+    print(
+        "| pricing | per-parcel-km plan: siting cost | its route-based cost | stations | "
+        "returned round | route-based cost | change vs per-parcel-km plan | stations | vans | "
+        "van-km/day | CO2 kg/day | total seconds |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for pricing, first, best, kpis, seconds in summary:
+        change = best.route_based_cost - first.route_based_cost
+        print(
+            f"| {pricing} | {first.siting_cost:,.0f} | {first.route_based_cost:,.0f} | "
+            f"{first.stations} | {best.round} | {best.route_based_cost:,.0f} | "
+            f"{change:+,.0f} ({change / first.route_based_cost:+.2%}) | {best.stations} | "
+            f"{kpis['vans']} | {kpis['van_km_per_day']:,.1f} | {kpis['co2_kg_per_day']:,.1f} | "
+            f"{seconds:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
