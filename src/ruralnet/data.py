@@ -204,9 +204,18 @@ def _find_layer(folder: Path, layer: str) -> Path | None:
 
 def _read_frame(path: Path) -> gpd.GeoDataFrame:
     try:
-        frame = pyogrio.read_dataframe(path)
+        try:
+            frame = pyogrio.read_dataframe(path)
+        except UnicodeDecodeError:
+            frame = pyogrio.read_dataframe(path, encoding="gb18030")
+            warnings.warn(
+                f"{path.name} is not UTF-8; read its text as GB18030 (GBK). Save it as UTF-8 to silence this.",
+                RuralnetWarning,
+                stacklevel=3,
+            )
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        text = str(exc).split(";")[0].replace(f"'{path}'", "").strip(" .")
+        first = text.splitlines()[0] if text else type(exc).__name__
         raise DataError(
             path, f"cannot be read ({first})", "Re-export it as GeoJSON or GeoPackage"
         ) from None
@@ -308,6 +317,7 @@ def _check_rows(
             row = int(err["loc"][0])
             column = str(err["loc"][1]) if len(err["loc"]) > 1 else "row"
             value = frame.iloc[row].get(column) if column in frame.columns else None
+            value = value.item() if isinstance(value, np.generic) else value
             feature = (
                 f"{id_col}={frame.iloc[row][id_col]}"
                 if id_col and id_col in frame.columns

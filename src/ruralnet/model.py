@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.math_opt.python import mathopt
@@ -377,7 +377,9 @@ def _link_phases(model: mathopt.Model, p: Problem, phases: list[Vars]) -> None:
         )
 
 
-def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltModel:
+def build_model(
+    problem: Problem, *, fixed: Solution | None = None, uncovered_penalty: float | None = None
+) -> BuiltModel:
     """
     Build the MathOpt model of a problem (the formulation in this module's docstring).
 
@@ -393,6 +395,10 @@ def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltMode
         A plan whose open facilities and village assignments are kept (per phase); only the
         transport (which centre feeds which station, by which mode) is optimised. Used to
         price the same network without buses.
+    uncovered_penalty
+        Relax coverage: every village may go unserved at this cost per village and phase
+        (the coverage targets are dropped). Used to explain an infeasible problem: the
+        villages left unserved are those no plan can serve together.
 
     Returns
     -------
@@ -403,6 +409,8 @@ def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltMode
     n = len(problem.phases)
     phase_problems = [problem] if n == 1 else [problem.for_phase(k) for k in range(n)]
     phase_vars, objectives = [], []
+    if uncovered_penalty is not None:
+        phase_problems = [replace(p, coverage_target=0.0) for p in phase_problems]
     for k, p in enumerate(phase_problems):
         v = _phase_vars(model, p, "" if n == 1 else f"@{problem.phases.names[k]}")
         _add_coverage(model, p, v)
@@ -414,7 +422,10 @@ def build_model(problem: Problem, *, fixed: Solution | None = None) -> BuiltMode
         if fixed is not None:
             _fix(v, fixed.phases[k] if fixed.phases else fixed, p)
         phase_vars.append(v)
-        objectives.append(_objective(p, v))
+        objective = _objective(p, v)
+        if uncovered_penalty is not None:
+            objective += mathopt.fast_sum(uncovered_penalty * (1 - c) for c in v.covered)
+        objectives.append(objective)
     _link_phases(model, problem, phase_vars)
     model.minimize(
         mathopt.fast_sum(float(problem.phases.years[k]) * objectives[k] for k in range(n))

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 STAGES = ("load data", "cost matrices", "build model", "solve", "verify", "all-van")
 
+_LISTED = 8  # ids spelled out in a message; the rest are counted
+
 StageHook = Callable[[str], None]
 LogHook = Callable[[str], None]
 
@@ -71,6 +73,7 @@ def check_feasible(assembly: Assembly) -> None:
             "a capacity_parcels_per_day"
         )
         raise InfeasibleError(msg)
+    _check_first_budget(p)
     need = np.sort(p.parcels)[: p.min_covered].sum()
     if p.station_capacity.sum() < need:
         msg = (
@@ -78,6 +81,92 @@ def check_feasible(assembly: Assembly) -> None:
             f"villages to serve need {need:.0f}; raise capacities"
         )
         raise InfeasibleError(msg)
+
+
+def _check_first_budget(p: Problem) -> None:
+    """Check that the first phase can pay for a centre in every township (and a hub if none exists)."""
+    budget = float(p.phases.budget_yuan[0])
+    if not np.isfinite(budget) or p.centre_one_off_yuan is None:
+        return
+    cheapest = [
+        float(p.centre_one_off_yuan[p.centre_township == t].min())
+        for t in range(len(p.township_ids))
+    ]
+    hub = (
+        0.0 if p.hub_fixed.any() or p.hub_one_off_yuan is None else float(p.hub_one_off_yuan.min())
+    )
+    need = sum(cheapest) + hub
+    if need > budget:
+        msg = (
+            f"phase {p.phases.names[0]}: its budget of {budget:,.0f} yuan cannot pay for a co-delivery "
+            f"centre in each of the {len(cheapest)} townships (the cheapest sites cost {need:,.0f} yuan"
+            f"{' with the hub' if hub else ''}); raise budget_yuan or add cheaper (existing) centre sites"
+        )
+        raise InfeasibleError(msg)
+
+
+def explain_infeasible(problem: Problem, scenario: Scenario) -> str:
+    """
+    Say in planner terms why no plan exists, by solving with coverage relaxed.
+
+    Every village may then go unserved at a large cost; the villages the relaxed plan leaves
+    unserved (per phase) are those that cannot be served together with the rest, e.g. for
+    lack of capacity or budget.
+
+    Parameters
+    ----------
+    problem
+        The infeasible problem (the plain causes were already ruled out).
+    scenario
+        Solver settings.
+
+    Returns
+    -------
+    str
+        One sentence naming the villages (and phases) at fault, or what else is wrong.
+    """
+    penalty = 10.0 * float(
+        problem.station_yearly_yuan.sum()
+        + problem.centre_yearly_yuan.sum()
+        + problem.hub_yearly_yuan.sum()
+        + 1.0
+    )
+    try:
+        relaxed = solve_model(
+            build_model(problem, uncovered_penalty=penalty),
+            scenario.solver,
+            seed=scenario.scenario.seed,
+        )
+    except InfeasibleError:
+        return (
+            "no plan exists even with villages left unserved: check that every township's centre "
+            "sites can be fed from a hub and the phase budgets can pay for one centre per township"
+        )
+    steps = relaxed.phases or (relaxed,)
+    names = problem.phases.names if relaxed.phases else ("",)
+    parts = []
+    for name, step in zip(names, steps, strict=True):
+        need = (
+            problem.for_phase(names.index(name)).min_covered
+            if relaxed.phases
+            else problem.min_covered
+        )
+        served = int(np.sum(step.village_station >= 0))
+        if served < need:
+            missing = [problem.village_ids[i] for i in np.flatnonzero(step.village_station < 0)]
+            where = f" in {name}" if name else ""
+            listed = ", ".join(missing[:_LISTED]) + (
+                f" and {len(missing) - _LISTED} more" if len(missing) > _LISTED else ""
+            )
+            parts.append(
+                f"at most {served} of {len(problem.village_ids)} villages can be served{where} "
+                f"(the target needs {need}; left out: {listed})"
+            )
+    detail = "; ".join(parts) or "the constraints conflict"
+    return (
+        f"no plan meets the scenario: {detail}. Station or centre capacities, feeder distance or "
+        "phase budgets are too tight for the coverage target: raise them or lower the target"
+    )
 
 
 def solve(
@@ -120,9 +209,12 @@ def solve(
     stage("build model")
     built = build_model(assembly.problem)
     stage("solve")
-    solution = solve_model(
-        built, scenario.solver, seed=scenario.scenario.seed, on_log=on_solver_log
-    )
+    try:
+        solution = solve_model(
+            built, scenario.solver, seed=scenario.scenario.seed, on_log=on_solver_log
+        )
+    except InfeasibleError:
+        raise InfeasibleError(explain_infeasible(assembly.problem, scenario)) from None
     stage("verify")
     report = _verified(assembly.problem, solution)
     all_van = None

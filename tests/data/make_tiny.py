@@ -173,6 +173,21 @@ def bus_copies() -> None:
     (gtfs / "stop_times.txt").write_text("\n".join(times) + "\n", encoding="utf-8")
 
 
+def no_centre_copy() -> None:
+    """tiny_no_centre: tiny without township T2's only centre site C2 (an infeasible county)."""
+    import json
+    import shutil
+
+    target = HERE.parent / "tiny_no_centre"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(HERE, target)
+    path = target / "centre_sites.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"] = [f for f in data["features"] if f["properties"]["site_id"] != "C2"]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
 if __name__ == "__main__":
     main()
     bus_copies()
+    no_centre_copy()
