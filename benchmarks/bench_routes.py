@@ -1,7 +1,7 @@
 """Van routes on the shipped Dongchangfu scenario: re-pricing rounds and their effect.
 
-Run ``.venv/bin/python benchmarks/bench_routes.py`` (a few minutes: one siting solve per
-round). For each pricing scheme it prints, per round, the siting model's cost, the cost with
+Run ``.venv/bin/python benchmarks/bench_routes.py`` (about a quarter of an hour: one siting
+solve per round). For each pricing scheme and scope it prints, per round, the siting model's cost, the cost with
 the van feeders priced by their routes, stations and centres opened, vans and van-km per
 day; then the ordinary per-parcel-km plan against the returned route-priced plan.
 """
@@ -33,7 +33,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pricing", nargs="+", default=["parcel_km", "two_part"])
+    parser.add_argument(
+        "--schemes",
+        nargs="+",
+        default=["parcel_km/centre", "parcel_km/county", "two_part/centre", "two_part/county"],
+        help="pricing/scope pairs: pricing parcel_km or two_part, scope centre or county",
+    )
     parser.add_argument("--trips-per-van", type=int, default=1)
     parser.add_argument("-v", action="store_true", help="log each step")
     args = parser.parse_args()
@@ -45,12 +50,14 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     summary = []
-    for pricing in args.pricing:
+    for pricing in args.schemes:
+        kind, scope = pricing.split("/")
         start = time.perf_counter()
         _plan, routes, reports = solve_with_routes(
             args.scenario,
             rounds=args.rounds,
-            pricing=pricing,
+            pricing=kind,
+            per_centre=scope == "centre",
             trips_per_van=args.trips_per_van,
             on_round=lambda r, p=pricing: print(_row(p, r), flush=True),
         )

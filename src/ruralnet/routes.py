@@ -525,7 +525,7 @@ def route_paths(plan: Plan, route_plan: RoutePlan) -> tuple[np.ndarray, ...]:
                 coords.append(shapely.get_coordinates(xy[b])[0])
             pts = np.asarray(coords, dtype=float)
             keep = np.ones(len(pts), dtype=bool)
-            keep[1:] = np.any(np.abs(np.diff(pts, axis=0)) > 1e-6, axis=1)  # noqa: PLR2004
+            keep[1:] = np.hypot(*np.diff(pts, axis=0).T) > 0.01  # noqa: PLR2004  (1 cm)
             lon, lat = to_wgs.transform(pts[keep, 0], pts[keep, 1])
             paths[k] = np.column_stack([lon, lat])
     return tuple(p if p is not None else np.zeros((0, 2)) for p in paths)

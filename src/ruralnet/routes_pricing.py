@@ -256,8 +256,8 @@ def solve_with_routes(
         its routes, and every round's report. ``reports[0].siting_cost`` is the ordinary
         per-parcel-km estimate of :func:`ruralnet.solve`.
     """
-    if rounds < 0:
-        msg = "solve_with_routes: rounds must be >= 0"
+    if rounds < 0 or pricing not in ("parcel_km", "two_part"):
+        msg = f"solve_with_routes: rounds must be >= 0 and pricing parcel_km or two_part, got {rounds}, {pricing!r}"
         raise ValueError(msg)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
