@@ -183,7 +183,15 @@ def test_map_draws_both_plans_offline(comparison: PlanComparison, tmp_path: Path
     page = m.get_root().render()
     assert "unpkg.com" not in page and "cdn.jsdelivr.net" not in page  # Leaflet inlined
     assert "ruralnet-compare-legend" in page
-    for name in ("Stations only in A", "Stations only in B", "Stations in both", "Centres in both"):
+    for name in (
+        "Stations only in A",
+        "Stations only in B",
+        "Stations in both",
+        "Centres in both",
+        "Links in both",
+        "Links only in A",
+        "Links only in B",
+    ):
         assert name in page
     assert page.count("ruralnet-compare-station-only_a") == 2
     assert page.count("ruralnet-compare-station-both") == 3

@@ -85,6 +85,7 @@ _UNIT_ENDINGS = (
     ("_share", "share"),
     ("_km", "km"),
 )
+_MIN_FLOW = 1e-6  # parcels/day; smaller link flows are solver round-off
 _PCT_MAX = 10.0  # changes beyond ±1000 % are shown as such, not as huge numbers
 _SKIPPED = ("solver.objective", "solver.best_bound", "road_network.")
 
@@ -706,25 +707,50 @@ def _add_sites(
         )
 
 
-def _add_links(
-    snapshot: PlanSnapshot, layer: folium.FeatureGroup, colour: str, dash: str | None
-) -> None:
+def _link_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    line = row.get("line_id")
+    line = "" if line is None or (isinstance(line, float) and math.isnan(line)) else str(line)
+    return (str(row.get("from_id")), str(row.get("to_id")), str(row.get("mode")), line)
+
+
+def _carrying(links: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
+    """Links that carry parcels: flows of solver round-off size (< 1e-6 a day) are left out."""
+    if links is None:
+        return []
+    if "parcels_per_day" in links.columns:
+        links = links[links["parcels_per_day"].fillna(0.0) > _MIN_FLOW]
+    return links.to_dict(orient="records")
+
+
+def _add_links(comparison: PlanComparison, groups: dict[str, folium.FeatureGroup]) -> None:
+    """Draw links in both plans grey, only in A blue, only in B orange dashed."""
     import folium
 
-    if snapshot.links is None:
-        return
-    for row in snapshot.links.to_dict(orient="records"):
+    rows_a = _carrying(comparison.a.links)
+    rows_b = _carrying(comparison.b.links)
+    keys_a = {_link_key(r) for r in rows_a}
+    keys_b = {_link_key(r) for r in rows_b}
+    drawn = [(r, "both" if _link_key(r) in keys_b else "only_a") for r in rows_a]
+    drawn += [(r, "only_b") for r in rows_b if _link_key(r) not in keys_a]
+    styles = {
+        "both": (COLOUR_BOTH, None, 0.6),
+        "only_a": (COLOUR_A, None, 0.9),
+        "only_b": (COLOUR_B, "6 5", 0.9),
+    }
+    for row, status in drawn:
+        colour, dash, opacity = styles[status]
         coords = [(y, x) for x, y in np.asarray(row["geometry"].coords)]
         folium.PolyLine(
             coords,
             color=colour,
             weight=3 if row.get("tier") == "trunk" else 1.5,
-            opacity=0.8,
+            opacity=opacity,
             dash_array=dash,
             tooltip=html.escape(
-                f"{snapshot.label}: {row.get('from_id')} → {row.get('to_id')} ({row.get('mode')})"
+                f"{row.get('from_id')} → {row.get('to_id')} ({row.get('mode')}): "
+                f"{_status_text(status, comparison)}"
             ),
-        ).add_to(layer)
+        ).add_to(groups[status])
 
 
 def _add_villages(comparison: PlanComparison, layer: folium.FeatureGroup) -> None:
@@ -790,8 +816,9 @@ def _legend(comparison: PlanComparison) -> str:
             "<span style='color:#d7191c'>&#9675;</span>",
             f"village served by another station in B ({len(comparison.villages_changed)})",
         ),
-        (f"<span style='color:{COLOUR_A}'>&#9473;</span>", "links of A"),
-        (f"<span style='color:{COLOUR_B}'>&#9476;</span>", "links of B"),
+        (f"<span style='color:{COLOUR_BOTH}'>&#9473;</span>", "link in both"),
+        (f"<span style='color:{COLOUR_A}'>&#9473;</span>", "link only in A"),
+        (f"<span style='color:{COLOUR_B}'>&#9476;</span>", "link only in B"),
     ]
     body = "".join(f"<div>{sym} {html.escape(text)}</div>" for sym, text in rows)
     cost = ""
@@ -831,7 +858,7 @@ def _all_points(comparison: PlanComparison) -> tuple[np.ndarray, np.ndarray]:
 
 def comparison_map(comparison: PlanComparison, *, m: folium.Map | None = None) -> folium.Map:
     """
-    Draw two plans on one folium map: sites in both, only in A, only in B, and both link sets.
+    Draw two plans on one folium map: sites and links in both, only in A, only in B.
 
     Only core Leaflet features are used (CircleMarker, PolyLine, DivIcon markers) and Leaflet
     is inlined, so the saved page works offline.
@@ -848,8 +875,9 @@ def comparison_map(comparison: PlanComparison, *, m: folium.Map | None = None) -
     folium.Map
         Layers "Stations only in A" (blue circles), "Stations only in B" (orange triangles),
         "Stations in both" (grey circles), the same for centres (squares; diamonds for B),
-        "Links of A", "Links of B", "Villages …" and, for plans, "County boundary"; a legend
-        ``#ruralnet-compare-legend``.
+        "Links in both" (grey), "Links only in A" (blue), "Links only in B" (orange, dashed),
+        "Villages …" (ringed red where the station changes) and, for plans, "County
+        boundary"; a legend ``#ruralnet-compare-legend``.
     """
     import folium
 
@@ -877,8 +905,9 @@ def comparison_map(comparison: PlanComparison, *, m: folium.Map | None = None) -
         ).add_to(m)
     names = {
         "villages": "Villages (ringed: station changes)",
-        "links_a": "Links of A",
-        "links_b": "Links of B",
+        "links_both": "Links in both",
+        "links_only_a": "Links only in A",
+        "links_only_b": "Links only in B",
         "stations_both": "Stations in both",
         "stations_only_a": "Stations only in A",
         "stations_only_b": "Stations only in B",
@@ -889,8 +918,7 @@ def comparison_map(comparison: PlanComparison, *, m: folium.Map | None = None) -
     }
     groups = {key: folium.FeatureGroup(name=name) for key, name in names.items()}
     _add_villages(comparison, groups["villages"])
-    _add_links(a, groups["links_a"], COLOUR_A, None)
-    _add_links(b, groups["links_b"], COLOUR_B, "6 5")
+    _add_links(comparison, {s: groups[f"links_{s}"] for s in ("both", "only_a", "only_b")})
     station_groups = {s: groups[f"stations_{s}"] for s in ("both", "only_a", "only_b")}
     centre_groups = {s: groups[f"centres_{s}"] for s in ("both", "only_a", "only_b")}
     _add_sites(comparison, comparison.stations, station_groups, _STATION_STYLE, "station")
