@@ -253,3 +253,10 @@ def test_figure_rows_from_any_summary_shape():
     assert "solver.objective" not in rows.index
     assert "solver.status" not in rows.index
     assert list(rows.index[:1]) == ["total_cost_yuan_per_year"]
+
+
+def test_save_map_to_a_missing_folder_is_an_output_error(comparison: PlanComparison, tmp_path):
+    from ruralnet.errors import OutputError
+
+    with pytest.raises(OutputError, match="cannot write the map"):
+        comparison.save_map(tmp_path / "nowhere" / "compare.html")

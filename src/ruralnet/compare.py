@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ruralnet._files import atomic_path
-from ruralnet.errors import DataError
+from ruralnet.errors import DataError, OutputError
 
 if TYPE_CHECKING:
     import folium
@@ -528,9 +528,18 @@ class PlanComparison:
         -------
         pathlib.Path
             ``path``.
+
+        Raises
+        ------
+        OutputError
+            When the file cannot be written.
         """
-        with atomic_path(path) as tmp:
-            self.map().save(str(tmp))
+        try:
+            with atomic_path(path) as tmp:
+                self.map().save(str(tmp))
+        except OSError as exc:
+            msg = f"{path}: cannot write the map ({exc.strerror or exc}); choose another file"
+            raise OutputError(msg) from None
         return Path(path)
 
 
