@@ -68,6 +68,15 @@ def test_station_rows_keep_both_feeding_centres(comparison: PlanComparison):
     assert stations.loc["SV3", "centre_id_b"] == "C1"
     assert pd.isna(stations.loc["SV1", "centre_id_b"])
     assert stations.loc["SV2x", "kind"] == "existing"
+    assert stations.loc["SV2x", "villages_served_a"] == 1
+    assert stations.loc["SV2x", "villages_served_b"] == 2  # V1 walks to SV2x in B
+    assert pd.isna(stations.loc["SV1", "villages_served_b"])
+    centres = comparison.centres.set_index("site_id")
+    assert centres.loc["C1", "township_name"] == "一镇"
+    assert pd.isna(centres.loc["C1", "hub_id_a"])
+    assert centres.loc["C1", "hub_id_b"] == "H1"
+    assert centres["stations_served_b"].sum() == 3  # the stations of B
+    assert centres["stations_served_a"].sum() == 5
     assert stations[["lon", "lat"]].notna().all().all()
 
 

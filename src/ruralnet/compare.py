@@ -41,16 +41,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _ID_COLUMNS = ("site_id", "village_id", "centre_id", "township_id", "hub_id", "station_id")
-_STATION_COLUMNS = ["site_id", "kind", "village_id", "centre_id", "villages_served", "lon", "lat"]
-_CENTRE_COLUMNS = [
-    "site_id",
-    "township_id",
-    "township_name",
-    "kind",
-    "stations_served",
-    "lon",
-    "lat",
-]
+_STATION_COLUMNS = ["site_id", "kind", "village_id", "lon", "lat"]
+_CENTRE_COLUMNS = ["site_id", "township_id", "township_name", "kind", "lon", "lat"]
 
 # summary.json figures in table order, with units; "prefix.*" takes every key below the prefix
 _FIGURES: tuple[tuple[str, str], ...] = (
@@ -286,30 +278,31 @@ def _figure_rows(summary_a: dict[str, Any], summary_b: dict[str, Any]) -> pd.Dat
     return pd.DataFrame(rows, columns=["figure", "unit", "a", "b", "delta", "change"])
 
 
-def _side_by_side(a: pd.DataFrame, b: pd.DataFrame, keep: list[str], link: str) -> pd.DataFrame:
-    """Outer join of two site tables on ``site_id`` with a ``status`` column."""
-    cols_a = [c for c in keep if c in a.columns]
-    cols_b = [c for c in keep if c in b.columns]
+def _side_by_side(
+    a: pd.DataFrame, b: pd.DataFrame, keep: list[str], per_side: tuple[str, ...]
+) -> pd.DataFrame:
+    """Outer join of two site tables on ``site_id``, with ``status`` and A/B columns."""
+    cols_a = [c for c in [*keep, *per_side] if c in a.columns]
+    cols_b = [c for c in [*keep, *per_side] if c in b.columns]
     left = a[cols_a].assign(_in_a=True)
     right = b[cols_b].assign(_in_b=True)
-    merged = left.merge(right, on="site_id", how="outer", suffixes=("", "_b"), sort=True)
+    merged = left.merge(right, on="site_id", how="outer", suffixes=("_a", "_b"), sort=True)
     in_a = merged["_in_a"].eq(True).to_numpy()
     in_b = merged["_in_b"].eq(True).to_numpy()
-    for col in cols_b:
-        if col != "site_id" and f"{col}_b" in merged.columns and col in merged.columns:
-            merged[col] = merged[col].where(in_a, merged[f"{col}_b"])
     status = np.where(in_a & in_b, "both", np.where(in_a, "only_a", "only_b"))
     out = pd.DataFrame({"site_id": merged["site_id"], "status": status})
     for col in keep:
-        if col in ("site_id", link):
+        if col == "site_id":
             continue
-        if col in merged.columns:
+        if f"{col}_a" in merged.columns:  # in both tables: A's value, else B's
+            out[col] = merged[f"{col}_a"].where(in_a, merged[f"{col}_b"]).to_numpy()
+        elif col in merged.columns:
             out[col] = merged[col].to_numpy()
-    if link in cols_a:
-        out[f"{link}_a"] = merged[link].where(in_a).to_numpy()
-    if link in cols_b:
-        other = f"{link}_b" if f"{link}_b" in merged.columns else link
-        out[f"{link}_b"] = merged[other].where(in_b).to_numpy()
+    for col in per_side:
+        for side, present in (("a", in_a), ("b", in_b)):
+            source = f"{col}_{side}" if f"{col}_{side}" in merged.columns else col
+            if source in merged.columns and col in (cols_a if side == "a" else cols_b):
+                out[f"{col}_{side}"] = merged[source].where(present).to_numpy()
     return out
 
 
@@ -350,9 +343,11 @@ class PlanComparison:
         ``delta`` (b − a) and ``change`` (delta / |a|).
     stations
         Every station opened in either plan: ``site_id``, ``status`` (``both``, ``only_a``,
-        ``only_b``), ``kind``, ``village_id``, ``centre_id_a``, ``centre_id_b``, ``lon``, ``lat``.
+        ``only_b``), ``kind``, ``village_id``, ``lon``, ``lat``, and for each plan
+        ``centre_id_a``/``_b`` and ``villages_served_a``/``_b`` (empty where not opened).
     centres
-        Every centre opened in either plan, likewise, with ``hub_id_a`` and ``hub_id_b``.
+        Every centre opened in either plan, likewise, with ``township_id``,
+        ``township_name``, ``hub_id_a``/``_b`` and ``stations_served_a``/``_b``.
     villages
         Village by village: ``station_id_a``, ``station_id_b``, distances and ``changed``;
         None when a folder has no ``plan.geojson``.
@@ -597,8 +592,10 @@ def _compare(a: PlanSnapshot, b: PlanSnapshot) -> PlanComparison:
         a=a,
         b=b,
         figures=_figure_rows(a.summary, b.summary),
-        stations=_side_by_side(a.stations, b.stations, _STATION_COLUMNS, "centre_id"),
-        centres=_side_by_side(a.centres, b.centres, [*_CENTRE_COLUMNS, "hub_id"], "hub_id"),
+        stations=_side_by_side(
+            a.stations, b.stations, _STATION_COLUMNS, ("centre_id", "villages_served")
+        ),
+        centres=_side_by_side(a.centres, b.centres, _CENTRE_COLUMNS, ("hub_id", "stations_served")),
         villages=_village_changes(a, b),
     )
 
