@@ -101,6 +101,22 @@ def _van_options(km: np.ndarray, rate: float, limit: float) -> LinkOptions:
     )
 
 
+def _station_townships(
+    stations: pd.DataFrame, villages: pd.DataFrame, t_index: dict[str, int]
+) -> np.ndarray:
+    """Township of each station site: its village's, else the nearest village's."""
+    village_town = dict(zip(villages["village_id"], villages["township_id"], strict=True))
+    nearest = villages.geometry.iloc[
+        villages.sindex.nearest(stations.geometry, return_all=False)[1]
+    ]
+    fallback = villages["township_id"].to_numpy()[nearest.index.to_numpy()]
+    towns = [
+        village_town.get(vid, fb) if isinstance(vid, str) else fb
+        for vid, fb in zip(stations["village_id"], fallback, strict=True)
+    ]
+    return np.array([t_index.get(t, -1) for t in towns], dtype=np.int64)
+
+
 def _snap_all(scenario: Scenario, inputs: Inputs, network: RoadNetwork) -> dict[str, Snap]:
     settings = scenario.network
     layers = {
@@ -197,6 +213,12 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
             bus_options(scenario, buses, network, centre_snap, snaps["station_sites"]),
         ]
     )
+    if scenario.service.feed_within_township:
+        station_township = _station_townships(stations, villages, t_index)
+        centre_township = np.array([t_index[t] for t in centres["township_id"]], dtype=np.int64)
+        feeder = feeder.subset(
+            centre_township[feeder.upstream] == station_township[feeder.downstream]
+        )
     trunk = LinkOptions.concat(
         [
             _van_options(trunk_km, van_rate, np.inf),

@@ -76,6 +76,10 @@ class ServiceSettings(_Section):
         0.2,
         description="Residents' cost of fetching a parcel, yuan per parcel-km of access (EST).",
     )
+    feed_within_township: bool = Field(
+        True,
+        description="A station is fed by a co-delivery centre of its own township (the 乡镇共配中心 serves its township's villages).",
+    )
     max_feeder_km: PositiveFloat = Field(
         40.0,
         description="Longest road distance from a centre to a station it feeds, km (T10, EST).",

@@ -191,6 +191,12 @@ def solve_model(
     ):
         msg = "interrupted before the solver found any plan; nothing was written"
         raise SolverError(msg)
+    if reason == mathopt.TerminationReason.NO_SOLUTION_FOUND:
+        msg = (
+            f"solver {settings.backend} found no plan within its limit ({settings.time_limit_s:g} s); "
+            "raise [solver].time_limit_s (or --time-limit)"
+        )
+        raise SolverError(msg)
     if status is None or not result.has_primal_feasible_solution():
         msg = f"solver {settings.backend} ended with {reason.name.lower()} and no plan: {result.termination.detail}"
         raise SolverError(msg)
