@@ -50,7 +50,12 @@ TARGET_S = 600.0
 # ---------------------------------------------------------------- child: one run, one process
 
 
+_CPU = [0.0]
+
+
 def _emit(record: dict[str, Any]) -> None:
+    cpu = time.process_time()
+    record["cpu_seconds"], _CPU[0] = cpu - _CPU[0], cpu
     record["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(record), flush=True)
 
@@ -67,6 +72,7 @@ def child(path: Path, overrides: dict[str, Any]) -> None:
     from ruralnet.solve import solve_model
     from ruralnet.verify import verify
 
+    _CPU[0] = time.process_time()
     start = time.perf_counter()
     scenario = load_scenario(path).with_overrides(overrides)
     inputs = load_inputs(scenario.dataset_path)
@@ -176,6 +182,7 @@ def run_once(path: Path, overrides: dict[str, Any], hard_timeout: float) -> dict
             line_stage = item.pop("stage")
             record["stages"][line_stage] = item["seconds"]
             record[f"rss_after_{line_stage}_mb"] = item["maxrss_mb"]
+            record.setdefault("cpu", {})[line_stage] = item.pop("cpu_seconds")
             record["maxrss_mb"] = max(record["maxrss_mb"], item.pop("maxrss_mb"))
             record.update({k: v for k, v in item.items() if k != "seconds"})
     if code not in (0, None):
@@ -191,6 +198,11 @@ def _median_record(runs: list[dict[str, Any]]) -> dict[str, Any]:
         s: statistics.median(r["stages"][s] for r in runs if s in r["stages"])
         for s in STAGES
         if any(s in r["stages"] for r in runs)
+    }
+    out["cpu"] = {
+        s: statistics.median(r["cpu"][s] for r in runs if s in r.get("cpu", {}))
+        for s in STAGES
+        if any(s in r.get("cpu", {}) for r in runs)
     }
     out["maxrss_mb"] = statistics.median(r["maxrss_mb"] for r in runs)
     gaps = [r["gap"] for r in runs if "gap" in r]
@@ -214,9 +226,9 @@ def table(records: list[dict[str, Any]]) -> str:
     """Markdown table of the median records."""
     head = (
         "| instance | villages | feeder options | variables | constraints | load s | matrices s "
-        "| build s | solve s | total s | status | gap target | proven gap | objective (yuan/yr) "
+        "| build s | solve s | total s | total CPU s | status | gap target | proven gap | objective (yuan/yr) "
         "| peak RSS MB | runs |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|\n"
     )
     rows = []
     for r in records:
@@ -233,6 +245,7 @@ def table(records: list[dict[str, Any]]) -> str:
             _num(r.get("constraints")),
             *(_fmt_s(r, s) for s in ("load", "matrices", "build", "solve")),
             f"{total:.1f}",
+            f"{sum(r.get('cpu', {}).values()):.1f}",
             status,
             str(r.get("relative_gap_setting", "")),
             f"{r['gap']:.2e}" if solved else "",
@@ -242,6 +255,18 @@ def table(records: list[dict[str, Any]]) -> str:
         ]
         rows.append("| " + " | ".join(cells) + " |")
     return head + "\n".join(rows) + "\n"
+
+
+def _revision() -> str:
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        return result.stdout
+
+    dirty = [line for line in git("status", "--porcelain", "--", "src").splitlines() if line]
+    changed = ", ".join(line[3:] for line in dirty) or "none"
+    return f"ruralnet at commit {git('rev-parse', '--short', 'HEAD').strip()} (uncommitted in src: {changed})"
 
 
 def _machine() -> str:
@@ -381,7 +406,7 @@ def main() -> None:
     args.out.write_text(
         f"# Scale benchmark\n\n`{command.strip()}`, started {started:%Y-%m-%d %H:%M %Z}.\n\n"
         f"Machine: {_machine()}; load average at the start {load_before[0]:.2f} / "
-        f"{load_before[1]:.2f} / {load_before[2]:.2f}.\n\n"
+        f"{load_before[1]:.2f} / {load_before[2]:.2f}. {_revision()}.\n\n"
         "Seconds are medians over the runs (`runs`); instances of "
         f"{args.repeat_below:,}+ villages run once. Peak RSS: `ru_maxrss` of a fresh process "
         "per run (includes OR-Tools/HiGHS), median over runs. `gap target` is "

@@ -238,6 +238,8 @@ def summary_table(jobs: tuple[JobResult, ...] | list[JobResult]) -> pd.DataFrame
 @contextlib.contextmanager
 def _quiet_dask() -> Iterator[None]:
     """Keep Dask's start-up and shut-down chatter (INFO) off stderr during the batch."""
+    import distributed  # noqa: F401 - sets up its loggers on import; adjust them afterwards
+
     logger = logging.getLogger("distributed")
     level = logger.level
     logger.setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
@@ -342,7 +344,7 @@ def _job(path: Path, folder: Path, result: dict[str, Any] | BaseException) -> Jo
             warnings=tuple(result["warnings"]),
         )
     if not job.ok:
-        log.warning("batch: %s failed: %s: %s", path.name, job.error_type, job.error)
+        log.info("batch: %s failed: %s: %s", path.name, job.error_type, job.error)
     return job
 
 
