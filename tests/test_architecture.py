@@ -25,8 +25,10 @@ ORDER = [
     "pipeline",
     "report",
     "readback",
+    "gis",
     "export",
     "maps",
+    "compare",
     "cli",
 ]
 ORTOOLS_ALLOWED = {"model", "solve"}

@@ -82,6 +82,7 @@ def test_rewrite_replaces_previous_outputs(plan, tmp_path):
             "stations.csv",
             "centres.csv",
             "links.csv",
+            "plan.gpkg",
             "summary.json",
             "targets.md",
             "map.html",

@@ -291,6 +291,27 @@ def info(
 
 
 @app.command()
+def compare(
+    plan_a: Annotated[Path, typer.Argument(help="A folder written by 'ruralnet run' (plan A).")],
+    plan_b: Annotated[
+        Path, typer.Argument(help="Another folder written by 'ruralnet run' (plan B).")
+    ],
+    map_path: Annotated[
+        Path | None, typer.Option("--map", help="Also draw both plans on one map (HTML file).")
+    ] = None,
+) -> None:
+    """Compare two written plans: sites only in A, only in B, in both; every figure's change (B - A)."""
+    from ruralnet.compare import compare_folders
+
+    with _errors_as_lines():
+        comparison = compare_folders(plan_a, plan_b)
+        out.print(comparison.to_markdown(), markup=False, highlight=False, soft_wrap=True)
+        if map_path is not None:
+            comparison.save_map(map_path)
+            out.print(f"wrote {map_path}", markup=False, highlight=False)
+
+
+@app.command()
 def prepare(  # noqa: PLR0917 - typer maps each option to a parameter
     osm: Annotated[
         Path, typer.Option("--osm", help="OpenStreetMap extract (.osm.pbf) covering the county.")
@@ -379,3 +400,7 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         raise
     return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

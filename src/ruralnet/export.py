@@ -21,6 +21,7 @@ import shapely
 
 from ruralnet._files import atomic_path, exchange_paths, write_text_atomic
 from ruralnet.errors import OutputError
+from ruralnet.gis import write_geopackage
 from ruralnet.report import targets_markdown
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ OUTPUT_FILES = (
     "stations.csv",
     "centres.csv",
     "links.csv",
+    "plan.gpkg",
     "summary.json",
     "targets.md",
     "map.html",
@@ -191,10 +193,13 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
         msg = f"{final.parent}: cannot create the output folder ({exc.strerror}); choose another"
         raise OutputError(msg) from None
     _check_replaceable(final)
+    for debris in final.parent.glob(f".{final.name}.[no][le][dw]-*"):  # left by a killed run
+        shutil.rmtree(debris, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.new-", dir=final.parent))
     try:
         write_geojson(plan, staging / "plan.geojson")
         write_tables(plan, staging)
+        write_geopackage(plan, staging / "plan.gpkg")
         summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2)
         write_text_atomic(staging / "summary.json", summary + "\n")
         write_text_atomic(staging / "targets.md", targets_markdown(plan))

@@ -45,6 +45,8 @@ __all__ = ["GPKG_CRS", "GPKG_LAYERS", "plan_layers", "routes_frame", "write_geop
 
 log = logging.getLogger(__name__)
 
+_FIXED_DATE = "2000-01-01T00:00:00.000Z"
+
 GPKG_CRS = "EPSG:4326"
 """CRS of every layer: WGS84 lon/lat, as in ``plan.geojson``."""
 
@@ -201,6 +203,8 @@ def write_geopackage(plan: Plan, path: str | Path, *, routes: RoutePlan | None =
         with atomic_path(path) as tmp:
             # GDAL wants the .gpkg extension; the finished file is renamed onto ``tmp``
             work = tmp.with_name(tmp.name + ".gpkg")
+            # a fixed timestamp keeps the file byte-identical from run to run
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
             try:
                 for name, frame in layers.items():
                     pyogrio.write_dataframe(
@@ -222,6 +226,7 @@ def write_geopackage(plan: Plan, path: str | Path, *, routes: RoutePlan | None =
                 )
                 work.replace(tmp)
             finally:
+                pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
                 work.unlink(missing_ok=True)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         msg = f"{path}: cannot write the GeoPackage ({exc}); choose another file"

@@ -186,7 +186,7 @@ class Plan:
         )
         f_in, f_out = flows
         rows = []
-        for o in np.flatnonzero(f_in + f_out > 1e-9):  # noqa: PLR2004
+        for o in np.flatnonzero(f_in + f_out > 1e-6):  # noqa: PLR2004 - solver round-off below
             up, down = up_ids[options.upstream[o]], down_ids[options.downstream[o]]
             line = int(options.line[o])
             parcels = float(f_in[o] + f_out[o])
@@ -426,11 +426,11 @@ class Plan:
 
         return write_geojson(self, path)
 
-    def write(self, folder: str | Path) -> list[Path]:
+    def write(self, folder: str | Path, *, with_map: bool = True) -> list[Path]:
         """Write every output file into ``folder``; see :func:`ruralnet.export.write_plan`."""
         from ruralnet.export import write_plan
 
-        return write_plan(self, folder)
+        return write_plan(self, folder, with_map=with_map)
 
     def map(self, m: folium.Map | None = None) -> folium.Map:
         """Draw the plan on a folium map; see :func:`ruralnet.maps.plan_map`."""

@@ -43,6 +43,12 @@ def _values(result: mathopt.SolveResult, variables: Sequence[mathopt.Variable]) 
     return np.asarray(result.variable_values(list(variables)), dtype=float)
 
 
+def _flow(result: mathopt.SolveResult, variables: Sequence[mathopt.Variable]) -> np.ndarray:
+    """Parcels per day, with the solver's round-off (below 1e-6) set to zero."""
+    values = _values(result, variables)
+    return np.where(values > 1e-6, values, 0.0)  # noqa: PLR2004
+
+
 def _chosen(pairs: list[tuple[int, int]], values: np.ndarray, size: int) -> np.ndarray:
     out = np.full(size, -1, dtype=np.int64)
     for (first, second), value in zip(pairs, values, strict=True):
@@ -64,10 +70,10 @@ def _phase_solution(
         village_station=village_station,
         station_centre=_chosen(v.feed_pairs, _values(result, v.feed), len(p.station_ids)),
         centre_hub=_chosen(v.supply_pairs, _values(result, v.supply), len(p.centre_ids)),
-        feeder_in=np.maximum(_values(result, v.feeder_in), 0.0),
-        feeder_out=np.maximum(_values(result, v.feeder_out), 0.0),
-        trunk_in=np.maximum(_values(result, v.trunk_in), 0.0),
-        trunk_out=np.maximum(_values(result, v.trunk_out), 0.0),
+        feeder_in=_flow(result, v.feeder_in),
+        feeder_out=_flow(result, v.feeder_out),
+        trunk_in=_flow(result, v.trunk_in),
+        trunk_out=_flow(result, v.trunk_out),
         status=status,
         objective=float(result.objective_value()),
         best_bound=float(result.termination.objective_bounds.dual_bound),
