@@ -67,3 +67,22 @@ def test_missing_scenario_and_infeasible(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "raise [station].capacity_parcels_per_day" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_compare_two_written_plans(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert cli.main(["run", str(DATA / "tiny.toml"), "-o", str(a), "-q", "--no-map"]) == 0
+    (tmp_path / "tiny").symlink_to(DATA / "tiny")
+    toml = tmp_path / "wide.toml"
+    toml.write_text(
+        f'[scenario]\nextends = "{(DATA / "tiny.toml").as_posix()}"\nname = "wide"\n'
+        '[station]\noperating_yuan_per_year = 60000\n[service]\nmax_access_km = 12.0\n',
+        encoding="utf-8",
+    )
+    assert cli.main(["run", str(toml), "-o", str(b), "-q", "--no-map"]) == 0
+    capsys.readouterr()
+    assert cli.main(["compare", str(a), str(b), "--map", str(tmp_path / "both.html")]) == 0
+    text = capsys.readouterr().out
+    assert "total_cost_yuan_per_year" in text and "only in A" in text
+    assert (tmp_path / "both.html").stat().st_size > 10_000
+    assert cli.main(["compare", str(a), str(tmp_path / "nothing")]) == 2
