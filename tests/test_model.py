@@ -121,7 +121,7 @@ def brute_force(p: Problem) -> float:
     return best
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     n_v=st.integers(1, 5),
