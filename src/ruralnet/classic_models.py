@@ -74,6 +74,8 @@ class LinearModel:
 
     maximize: bool = False
     offset: float = 0.0
+    integral_ok: bool = True
+    """Some optimal solution has every variable integral (False for split demand)."""
     _var_lb: list[NDArray[np.float64]] = field(default_factory=list)
     _var_ub: list[NDArray[np.float64]] = field(default_factory=list)
     _var_int: list[NDArray[np.bool_]] = field(default_factory=list)
@@ -131,8 +133,12 @@ class LinearModel:
         """Number of matrix triplets added so far."""
         return int(sum(len(r) for r in self._rows))
 
-    def to_proto(self, *, relax: bool = False) -> object:
-        """Return the model as a MathOpt ``ModelProto`` (LP relaxation if ``relax``)."""
+    def to_proto(self, *, relax: bool = False, all_integer: bool = False) -> object:
+        """Return the model as a MathOpt ``ModelProto``.
+
+        ``relax`` drops integrality; ``all_integer`` makes every variable integer (for
+        CP-SAT, valid when ``integral_ok``).
+        """
         from ortools.math_opt import model_pb2
 
         cat = np.concatenate
@@ -143,6 +149,8 @@ class LinearModel:
         v.lower_bounds.extend(cat(self._var_lb) if nv else [])
         v.upper_bounds.extend(cat(self._var_ub) if nv else [])
         integers = cat(self._var_int) if nv else np.zeros(0, bool)
+        if all_integer:
+            integers = np.ones(nv, bool)
         v.integers.extend((integers & (not relax)).tolist())
         obj = cat(self._var_obj) if nv else np.zeros(0)
         nz = np.flatnonzero(obj)
@@ -238,7 +246,11 @@ def solve_model(
     if solver not in types:
         msg = f"unknown solver {solver!r}; use one of {', '.join(SOLVERS)}"
         raise ValueError(msg)
-    mo = mathopt.Model.from_model_proto(model.to_proto(relax=relax))
+    if solver == "cpsat" and not relax and not model.integral_ok:
+        msg = "cpsat needs integer variables; split-demand CFLP needs highs or scip"
+        raise ValueError(msg)
+    proto = model.to_proto(relax=relax, all_integer=solver == "cpsat" and not relax)
+    mo = mathopt.Model.from_model_proto(proto)
     ids = np.arange(model.num_vars) if want is None else np.asarray(want, np.int64)
     wanted = [mo.get_variable(int(i)) for i in ids]
     params = mathopt.SolveParameters(
@@ -513,6 +525,7 @@ def build_assignment(
         card = lm.add_rows(1, lb=float(p), ub=float(p))
         lm.add_coeffs(np.repeat(card, m), y)
     if capacities is not None and demands is not None:
+        lm.integral_ok = False
         cap = lm.add_rows(m, lb=-_INF, ub=0.0)
         lm.add_coeffs(cap[sj], x, np.asarray(demands, float)[ci])
         lm.add_coeffs(cap, y, -np.asarray(capacities, float))

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 _INIT_EXTRA_LEVELS = 2
 _MAX_ROUNDS = 30
+_LP_ALG = "barrier"  # level-generation rounds: 2-3x faster than dual simplex here
+_FINAL = "dual_simplex"  # last round again at a vertex: its reduced costs fix far more sites
 _TOL = 1e-6
 
 
@@ -272,7 +274,7 @@ class _Run:
             want = np.r_[rm.y, rm.beyond[has]]
             out = solve_model(
                 rm.model, relax=True, time_limit_s=self.left(), want=want,
-                lp_algorithm="dual_simplex",
+                lp_algorithm=_LP_ALG,
             )  # fmt: skip
             st = self.stats
             st["lp_seconds"] = st.get("lp_seconds", 0.0) + out.seconds
@@ -283,6 +285,18 @@ class _Run:
             grow = has[out.values[m:] > 1e-9]  # noqa: PLR2004
             logger.debug("LP round %d: %.6f, %d clients need levels", rnd, out.objective, grow.size)
             if grow.size == 0:
+                if _FINAL and _FINAL != _LP_ALG and not self.proven():
+                    fin = solve_model(
+                        rm.model, relax=True, time_limit_s=self.left(), want=want,
+                        lp_algorithm=_FINAL,
+                    )  # fmt: skip
+                    st["lp_seconds"] += fin.seconds
+                    if (
+                        fin.reason == "optimal"
+                        and fin.values is not None
+                        and fin.reduced_costs is not None
+                    ):
+                        out = fin
                 return out.objective, out.values[:m], out.reduced_costs[:m]
             _grow(dw, radius, grow)
         return None
