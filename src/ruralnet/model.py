@@ -48,7 +48,9 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from ortools.math_opt.python import mathopt
@@ -140,6 +142,52 @@ def _station_loads(p: Problem, v: Vars) -> tuple[dict[int, list], dict[int, list
     return load_in, load_out, load_all
 
 
+def _group(keys: Iterable[int], items: Sequence[Any]) -> dict[int, list[Any]]:
+    """Items listed under their key (e.g. flow variables by the station they reach)."""
+    out: dict[int, list[Any]] = defaultdict(list)
+    for key, item in zip(keys, items, strict=True):
+        out[int(key)].append(item)
+    return out
+
+
+def _add_one_parent(
+    model: mathopt.Model,
+    pairs: list[tuple[int, int]],
+    links: list[mathopt.Variable],
+    opened: tuple[list[mathopt.Variable], list[mathopt.Variable]],
+    ids: tuple[tuple[str, ...], tuple[str, ...]],
+    family: str,
+    tag: str,
+) -> None:
+    """(4)/(9): every open child is linked to exactly one parent, and only to an open one."""
+    child_open, parent_open = opened
+    child_ids, parent_ids = ids
+    by_child = _group((child for child, _ in pairs), links)
+    for i, ident in enumerate(child_ids):
+        model.add_linear_constraint(
+            mathopt.fast_sum(by_child[i]) == child_open[i], name=f"{family}[{ident}]{tag}"
+        )
+    for link, (child, parent) in zip(links, pairs, strict=True):
+        model.add_linear_constraint(
+            link <= parent_open[parent],
+            name=f"{family}_open[{child_ids[child]},{parent_ids[parent]}]{tag}",
+        )
+
+
+def _add_balance(
+    model: mathopt.Model,
+    ids: tuple[str, ...],
+    arriving: dict[int, list],
+    needed: dict[int, list],
+    name: str,
+) -> None:
+    """(5)/(10): what arrives at each facility equals what it needs."""
+    for i, ident in enumerate(ids):
+        model.add_linear_constraint(
+            mathopt.fast_sum(arriving[i]) == mathopt.fast_sum(needed[i]), name=f"{name}[{ident}]"
+        )
+
+
 def _add_stations(model: mathopt.Model, p: Problem, v: Vars) -> None:
     load_in, load_out, load_all = _station_loads(p, v)
     for s, sid in enumerate(p.station_ids):
@@ -147,32 +195,29 @@ def _add_stations(model: mathopt.Model, p: Problem, v: Vars) -> None:
             mathopt.fast_sum(load_all[s]) <= p.station_capacity[s] * v.open_station[s],
             name=f"station_cap[{sid}]{v.tag}",
         )
-    by_station: dict[int, list[mathopt.Variable]] = defaultdict(list)
-    for k, (s, _c) in enumerate(v.feed_pairs):
-        by_station[s].append(v.feed[k])
-    for s, sid in enumerate(p.station_ids):
-        model.add_linear_constraint(
-            mathopt.fast_sum(by_station[s]) == v.open_station[s], name=f"feed[{sid}]{v.tag}"
-        )
-    for k, (s, c) in enumerate(v.feed_pairs):
-        model.add_linear_constraint(
-            v.feed[k] <= v.open_centre[c],
-            name=f"feed_open[{p.station_ids[s]},{p.centre_ids[c]}]{v.tag}",
-        )
-    into_in: dict[int, list] = defaultdict(list)
-    into_out: dict[int, list] = defaultdict(list)
-    for o, s in enumerate(p.feeder.downstream):
-        into_in[int(s)].append(v.feeder_in[o])
-        into_out[int(s)].append(v.feeder_out[o])
-    for s, sid in enumerate(p.station_ids):
-        model.add_linear_constraint(
-            mathopt.fast_sum(into_in[s]) == mathopt.fast_sum(load_in[s]),
-            name=f"station_in[{sid}]{v.tag}",
-        )
-        model.add_linear_constraint(
-            mathopt.fast_sum(into_out[s]) == mathopt.fast_sum(load_out[s]),
-            name=f"station_out[{sid}]{v.tag}",
-        )
+    _add_one_parent(
+        model,
+        v.feed_pairs,
+        v.feed,
+        (v.open_station, v.open_centre),
+        (p.station_ids, p.centre_ids),
+        "feed",
+        v.tag,
+    )
+    _add_balance(
+        model,
+        p.station_ids,
+        _group(p.feeder.downstream, v.feeder_in),
+        load_in,
+        f"station_in{v.tag}",
+    )
+    _add_balance(
+        model,
+        p.station_ids,
+        _group(p.feeder.downstream, v.feeder_out),
+        load_out,
+        f"station_out{v.tag}",
+    )
 
 
 def _reachable_load(p: Problem) -> np.ndarray:
@@ -199,9 +244,10 @@ def _add_single_sourcing(model: mathopt.Model, p: Problem, v: Vars) -> None:
 
 
 def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
-    out_of: dict[int, list] = defaultdict(list)
-    for o, c in enumerate(p.feeder.upstream):
-        out_of[int(c)].extend([v.feeder_in[o], v.feeder_out[o]])
+    out_of = _group(
+        np.repeat(p.feeder.upstream, 2),
+        [x for pair in zip(v.feeder_in, v.feeder_out, strict=True) for x in pair],
+    )
     for c, cid in enumerate(p.centre_ids):
         model.add_linear_constraint(
             mathopt.fast_sum(out_of[c]) <= p.centre_capacity[c] * v.open_centre[c],
@@ -210,36 +256,25 @@ def _add_centres(model: mathopt.Model, p: Problem, v: Vars) -> None:
     for t, tid in enumerate(p.township_ids):
         members = [v.open_centre[c] for c in np.flatnonzero(p.centre_township == t)]
         model.add_linear_constraint(mathopt.fast_sum(members) >= 1, name=f"township[{tid}]{v.tag}")
-    by_centre: dict[int, list[mathopt.Variable]] = defaultdict(list)
-    for k, (c, _h) in enumerate(v.supply_pairs):
-        by_centre[c].append(v.supply[k])
-    for c, cid in enumerate(p.centre_ids):
-        model.add_linear_constraint(
-            mathopt.fast_sum(by_centre[c]) == v.open_centre[c], name=f"supply[{cid}]{v.tag}"
-        )
-    for k, (c, h) in enumerate(v.supply_pairs):
-        model.add_linear_constraint(
-            v.supply[k] <= v.open_hub[h],
-            name=f"supply_open[{p.centre_ids[c]},{p.hub_ids[h]}]{v.tag}",
-        )
-    feed_in: dict[int, list] = defaultdict(list)
-    feed_out: dict[int, list] = defaultdict(list)
-    for o, c in enumerate(p.feeder.upstream):
-        feed_in[int(c)].append(v.feeder_in[o])
-        feed_out[int(c)].append(v.feeder_out[o])
-    trunk_in: dict[int, list] = defaultdict(list)
-    trunk_out: dict[int, list] = defaultdict(list)
-    for r, c in enumerate(p.trunk.downstream):
-        trunk_in[int(c)].append(v.trunk_in[r])
-        trunk_out[int(c)].append(v.trunk_out[r])
-    for c, cid in enumerate(p.centre_ids):
-        model.add_linear_constraint(
-            mathopt.fast_sum(trunk_in[c]) == mathopt.fast_sum(feed_in[c]),
-            name=f"centre_in[{cid}]{v.tag}",
-        )
-        model.add_linear_constraint(
-            mathopt.fast_sum(trunk_out[c]) == mathopt.fast_sum(feed_out[c]),
-            name=f"centre_out[{cid}]{v.tag}",
+    _add_one_parent(
+        model,
+        v.supply_pairs,
+        v.supply,
+        (v.open_centre, v.open_hub),
+        (p.centre_ids, p.hub_ids),
+        "supply",
+        v.tag,
+    )
+    for flows_in, trunk, name in (
+        (v.feeder_in, v.trunk_in, "centre_in"),
+        (v.feeder_out, v.trunk_out, "centre_out"),
+    ):
+        _add_balance(
+            model,
+            p.centre_ids,
+            _group(p.trunk.downstream, trunk),
+            _group(p.feeder.upstream, flows_in),
+            f"{name}{v.tag}",
         )
 
 
