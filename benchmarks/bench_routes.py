@@ -1,9 +1,10 @@
 """Van routes on the shipped Dongchangfu scenario: re-pricing rounds and their effect.
 
-Run ``.venv/bin/python benchmarks/bench_routes.py`` (about a quarter of an hour: one siting
-solve per round). For each pricing scheme and scope it prints, per round, the siting model's cost, the cost with
-the van feeders priced by their routes, stations and centres opened, vans and van-km per
-day; then the ordinary per-parcel-km plan against the returned route-priced plan.
+Run ``.venv/bin/python benchmarks/bench_routes.py`` (about a quarter of an hour: one
+siting solve per round). For each pricing scheme and scope it prints, per round, the siting
+model's cost, the cost with the van feeders priced by their routes, stations and centres
+opened, vans and van-km per day; then the ordinary per-parcel-km plan against the returned
+route-priced plan.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ruralnet.routes import route_kpis
 from ruralnet.routes_pricing import RoundReport, solve_with_routes
+from ruralnet.scenario import load_scenario
 
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "dongchangfu.toml"
 
@@ -40,6 +42,12 @@ def main() -> None:
         help="pricing/scope pairs: pricing parcel_km or two_part, scope centre or county",
     )
     parser.add_argument("--trips-per-van", type=int, default=1)
+    parser.add_argument("--stop-minutes", type=float, default=0.0)
+    parser.add_argument(
+        "--across-townships",
+        action="store_true",
+        help="let stations be fed by a centre of another township ([service].feed_within_township = false)",
+    )
     parser.add_argument("-v", action="store_true", help="log each step")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.v else logging.WARNING)
@@ -49,16 +57,20 @@ def main() -> None:
         "seconds (solve + route) |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    scenario = load_scenario(args.scenario)
+    if args.across_townships:
+        scenario = scenario.with_overrides({"service": {"feed_within_township": False}})
     summary = []
     for pricing in args.schemes:
         kind, scope = pricing.split("/")
         start = time.perf_counter()
         _plan, routes, reports = solve_with_routes(
-            args.scenario,
+            scenario,
             rounds=args.rounds,
             pricing=kind,
             per_centre=scope == "centre",
             trips_per_van=args.trips_per_van,
+            stop_minutes=args.stop_minutes,
             on_round=lambda r, p=pricing: print(_row(p, r), flush=True),
         )
         best = min(reports, key=lambda r: (r.route_based_cost, r.round))

@@ -219,8 +219,8 @@ def solve_with_routes(
     scenario: Scenario | str | Path,
     *,
     rounds: int = 3,
-    pricing: Pricing = "parcel_km",
-    per_centre: bool = True,
+    pricing: Pricing = "two_part",
+    per_centre: bool = False,
     route_time_limit_s: float = 120.0,
     solution_limit: int = 1000,
     shift_hours: float = DEFAULT_SHIFT_HOURS,
@@ -239,9 +239,10 @@ def solve_with_routes(
     rounds
         Re-solves after the first plan (0: route the ordinary plan only).
     pricing
-        ``"parcel_km"`` or ``"two_part"`` (see the module docstring).
+        ``"two_part"`` (default) or ``"parcel_km"`` (see the module docstring and
+        ``docs/routes.md`` for the measurements behind the default).
     per_centre
-        Price each centre's van feeders by its own routes (else one county-wide price).
+        Price each centre's van feeders by its own routes instead of county-wide figures.
     route_time_limit_s, solution_limit
         Route search limits per centre (see :func:`ruralnet.routes.build_routes`).
     shift_hours, speed_kmh, stop_minutes, trips_per_van
