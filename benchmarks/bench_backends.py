@@ -17,7 +17,7 @@ from ruralnet.assemble import build_problem
 from ruralnet.data import load_inputs
 from ruralnet.errors import RuralnetError
 from ruralnet.model import build_model
-from ruralnet.scenario import load_scenario
+from ruralnet.scenario import SolverSettings, load_scenario
 from ruralnet.solve import SOLVERS, solve_model
 
 ROOT = Path(__file__).parents[1]
@@ -37,7 +37,7 @@ def main() -> None:
         problem = build_problem(scenario, load_inputs(scenario.dataset_path)).problem
         base = None
         for backend in SOLVERS:
-            settings = scenario.solver.model_copy(update={"backend": backend, "time_limit_s": args.time_limit})
+            settings = SolverSettings(**{**scenario.solver.model_dump(), "backend": backend, "time_limit_s": args.time_limit})
             times, result = [], None
             for _ in range(args.repeats):
                 start = time.perf_counter()

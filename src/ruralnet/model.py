@@ -106,9 +106,11 @@ def _flows(
     options: LinkOptions,
     up_ids: tuple[str, ...],
     down_ids: tuple[str, ...],
+    most: float,
 ) -> list[mathopt.Variable]:
+    """Parcels per day on each option, at most ``most`` (finite bounds, as CP-SAT needs)."""
     return [
-        model.add_variable(lb=0.0, name=f"{prefix}[{up_ids[u]},{down_ids[d]},{k}]")
+        model.add_variable(lb=0.0, ub=most, name=f"{prefix}[{up_ids[u]},{down_ids[d]},{k}]")
         for k, (u, d) in enumerate(zip(options.upstream, options.downstream, strict=True))
     ]
 
@@ -357,6 +359,7 @@ def _phase_vars(model: mathopt.Model, p: Problem, tag: str) -> Vars:
         {(int(c), int(h)) for h, c in zip(p.trunk.upstream, p.trunk.downstream, strict=True)}
     )
     full = p.min_covered == len(p.village_ids)
+    most = float(np.ceil(p.parcels.sum()))  # no link carries more than every parcel
     return Vars(
         tag=tag,
         open_station=[model.add_binary_variable(name=f"open[{i}]{tag}") for i in p.station_ids],
@@ -383,10 +386,10 @@ def _phase_vars(model: mathopt.Model, p: Problem, tag: str) -> Vars:
             model.add_binary_variable(name=f"supply[{p.centre_ids[c]},{p.hub_ids[h]}]{tag}")
             for c, h in supply_pairs
         ],
-        feeder_in=_flows(model, f"fin{tag}", p.feeder, p.centre_ids, p.station_ids),
-        feeder_out=_flows(model, f"fout{tag}", p.feeder, p.centre_ids, p.station_ids),
-        trunk_in=_flows(model, f"gin{tag}", p.trunk, p.hub_ids, p.centre_ids),
-        trunk_out=_flows(model, f"gout{tag}", p.trunk, p.hub_ids, p.centre_ids),
+        feeder_in=_flows(model, f"fin{tag}", p.feeder, p.centre_ids, p.station_ids, most),
+        feeder_out=_flows(model, f"fout{tag}", p.feeder, p.centre_ids, p.station_ids, most),
+        trunk_in=_flows(model, f"gin{tag}", p.trunk, p.hub_ids, p.centre_ids, most),
+        trunk_out=_flows(model, f"gout{tag}", p.trunk, p.hub_ids, p.centre_ids, most),
     )
 
 
