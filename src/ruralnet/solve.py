@@ -182,7 +182,13 @@ def solve_model(
                 interrupter=interrupter,
             )
     except Exception as exc:  # OR-Tools raises several kinds (and may fail to wrap its status)
-        msg = f"solver {settings.backend} failed: {exc.__context__ or exc}"
+        detail = str(exc.__context__ or exc)
+        msg = f"solver {settings.backend} failed: {detail}"
+        if settings.backend == "cpsat" and "MODEL_INVALID" in detail:
+            msg += (
+                "; CP-SAT treats the continuous parcel flows as integers and cannot hold fractional "
+                "parcels per day: use [solver].backend = \"highs\" (default) or \"scip\""
+            )
         raise SolverError(msg) from None
     reason = result.termination.reason
     status = _STATUS.get(reason)
