@@ -17,7 +17,10 @@ county-wide figure):
     The two cost drivers apart: ``a_c = van-day costs_c / parcels_c`` yuan per parcel and
     ``b_c = km costs_c / sum(parcels x km)`` yuan per parcel-km, so ``yuan_per_parcel =
     a_c + b_c x km``. Also exact at the plan it was measured on; it keeps the per-parcel
-    part of the van cost from growing with distance.
+    part of the van cost from growing with distance. The default: on the shipped county
+    ``"parcel_km"`` never found a cheaper plan (its rate spirals up: a dearer km shortens
+    the feeders, which raises the cost per parcel-km of vans whose cost is mostly per
+    van-day), while ``"two_part"`` did (``docs/routes.md``).
 
 Only van feeder options are re-priced; hub -> centre trunk links and bus options keep
 their prices. Each round is solved and verified like :func:`ruralnet.solve`. The loop
@@ -106,7 +109,7 @@ def _van_feeders(plan: Plan) -> pd.DataFrame:
 
 
 def feeder_prices(
-    plan: Plan, route_plan: RoutePlan, *, pricing: Pricing = "parcel_km", per_centre: bool = True
+    plan: Plan, route_plan: RoutePlan, *, pricing: Pricing = "two_part", per_centre: bool = True
 ) -> np.ndarray:
     """
     Re-price every feeder option (``yuan_per_parcel``) from the routes of a plan.
@@ -220,7 +223,7 @@ def solve_with_routes(
     *,
     rounds: int = 3,
     pricing: Pricing = "two_part",
-    per_centre: bool = False,
+    per_centre: bool = True,
     route_time_limit_s: float = 120.0,
     solution_limit: int = 1000,
     shift_hours: float = DEFAULT_SHIFT_HOURS,
@@ -242,7 +245,8 @@ def solve_with_routes(
         ``"two_part"`` (default) or ``"parcel_km"`` (see the module docstring and
         ``docs/routes.md`` for the measurements behind the default).
     per_centre
-        Price each centre's van feeders by its own routes instead of county-wide figures.
+        Price each centre's van feeders by its own routes (default) instead of by
+        county-wide figures.
     route_time_limit_s, solution_limit
         Route search limits per centre (see :func:`ruralnet.routes.build_routes`).
     shift_hours, speed_kmh, stop_minutes, trips_per_van
