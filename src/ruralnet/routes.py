@@ -526,7 +526,8 @@ def route_paths(plan: Plan, route_plan: RoutePlan) -> tuple[np.ndarray, ...]:
             pts = np.asarray(coords, dtype=float)
             keep = np.ones(len(pts), dtype=bool)
             keep[1:] = np.hypot(*np.diff(pts, axis=0).T) > 0.01  # noqa: PLR2004  (1 cm)
-            lon, lat = to_wgs.transform(pts[keep, 0], pts[keep, 1])
+            pts = pts[keep] if keep.sum() > 1 else pts[[0, -1]]  # a LineString needs 2 points
+            lon, lat = to_wgs.transform(pts[:, 0], pts[:, 1])
             paths[k] = np.column_stack([lon, lat])
     return tuple(p if p is not None else np.zeros((0, 2)) for p in paths)
 
