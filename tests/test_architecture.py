@@ -15,6 +15,8 @@ ORDER = [
     "gtfs",
     "data",
     "problem",
+    "route_data",
+    "verify_routes",
     "network",
     "buses",
     "assemble",
@@ -23,6 +25,8 @@ ORDER = [
     "verify",
     "plan",
     "pipeline",
+    "routes",
+    "routes_pricing",
     "report",
     "readback",
     "gis",
@@ -32,7 +36,7 @@ ORDER = [
     "cli",
 ]
 ORTOOLS_ALLOWED = {"model", "solve"}
-GEO_FREE = {"problem", "model", "solve", "verify"}
+GEO_FREE = {"problem", "model", "solve", "verify", "route_data", "verify_routes"}
 
 
 def module_imports(path: Path) -> set[str]:

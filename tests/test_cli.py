@@ -18,6 +18,18 @@ def test_run_verify_info(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["verified"] is True
     assert (out / "map.html").stat().st_size > 1000
+    # van routes are planned by default: files, KPIs from the routes, a map layer
+    routes = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
+    assert routes["features"] and summary["routes"]["vans"] >= 1
+    assert summary["transport_per_day"]["van_km_source"].startswith("routes")
+    stations = {
+        f["properties"]["site_id"]
+        for f in json.loads((out / "plan.geojson").read_text(encoding="utf-8"))["features"]
+        if f["properties"]["role"] == "station"
+    }
+    visited = {s for f in routes["features"] for s in f["properties"]["stops"]}
+    assert visited == stations  # every van-served station is on a route
+    assert "Van routes" in (out / "map.html").read_text(encoding="utf-8")
     assert cli.main(["verify", str(DATA / "tiny.toml"), str(out)]) == 0
     assert "meets every rule" in capsys.readouterr().out
     assert cli.main(["info", str(DATA / "tiny")]) == 0
@@ -76,7 +88,7 @@ def test_compare_two_written_plans(tmp_path, capsys):
     toml = tmp_path / "wide.toml"
     toml.write_text(
         f'[scenario]\nextends = "{(DATA / "tiny.toml").as_posix()}"\nname = "wide"\n'
-        '[station]\noperating_yuan_per_year = 60000\n[service]\nmax_access_km = 12.0\n',
+        "[station]\noperating_yuan_per_year = 60000\n[service]\nmax_access_km = 12.0\n",
         encoding="utf-8",
     )
     assert cli.main(["run", str(toml), "-o", str(b), "-q", "--no-map"]) == 0

@@ -26,9 +26,13 @@ from ruralnet.model import build_model
 from ruralnet.pipeline import solve
 from ruralnet.plan import Plan
 from ruralnet.problem import Problem, Solution, SolveStatus
+from ruralnet.route_data import RoutePlan
+from ruralnet.routes import build_routes
+from ruralnet.routes_pricing import solve_with_routes
 from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
 from ruralnet.verify import VerificationReport, verify
+from ruralnet.verify_routes import verify_routes
 
 __all__ = [
     "DataError",
@@ -38,6 +42,7 @@ __all__ = [
     "OutputError",
     "Plan",
     "Problem",
+    "RoutePlan",
     "RuralnetError",
     "RuralnetWarning",
     "Scenario",
@@ -50,9 +55,12 @@ __all__ = [
     "__version__",
     "build_model",
     "build_problem",
+    "build_routes",
     "load_inputs",
     "load_scenario",
     "solve",
     "solve_model",
+    "solve_with_routes",
     "verify",
+    "verify_routes",
 ]

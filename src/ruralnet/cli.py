@@ -13,6 +13,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,7 +111,7 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
     )
     tasks = {
         name: progress.add_task("", total=1, stage=name, visible=False)
-        for name in (*STAGES, "export")
+        for name in (*STAGES, "routes", "export")
     }
     state: dict[str, Any] = {"current": None}
 
@@ -159,6 +160,21 @@ def _summary_table(summary: dict[str, Any]) -> Table:
             for tier, modes in summary["parcels_per_day_by_mode"].items()
             for mode, value in modes.items()
         ],
+        *(
+            [
+                (
+                    "vans (routed loops)",
+                    f"{summary['routes']['vans']} vans, {summary['routes']['van_km_per_day']:,.0f} km/day",
+                ),
+                ("van routes (yuan/year)", f"{summary['routes']['cost_yuan_per_year']:,.0f}"),
+            ]
+            if summary.get("routes")
+            else []
+        ),
+        (
+            "CO2 (kg/day)",
+            f"{summary['transport_per_day']['co2_kg_per_day']:,.0f} ({summary['transport_per_day']['van_km_source']})",
+        ),
         (
             "village→station km (mean / max)",
             f"{summary['mean_access_km']} / {summary['max_access_km']}",
@@ -207,13 +223,25 @@ def run(
         float | None, typer.Option("--time-limit", help="Override [solver].time_limit_s.")
     ] = None,
     no_map: Annotated[bool, typer.Option("--no-map", help="Skip map.html.")] = False,
+    routes: Annotated[
+        bool, typer.Option("--routes/--no-routes", help="Plan the daily van loops of every centre.")
+    ] = True,
+    route_rounds: Annotated[
+        int,
+        typer.Option(
+            "--route-rounds",
+            min=0,
+            help="Re-price van feeder links from the routes and re-solve, up to N rounds.",
+        ),
+    ] = 0,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or table.")
     ] = False,
 ) -> None:
-    """Solve a scenario, verify the plan, and write plan.geojson, tables, summary.json and map.html."""
+    """Solve a scenario, verify the plan, route the vans, and write every output file."""
     from ruralnet.export import write_plan
     from ruralnet.pipeline import solve
+    from ruralnet.routes_pricing import rounds_table, solve_with_routes
 
     with _errors_as_lines():
         overrides = {
@@ -226,9 +254,16 @@ def run(
         loaded = _load(scenario, overrides)
         progress, on_stage, on_log = _progress(quiet)
         with progress or contextlib.nullcontext():
-            plan = solve(loaded, on_stage=on_stage, on_solver_log=on_log)
+            if route_rounds:
+                plan, route_plan, rounds = solve_with_routes(loaded, rounds=route_rounds)
+                plan = replace(plan, routes=route_plan)
+            else:
+                plan = solve(loaded, on_stage=on_stage, on_solver_log=on_log)
+                if routes and plan.solution.status.value != "interrupted":
+                    on_stage("routes")
+                    plan = plan.with_routes()
             on_stage("export")
-            write_plan(plan, out_dir, with_map=not no_map)
+            written = write_plan(plan, out_dir, with_map=not no_map)
             if progress is not None:
                 on_stage("export")
                 for task in progress.tasks:
@@ -241,8 +276,14 @@ def run(
             raise typer.Exit(130)
         if not quiet:
             out.print(_summary_table(plan.summary()))
+            if route_rounds:
+                out.print(
+                    rounds_table(rounds).to_string(index=False), markup=False, highlight=False
+                )
             out.print(
-                f"wrote {out_dir}/ (plan.geojson, villages/stations/centres/links.csv, summary.json{'' if no_map else ', map.html'})"
+                f"wrote {out_dir}/: {', '.join(p.name for p in written)}",
+                markup=False,
+                highlight=False,
             )
 
 

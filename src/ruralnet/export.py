@@ -23,6 +23,8 @@ from ruralnet._files import atomic_path, exchange_paths, write_text_atomic
 from ruralnet.errors import OutputError
 from ruralnet.gis import write_geopackage
 from ruralnet.report import targets_markdown
+from ruralnet.route_data import RoutePlan
+from ruralnet.routes import route_stops_table, routes_table, write_routes_geojson
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
@@ -36,6 +38,9 @@ OUTPUT_FILES = (
     "centres.csv",
     "links.csv",
     "plan.gpkg",
+    "routes.geojson",
+    "routes.csv",
+    "route_stops.csv",
     "summary.json",
     "targets.md",
     "map.html",
@@ -199,7 +204,9 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
     try:
         write_geojson(plan, staging / "plan.geojson")
         write_tables(plan, staging)
-        write_geopackage(plan, staging / "plan.gpkg")
+        if plan.routes is not None:
+            _write_routes(plan.routes, staging)
+        write_geopackage(plan, staging / "plan.gpkg", routes=plan.routes)
         summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2)
         write_text_atomic(staging / "summary.json", summary + "\n")
         write_text_atomic(staging / "targets.md", targets_markdown(plan))
@@ -211,6 +218,17 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
         if staging.exists():
             shutil.rmtree(staging)
     return sorted(final / name for name in OUTPUT_FILES if (final / name).exists())
+
+
+def _write_routes(routes: RoutePlan, folder: Path) -> None:
+    """Routes as GeoJSON along the roads, a routes table and a stop-by-stop table."""
+    write_routes_geojson(routes, folder / "routes.geojson")
+    for name, table in (
+        ("routes.csv", routes_table(routes)),
+        ("route_stops.csv", route_stops_table(routes)),
+    ):
+        text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+        write_text_atomic(folder / name, text, encoding="utf-8-sig")
 
 
 def _check_replaceable(final: Path) -> None:

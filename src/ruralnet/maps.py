@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
+from ruralnet.routes import add_routes_layer
+
 if TYPE_CHECKING:
     import folium
 
@@ -80,7 +82,8 @@ def _legend(plan: Plan) -> str:
         (f"<span style='color:{_HUB}'>&#9733;</span>", "county hub"),
         ("<span style='color:#888'>&#8226;</span>", "village (colour of its station)"),
         (f"<span style='color:{_UNCOVERED}'>&#10006;</span>", "village not covered"),
-        ("<span style='color:#444'>&#9473;</span>", "van link"),
+        ("<span style='color:#444'>&#9473;</span>", "van link (straight line)"),
+        ("<span style='color:#d95f02'>&#9473;</span>", "van route along the roads (when routed)"),
         ("<span style='color:#1a9850'>&#9476;</span>", "bus link (parcels riding a bus line)"),
         ("<span style='color:#1a9850;opacity:0.5'>&#9473;</span>", "bus line (客货邮融合)"),
     ]
@@ -356,6 +359,8 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     )
     for group in groups.values():
         group.add_to(m)
+    if plan.routes is not None:
+        add_routes_layer(plan.routes, m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(_legend(plan)))
     minx, miny, maxx, maxy = _wgs(plan.villages).total_bounds

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from ruralnet.assemble import Assembly
 from ruralnet.data import Inputs
 from ruralnet.network import road_path
 from ruralnet.problem import LinkOptions, Problem, Solution
+from ruralnet.route_data import RoutePlan
 from ruralnet.scenario import Scenario
 from ruralnet.verify import VerificationReport
 
@@ -47,6 +48,7 @@ class Plan:
     solution: Solution
     verification: VerificationReport
     all_van: VerificationReport | None = None
+    routes: RoutePlan | None = None
 
     @property
     def problem(self) -> Problem:
@@ -306,6 +308,7 @@ class Plan:
             data notes, and ``verified``.
         """
         from ruralnet.report import bus_share, policy_targets, transport_figures
+        from ruralnet.routes import route_kpis
 
         s, p, v = self.solution, self.problem, self.verification
         villages, stations = self.villages, self.stations
@@ -364,7 +367,11 @@ class Plan:
                 "components": self.assembly.network.components,
             },
             "phases": self._phase_summary(),
-            "transport_per_day": {k: round(val, 3) for k, val in transport_figures(self).items()},
+            "transport_per_day": {
+                k: round(val, 3) if isinstance(val, float) else val
+                for k, val in transport_figures(self).items()
+            },
+            "routes": route_kpis(self.routes) if self.routes is not None else None,
             "bus_share_of_parcel_rides": round(bus_share(self), 6),
             "targets": policy_targets(self),
             "generated_data": list(meta.generated),
@@ -406,6 +413,24 @@ class Plan:
                 }
             )
         return rows
+
+    def with_routes(self, **options: Any) -> Plan:
+        """
+        Return this plan with its daily van routes; see :func:`ruralnet.routes.build_routes`.
+
+        Parameters
+        ----------
+        **options
+            Passed to :func:`~ruralnet.routes.build_routes` (time limit, shift hours, ...).
+
+        Returns
+        -------
+        Plan
+            The same plan with ``routes`` set (verified by :func:`ruralnet.verify_routes.verify_routes`).
+        """
+        from ruralnet.routes import build_routes
+
+        return replace(self, routes=build_routes(self, **options))
 
     def kpis(self) -> pd.DataFrame:
         """

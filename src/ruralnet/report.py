@@ -13,13 +13,14 @@ if TYPE_CHECKING:
 __all__ = ["kpi_table", "transport_figures"]
 
 
-def transport_figures(plan: Plan) -> dict[str, float]:
+def transport_figures(plan: Plan) -> dict[str, float | str]:
     """
     Parcel-km, estimated vehicle-km and CO2 per day, by mode.
 
-    Van-km is estimated from parcel-km: a van that leaves full and returns empty carries on
-    average half its load (``capacity × load_factor / 2`` parcels), the same assumption as
-    the default van cost per parcel-km (DOMAIN.md T5–T10).
+    With routes (:meth:`Plan.with_routes`), feeder van-km come from the routes. Otherwise, and
+    for hub→centre vans, van-km are estimated from parcel-km: a van that leaves full and returns
+    empty carries on average half its load (``capacity × load_factor / 2`` parcels), the same
+    assumption as the default van cost per parcel-km (DOMAIN.md T5–T10).
 
     Parameters
     ----------
@@ -37,12 +38,22 @@ def transport_figures(plan: Plan) -> dict[str, float]:
     van_pkm = float(parcel_km[links["mode"] == "van"].sum())
     bus_pkm = float(parcel_km[links["mode"] == "bus"].sum())
     van = plan.scenario.van
-    van_km = van_pkm / (van.capacity_parcels * van.load_factor / 2)
+    on_board = van.capacity_parcels * van.load_factor / 2
+    trunk_van_pkm = float(parcel_km[(links["mode"] == "van") & (links["tier"] == "trunk")].sum())
+    if plan.routes is not None:  # feeder vans from the routes, trunk vans estimated
+        from ruralnet.routes import route_kpis
+
+        van_km = route_kpis(plan.routes)["van_km_per_day"] + trunk_van_pkm / on_board
+    else:
+        van_km = van_pkm / on_board
     co2 = van_km * van.co2_kg_per_km + bus_pkm * plan.scenario.bus.co2_kg_per_parcel_km
     return {
         "van_parcel_km_per_day": van_pkm,
         "bus_parcel_km_per_day": bus_pkm,
         "van_km_per_day": van_km,
+        "van_km_source": "routes (feeder) + parcel-km estimate (trunk)"
+        if plan.routes is not None
+        else "parcel-km estimate",
         "co2_kg_per_day": co2,
     }
 
