@@ -314,6 +314,22 @@ def test_verifier_catches_broken_covering_and_cflp():
     assert any("capacity" in x for x in problems)
 
 
+def test_safe_bound_is_a_lower_bound_for_any_duals():
+    """Weak duality: any duals give a bound <= the LP optimum; optimal duals give it exactly."""
+    from ruralnet.classic_models import build_radius, solve_model
+
+    w = np.array([1.0, 2.0, 1.0, 3.0])
+    rm = build_radius(LINE_D * w[:, None], np.full(4, np.inf), np.ones(4, bool), p=2, integer=False)
+    lp = solve_model(rm.model, relax=True, duals=True, lp_algorithm="dual_simplex")
+    assert lp.objective == pytest.approx(2.0)
+    exact, _ = rm.model.safe_bound(lp.duals)
+    assert exact == pytest.approx(lp.objective)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        noisy, _ = rm.model.safe_bound(lp.duals + rng.normal(0, 1, lp.duals.size))
+        assert noisy <= lp.objective + 1e-9
+
+
 def test_result_is_frozen():
     res = p_median(LINE_D, 1)
     assert isinstance(res, ClassicResult)

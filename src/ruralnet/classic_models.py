@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -128,6 +129,31 @@ class LinearModel:
         self._cols.append(np.asarray(cols, np.int64))
         self._vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape))
 
+    def safe_bound(self, duals: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        """Return a valid LP lower bound and reduced costs from any row duals (minimisation).
+
+        Duals of the wrong sign are clipped to 0, then, with rc = c - A^T pi,
+        LB = offset + sum_r pi_r b_r + sum_v min(rc_v lb_v, rc_v ub_v) <= c x for every x
+        with lb <= x <= ub and lb_r <= A x <= ub_r (weak duality; every variable is bounded).
+        So an approximate (e.g. first-order) LP solution still gives a rigorous bound, and
+        a variable with LB + rc_v > UB cannot leave its lower bound in a solution below UB.
+        """
+        cat = np.concatenate
+        rl, ru = cat(self._row_lb), cat(self._row_ub)
+        pi = np.asarray(duals, float).copy()
+        pi[np.isinf(ru) & (pi < 0)] = 0.0
+        pi[np.isinf(rl) & (pi > 0)] = 0.0
+        side = np.where(pi > 0, rl, np.where(pi < 0, ru, 0.0))
+        rows, cols, vals = cat(self._rows), cat(self._cols), cat(self._vals)
+        c = cat(self._var_obj)
+        rc = c - np.bincount(cols, weights=vals * pi[rows], minlength=self.num_vars)
+        lb, ub = cat(self._var_lb), cat(self._var_ub)
+        if np.isinf(lb[rc > 0]).any() or np.isinf(ub[rc < 0]).any():
+            return -math.inf, rc
+        with np.errstate(invalid="ignore"):
+            terms = np.minimum(np.where(rc > 0, rc * lb, 0.0), np.where(rc < 0, rc * ub, 0.0))
+        return float(self.offset + pi @ side + terms.sum()), rc
+
     @property
     def num_nonzeros(self) -> int:
         """Number of matrix triplets added so far."""
@@ -191,6 +217,8 @@ class SolveOutcome:
     """Reduced costs of the requested variables (LP solves with a dual solution only)."""
     seconds: float
     nodes: int
+    duals: NDArray[np.float64] | None = None
+    """Row duals of an LP solve asked for with ``duals=True``."""
 
 
 def solve_model(
@@ -206,6 +234,7 @@ def solve_model(
     abs_gap: float = 1e-6,
     rel_gap: float = 1e-9,
     lp_algorithm: str | None = None,
+    duals: bool = False,
 ) -> SolveOutcome:
     """Solve ``model`` with MathOpt and return values of the variables in ``want``.
 
@@ -231,6 +260,8 @@ def solve_model(
         Absolute and relative gap tolerances for a MIP.
     lp_algorithm
         ``dual_simplex``, ``primal_simplex`` or ``barrier``; solver default when None.
+    duals
+        Return the duals of all rows (LP only).
 
     Returns
     -------
@@ -242,6 +273,7 @@ def solve_model(
         "highs": mathopt.SolverType.HIGHS,
         "scip": mathopt.SolverType.GSCIP,
         "cpsat": mathopt.SolverType.CP_SAT,
+        "pdlp": mathopt.SolverType.PDLP,  # first-order LP solver, for bounds via safe_bound
     }
     if solver not in types:
         msg = f"unknown solver {solver!r}; use one of {', '.join(SOLVERS)}"
@@ -255,8 +287,8 @@ def solve_model(
     wanted = [mo.get_variable(int(i)) for i in ids]
     params = mathopt.SolveParameters(
         time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.01)),
-        random_seed=int(seed),
-        threads=None if solver == "highs" else int(threads),
+        random_seed=None if solver == "pdlp" else int(seed),
+        threads=None if solver in ("highs", "pdlp") else int(threads),
     )
     if not relax:
         params.absolute_gap_tolerance = abs_gap
@@ -266,8 +298,9 @@ def solve_model(
     mparams = mathopt.ModelSolveParameters(
         variable_values_filter=mathopt.SparseVectorFilter(filtered_items=wanted),
         reduced_costs_filter=mathopt.SparseVectorFilter(filtered_items=wanted),
-        dual_values_filter=mathopt.SparseVectorFilter(filtered_items=[]),
     )
+    if not duals:
+        mparams.dual_values_filter = mathopt.SparseVectorFilter(filtered_items=[])
     if hint:
         mparams.solution_hints.append(
             mathopt.SolutionHint(
@@ -287,10 +320,13 @@ def solve_model(
         vv = result.variable_values()
         values = np.array([vv.get(v, 0.0) for v in wanted], float)
         objective = float(result.objective_value())
-    rc = None
-    if relax and result.has_dual_feasible_solution():
-        rcs = result.reduced_costs()
-        rc = np.array([rcs.get(v, 0.0) for v in wanted], float)
+    rc = row_duals = None
+    dual = next((x.dual_solution for x in result.solutions if x.dual_solution), None)
+    if relax and dual is not None and (duals or result.has_dual_feasible_solution()):
+        rc = np.array([dual.reduced_costs.get(v, 0.0) for v in wanted], float)
+        if duals:
+            dv = dual.dual_values
+            row_duals = np.array([dv.get(c, 0.0) for c in mo.linear_constraints()], float)
     bound = float(result.termination.objective_bounds.dual_bound)
     if relax and reason == "optimal" and objective is not None:
         bound = objective
@@ -314,6 +350,7 @@ def solve_model(
         reduced_costs=rc,
         seconds=seconds,
         nodes=int(result.solve_stats.node_count),
+        duals=row_duals,
     )
 
 

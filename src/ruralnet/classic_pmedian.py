@@ -7,7 +7,8 @@ With ``reduce`` (the default) and the radius formulation:
    client starts with its levels up to its incumbent distance plus two; clients whose
    relaxing 'beyond' variable is positive in the LP get twice as many levels, until none
    is. The truncated LP is a relaxation, so each round's value is a valid lower bound LB,
-   and the last one equals the full LP bound.
+   and the last one equals the full LP bound. The LPs are solved by PDLP; its approximate
+   duals become a rigorous bound and reduced costs through ``LinearModel.safe_bound``.
 3. A better incumbent from the LP: the p sites with the largest y, then interchange.
 4. Reduced-cost fixing: a site with LB + rc_j > UB - g (g the objective grain, 1 for
    integer data) can only be open in solutions no better than UB; it is removed. A site
@@ -39,8 +40,7 @@ logger = logging.getLogger(__name__)
 
 _INIT_EXTRA_LEVELS = 2
 _MAX_ROUNDS = 30
-_LP_ALG = "barrier"  # level-generation rounds: 2-3x faster than dual simplex here
-_FINAL = "dual_simplex"  # last round again at a vertex: its reduced costs fix far more sites
+_BEYOND_USED = 1e-4  # PDLP's primal is approximate: ignore smaller 'beyond' values
 _TOL = 1e-6
 
 
@@ -259,7 +259,12 @@ class _Run:
     def lp_levels(
         self, radius: NDArray[np.float64], *, cumulative: bool
     ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
-        """LP bound with levels added on demand; (bound, y, reduced costs of y) or None."""
+        """LP bound with levels added on demand; (bound, y, reduced costs of y) or None.
+
+        Each round is solved by PDLP (first-order, fast on these degenerate LPs) and its
+        duals are turned into a rigorous bound and reduced costs by ``safe_bound``; if
+        PDLP fails, HiGHS dual simplex takes over.
+        """
         dw, p = self.dw, self.p
         m = dw.shape[1]
         cut = _hard_radius(dw, p, np.zeros(0, np.int64))
@@ -271,34 +276,40 @@ class _Run:
                 dw, np.minimum(radius, cut), hard, p=p, integer=False, cumulative=cumulative
             )
             has = np.flatnonzero(rm.beyond >= 0)
-            want = np.r_[rm.y, rm.beyond[has]]
-            out = solve_model(
-                rm.model, relax=True, time_limit_s=self.left(), want=want,
-                lp_algorithm=_LP_ALG,
-            )  # fmt: skip
-            st = self.stats
-            st["lp_seconds"] = st.get("lp_seconds", 0.0) + out.seconds
-            st.update(lp_rounds=rnd + 1, lp_nonzeros=rm.model.num_nonzeros)
-            if out.reason != "optimal" or out.values is None or out.reduced_costs is None:
+            got = self._lp(rm.model, np.r_[rm.y, rm.beyond[has]])
+            if got is None:
                 return None
-            self.bound = max(self.bound, out.objective)
-            grow = has[out.values[m:] > 1e-9]  # noqa: PLR2004
-            logger.debug("LP round %d: %.6f, %d clients need levels", rnd, out.objective, grow.size)
+            lb, values, rc = got
+            self.stats.update(lp_rounds=rnd + 1, lp_nonzeros=rm.model.num_nonzeros)
+            self.bound = max(self.bound, lb)
+            grow = has[values[m:] > _BEYOND_USED]
+            logger.debug("LP round %d: bound %.6f, %d clients need levels", rnd, lb, grow.size)
             if grow.size == 0:
-                if _FINAL and _FINAL != _LP_ALG and not self.proven():
-                    fin = solve_model(
-                        rm.model, relax=True, time_limit_s=self.left(), want=want,
-                        lp_algorithm=_FINAL,
-                    )  # fmt: skip
-                    st["lp_seconds"] += fin.seconds
-                    if (
-                        fin.reason == "optimal"
-                        and fin.values is not None
-                        and fin.reduced_costs is not None
-                    ):
-                        out = fin
-                return out.objective, out.values[:m], out.reduced_costs[:m]
+                return lb, values[:m], rc[:m]
             _grow(dw, radius, grow)
+        return None
+
+    def _lp(
+        self, model: Any, want: NDArray[np.int64]
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
+        """Solve an LP relaxation: (rigorous bound, values of want, reduced costs of want)."""
+        st = self.stats
+        for solver, alg in (("pdlp", None), ("highs", "dual_simplex")):
+            out = solve_model(
+                model, solver=solver, relax=True, time_limit_s=self.left(), want=want,
+                lp_algorithm=alg, duals=solver == "pdlp",
+            )  # fmt: skip
+            st["lp_seconds"] = st.get("lp_seconds", 0.0) + out.seconds
+            if out.values is None or out.reduced_costs is None:
+                continue
+            if out.duals is None:
+                if out.reason == "optimal":
+                    return out.objective, out.values, out.reduced_costs
+                continue
+            lb, rc = model.safe_bound(out.duals)
+            if math.isfinite(lb):
+                st["lp_solver"] = solver
+                return lb, out.values, rc[want]
         return None
 
 
