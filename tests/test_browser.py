@@ -126,8 +126,11 @@ def _check_plan_map(driver: Any, plan: rn.Plan) -> None:
     assert _count(driver, ".ruralnet-centre") == len(plan.centres)
     assert _count(driver, ".ruralnet-hub") == len(plan.hubs)
     covered = int(plan.villages["covered"].sum())
-    # villages (circle markers), access lines, links, roads and boundary are SVG paths
-    least = len(plan.villages) + covered + len(plan.links) + len(plan.inputs.roads)
+    # villages (circle markers), access lines, links, roads and boundary are SVG paths; with
+    # routes, the straight van links start hidden and the routes are drawn instead
+    links = plan.links if plan.routes is None else plan.links[plan.links["mode"] != "van"]
+    routes = 0 if plan.routes is None else len(plan.routes.routes)
+    least = len(plan.villages) + covered + len(links) + routes + len(plan.inputs.roads)
     assert _count(driver, "path.leaflet-interactive") >= least
     legend = driver.execute_script("return document.getElementById('ruralnet-legend').textContent")
     assert plan.inputs.meta.name in legend
@@ -193,10 +196,14 @@ def _png_size(path: Path) -> tuple[int, int]:
 @pytest.mark.slow
 def test_county_map_screenshot(browser: Any, tmp_path: Path):
     scenario = rn.load_scenario(ROOT / "scenarios" / "dongchangfu.toml")
-    plan = rn.solve(scenario.with_overrides({"solver": {"time_limit_s": 60}}))
+    plan = rn.solve(scenario.with_overrides({"solver": {"time_limit_s": 60}})).with_routes()
     plan.write(tmp_path / "out")
     _open(browser, tmp_path / "out" / "map.html")
     _check_plan_map(browser, plan)
+    labels = browser.execute_script(
+        "return [...document.querySelectorAll('.leaflet-control-layers-overlays label')].map(l => l.textContent)"
+    )
+    assert any("Van routes" in label for label in labels), labels
     # the offline base layer, as a reader without network sees the page
     browser.execute_script(
         """for (const label of document.querySelectorAll('.leaflet-control-layers-base label')) {

@@ -292,7 +292,10 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
         tooltip=folium.GeoJsonTooltip(["highway"]),
     ).add_to(m)
     groups = {
-        name: folium.FeatureGroup(name=name)
+        # with routes, the straight van links are hidden at first: the loops show the van work
+        name: folium.FeatureGroup(
+            name=name, show=not (name == "Links: van" and plan.routes is not None)
+        )
         for name in (
             "Access (village → station)",
             "Villages",
