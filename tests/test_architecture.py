@@ -33,6 +33,7 @@ ORDER = [
     "export",
     "maps",
     "compare",
+    "batch",
     "cli",
 ]
 ORTOOLS_ALLOWED = {"model", "solve"}

@@ -98,3 +98,34 @@ def test_compare_two_written_plans(tmp_path, capsys):
     assert "total_cost_yuan_per_year" in text and "only in A" in text
     assert (tmp_path / "both.html").stat().st_size > 10_000
     assert cli.main(["compare", str(a), str(tmp_path / "nothing")]) == 2
+
+
+def test_batch_reports_each_job(tmp_path, capsys):
+    (tmp_path / "tiny").symlink_to(DATA / "tiny")
+    (tmp_path / "good.toml").write_text(
+        '[scenario]\nname = "good"\ndataset = "tiny"\n', encoding="utf-8"
+    )
+    (tmp_path / "bad.toml").write_text(
+        '[scenario]\nname = "bad"\ndataset = "tiny"\n[service]\nmax_acess_km = 2\n',
+        encoding="utf-8",
+    )
+    code = cli.main(
+        [
+            "batch",
+            str(tmp_path / "good.toml"),
+            str(tmp_path / "bad.toml"),
+            "-o",
+            str(tmp_path / "out"),
+            "--no-map",
+            "-q",
+        ]
+    )
+    assert code == 1
+    errors = [e for e in capsys.readouterr().err.splitlines() if e.startswith("error: ")]
+    assert errors == [
+        "error: bad.toml [service].max_acess_km: unknown key; did you mean 'max_access_km'?"
+    ]
+    assert json.loads((tmp_path / "out" / "good" / "summary.json").read_text(encoding="utf-8"))[
+        "verified"
+    ]
+    assert (tmp_path / "out" / "batch_summary.csv").exists()

@@ -332,6 +332,54 @@ def info(
 
 
 @app.command()
+def batch(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario TOML files, or folders of them.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for one output folder per scenario.")
+    ],
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Address of a running Dask scheduler (tcp://...)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Local Dask workers (default 2, one thread each)."),
+    ] = None,
+    no_map: Annotated[bool, typer.Option("--no-map", help="Skip map.html in every job.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Run many scenarios (every county of a province) as independent jobs on Dask."""
+    from ruralnet.batch import run_batch
+
+    with _errors_as_lines():
+        result = run_batch(
+            scenarios,
+            out_dir,
+            scheduler=scheduler,
+            n_workers=workers,
+            progress=not quiet,
+            with_map=not no_map,
+        )
+        if not quiet:
+            out.print(result.summary.to_string(index=False), markup=False, highlight=False)
+            out.print(f"wrote {result.summary_path}", markup=False, highlight=False)
+        for job in result.failed:
+            text = (
+                job.error if job.scenario.name in job.error else f"{job.scenario.name}: {job.error}"
+            )
+            err.print(
+                f"error: {text}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        if not result.ok:
+            raise typer.Exit(1)
+
+
+@app.command()
 def compare(
     plan_a: Annotated[Path, typer.Argument(help="A folder written by 'ruralnet run' (plan A).")],
     plan_b: Annotated[
