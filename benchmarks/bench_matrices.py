@@ -17,13 +17,17 @@ villages (``ruralnet.synth.generate_synthetic``), the three matrices of ``build_
 (``scipy.sparse.csgraph.dijkstra`` over chunks of 256 sources). ``networkx``: the same graph as a
 ``networkx.DiGraph``; per origin, ``nx.single_source_dijkstra_path_length(G, s, cutoff=2 * limit)``
 on the graph and on its reverse (the distance of a pair is half its round trip plus both snap
-distances, as in ruralnet), then the same ``<= limit`` filter. ``sparse``: a prototype that
-keeps only the pairs within the limit per chunk of sources instead of filling dense
-``origins x targets`` arrays (the proposed change to ``pair_distances`` for large counties).
-Both alternatives must agree with ruralnet's matrix within 1e-9 km, and the same pairs must be
-finite. Times are medians of ``--repeats`` runs in the same process. The first row of a county
-is ``build_network`` + ``snap_points`` (for networkx: plus the conversion of that graph to a
-``networkx.DiGraph``); the last row adds up the county's rows.
+distances, as in ruralnet), then the same ``<= limit`` filter. ``prototype``: the proposed
+change to ``pair_distances`` for large counties, which keeps only the pairs within the limit per
+chunk of sources instead of filling dense ``origins x targets`` arrays. Both must agree with
+ruralnet's matrix within 1e-9 km, with the same pairs finite.
+
+Rows per county: ``build_network`` + ``snap_points`` (for networkx: plus converting that graph to
+a ``networkx.DiGraph``), the three matrices, their sum (the target: under a second for the
+shipped county), and the bus legs of ``ruralnet.buses.build_bus_network`` (one unbounded
+``pair_distances(stops, stops)`` per line) against a prototype with bounded searches
+(:func:`bounded_legs`). Times are medians of ``--repeats`` runs in one process; peak MB is the
+tracemalloc peak of one more call (numpy and scipy arrays are traced).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from ruralnet.buses import BusNetwork, build_bus_network
 from ruralnet.data import Inputs, load_inputs
 from ruralnet.network import RoadNetwork, Snap, build_network, pair_distances, snap_points
 from ruralnet.scenario import Scenario, load_scenario
@@ -103,15 +109,18 @@ def networkx_distances(
     forward, backward = graphs
     cutoff = 2 * limit_km if np.isfinite(limit_km) else None
     out = np.full((len(origins.node), len(targets.node)), np.inf)
+    targets_at: dict[int, list[int]] = {}
+    for j, node in enumerate(targets.node):
+        targets_at.setdefault(int(node), []).append(j)
     for i, source in enumerate(origins.node):
         there = nx.single_source_dijkstra_path_length(forward, int(source), cutoff=cutoff)
         back = nx.single_source_dijkstra_path_length(backward, int(source), cutoff=cutoff)
-        for j, target in enumerate(targets.node):
-            t = int(target)
-            if t in there and t in back:
-                km = (there[t] + back[t]) / 2 + origins.km[i] + targets.km[j]
-                if km <= limit_km:
-                    out[i, j] = km
+        for node, km_there in there.items():
+            if node in targets_at and node in back:
+                for j in targets_at[node]:
+                    km = (km_there + back[node]) / 2 + origins.km[i] + targets.km[j]
+                    if km <= limit_km:
+                        out[i, j] = km
     return out
 
 
@@ -146,6 +155,41 @@ def sparse_distances(
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(kms)
 
 
+def bounded_legs(network: RoadNetwork, buses: BusNetwork) -> tuple[np.ndarray, ...]:
+    """
+    Road km of every bus leg, as ``build_bus_network`` measures them, with bounded searches.
+
+    ``build_bus_network`` runs ``pair_distances(stops, stops)`` per line without a limit: two
+    searches over the whole county per stop. Here each search from a leg's first stop stops at
+    ``2 * (4 x straight-line km + 2)`` (the bound of a round trip; chunks of sources sorted by
+    bound share the chunk's largest bound), and legs not reached within it are searched again
+    without a limit, so the result is exact.
+    """
+    snap, line = buses.stop_snap, buses.stop_line
+    first = np.flatnonzero(line[:-1] == line[1:])  # leg k: stop first[k] -> first[k] + 1
+    a, b = snap.node[first], snap.node[first + 1]
+    straight = np.hypot(*(network.xy[a] - network.xy[b]).T) / 1000.0
+    bound = 2 * (4 * straight + 2.0)
+    back_graph = sparse.csr_array(network.graph.T)
+    km = np.full(len(first), np.inf)
+    order = np.argsort(bound)
+    for start in range(0, len(order), CHUNK):
+        legs = order[start : start + CHUNK]
+        limit = float(bound[legs].max())
+        there = csgraph.dijkstra(network.graph, directed=True, indices=a[legs], limit=limit)
+        back = csgraph.dijkstra(back_graph, directed=True, indices=a[legs], limit=limit)
+        rows = np.arange(len(legs))
+        km[legs] = (there[rows, b[legs]] + back[rows, b[legs]]) / 2
+    missed = np.flatnonzero(~np.isfinite(km))
+    if len(missed):
+        there = csgraph.dijkstra(network.graph, directed=True, indices=a[missed])
+        back = csgraph.dijkstra(back_graph, directed=True, indices=a[missed])
+        rows = np.arange(len(missed))
+        km[missed] = (there[rows, b[missed]] + back[rows, b[missed]]) / 2
+    km = km + snap.km[first] + snap.km[first + 1]
+    return tuple(km[line[first] == i] for i in range(len(buses.lines.ids)))
+
+
 def dense_of(
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int]
 ) -> np.ndarray:
@@ -168,6 +212,16 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def peak_mb(fn: Callable[[], Any]) -> float:
+    """Peak of memory allocated through Python and numpy during one call, MB (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def check_same(name: str, ours: np.ndarray, other: np.ndarray, label: str) -> float:
     """Assert equal finiteness and values within the tolerance; return the largest difference."""
     same_pairs = np.array_equal(np.isfinite(ours), np.isfinite(other))
@@ -178,8 +232,15 @@ def check_same(name: str, ours: np.ndarray, other: np.ndarray, label: str) -> fl
     return diff
 
 
+def _row(label: str, matrix: str, size: str, **values: Any) -> dict[str, Any]:
+    row = {"county": label, "matrix": matrix, "size": size, "pairs": "", "diff": ""}
+    row.update({"networkx": None, "ours_mb": None, "sparse_mb": None})
+    row.update(values)
+    return row
+
+
 def bench_county(label: str, scenario_path: Path, repeats: int, *, nx_repeats: int) -> list[dict]:
-    """Time the graph, the three matrices three ways, and check the distances agree."""
+    """Time the graph and the three matrices three ways, then the bus legs; check all agree."""
     scenario = load_scenario(scenario_path)
     inputs = load_inputs(scenario.dataset_path)
 
@@ -189,71 +250,93 @@ def bench_county(label: str, scenario_path: Path, repeats: int, *, nx_repeats: i
 
     graph_s, (network, snaps) = timed(graph_and_snaps, repeats)
     nx_graph_s, graphs = timed(lambda: to_networkx(network), nx_repeats)
+    size = f"{network.xy.shape[0]:,} nodes, {network.graph.nnz:,} arcs"
     rows = [
-        {
-            "county": label,
-            "matrix": "road graph + snapping",
-            "size": f"{network.xy.shape[0]:,} nodes, {network.graph.nnz:,} arcs",
-            "pairs": "",
-            "ruralnet": graph_s,
-            "networkx": graph_s + nx_graph_s,
-            "sparse": graph_s,
-            "diff": "",
-        }
+        _row(
+            label,
+            "road graph + snapping",
+            size,
+            ruralnet=graph_s,
+            sparse=graph_s,
+            networkx=graph_s + nx_graph_s,
+        )
     ]
     for name, (origin, target, limit) in matrices(scenario).items():
         o, t = snaps[origin], snaps[target]
-        ours_s, ours = timed(
-            lambda o=o, t=t, limit=limit: pair_distances(network, o, t, limit_km=limit), repeats
-        )
+
+        def ours(o: Snap = o, t: Snap = t, limit: float = limit) -> np.ndarray:
+            return pair_distances(network, o, t, limit_km=limit)
+
+        def prototype(o: Snap = o, t: Snap = t, limit: float = limit) -> tuple[np.ndarray, ...]:
+            return sparse_distances(network, o, t, limit)
+
+        ours_s, dense = timed(ours, repeats)
         theirs_s, theirs = timed(
             lambda o=o, t=t, limit=limit: networkx_distances(graphs, o, t, limit), nx_repeats
         )
-        sparse_s, pairs = timed(
-            lambda o=o, t=t, limit=limit: sparse_distances(network, o, t, limit), repeats
-        )
+        sparse_s, pairs = timed(prototype, repeats)
         diff = max(
-            check_same(name, ours, theirs, "networkx"),
-            check_same(name, ours, dense_of(pairs, ours.shape), "sparse"),
+            check_same(name, dense, theirs, "networkx"),
+            check_same(name, dense, dense_of(pairs, dense.shape), "sparse"),
         )
         rows.append(
-            {
-                "county": label,
-                "matrix": f"{name} ≤ {limit:g} km" if np.isfinite(limit) else name,
-                "size": f"{len(o.node):,} × {len(t.node):,}",
-                "pairs": f"{int(np.isfinite(ours).sum()):,}",
-                "ruralnet": ours_s,
-                "networkx": theirs_s,
-                "sparse": sparse_s,
-                "diff": f"{diff:.1e}",
-            }
+            _row(
+                label,
+                f"{name} ≤ {limit:g} km" if np.isfinite(limit) else name,
+                f"{len(o.node):,} × {len(t.node):,}",
+                pairs=f"{int(np.isfinite(dense).sum()):,}",
+                ruralnet=ours_s,
+                networkx=theirs_s,
+                sparse=sparse_s,
+                diff=f"{diff:.1e}",
+                ours_mb=peak_mb(ours),
+                sparse_mb=peak_mb(prototype),
+            )
         )
     total = {key: sum(r[key] for r in rows) for key in ("ruralnet", "networkx", "sparse")}
-    rows.append(
-        {
-            "county": label,
-            "matrix": "**all three + graph**",
-            "size": "",
-            "pairs": "",
-            **total,
-            "diff": "",
-        }
-    )
+    rows.append(_row(label, "**graph + the three matrices**", "", **total))
+    if inputs.bus_stops is not None and len(inputs.bus_stops):
+
+        def legs() -> BusNetwork:
+            return build_bus_network(scenario, inputs.bus_stops, inputs.bus_lines, network)
+
+        legs_s, buses = timed(legs, repeats)
+        bounded_s, bounded = timed(lambda: bounded_legs(network, buses), repeats)
+        ours_legs, other_legs = np.concatenate(buses.leg_km), np.concatenate(bounded)
+        diff = check_same("bus legs", ours_legs, other_legs, "bounded")
+        rows.append(
+            _row(
+                label,
+                "bus legs (build_bus_network)",
+                f"{len(buses.lines.ids):,} lines, {len(ours_legs):,} legs",
+                ruralnet=legs_s,
+                sparse=bounded_s,
+                diff=f"{diff:.1e}",
+                ours_mb=peak_mb(legs),
+                sparse_mb=peak_mb(lambda: bounded_legs(network, buses)),
+            )
+        )
     return rows
+
+
+def _s(value: float | None, digits: int = 4) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
 
 
 def markdown(rows: list[dict]) -> str:
     """The results as a Markdown table."""
     lines = [
-        "| county | matrix | origins × targets | pairs kept | ruralnet s | networkx s | "
-        "networkx / ruralnet | sparse prototype s | max diff km |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+        "| county | matrix | size | pairs kept | ruralnet s | networkx s | networkx / ruralnet "
+        "| prototype s | ruralnet peak MB | prototype peak MB | max diff km |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
-        ratio = r["networkx"] / r["ruralnet"] if r["ruralnet"] else float("nan")
+        nx_s = r["networkx"]
+        ratio = f"{nx_s / r['ruralnet']:,.1f}×" if nx_s is not None and r["ruralnet"] else ""
         lines.append(
-            f"| {r['county']} | {r['matrix']} | {r['size']} | {r['pairs']} | {r['ruralnet']:.4f} "
-            f"| {r['networkx']:.4f} | {ratio:,.1f}× | {r['sparse']:.4f} | {r['diff']} |"
+            f"| {r['county']} | {r['matrix']} | {r['size']} | {r['pairs']} "
+            f"| {_s(r['ruralnet'])} | {_s(nx_s)} | {ratio} | {_s(r['sparse'])} "
+            f"| {_s(r['ours_mb'], 1)} | {_s(r['sparse_mb'], 1)} | {r['diff']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -285,7 +368,7 @@ def main() -> None:
                 encoding="utf-8",
             )
             rows += bench_county(f"synthetic ({n:,})", toml, args.repeats, nx_repeats=nx_repeats)
-            print(markdown(rows[-5:]), flush=True)
+            print(markdown(rows[-7:]), flush=True)
     load = os.getloadavg()
     text = markdown(rows)
     print(text)

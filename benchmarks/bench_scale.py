@@ -308,6 +308,15 @@ def plot(records: list[dict[str, Any]], path: Path) -> None:
                 xs.append(r["villages"])
                 ys.append(max(value, 1e-2))
         ax.plot(xs, ys, marker=marker, label=stage)
+    for r in rows:
+        if not r["label"].startswith("synthetic"):
+            ax.annotate(
+                r["label"].capitalize(),
+                (r["villages"], sum(r["stages"].values())),
+                textcoords="offset points",
+                xytext=(4, 8),
+                fontsize=8,
+            )
     ax.axhline(TARGET_S, color="grey", linestyle="--", linewidth=1)
     ax.text(rows[0]["villages"], TARGET_S * 1.1, "10 min", color="grey")
     ax.set_xscale("log")
@@ -351,6 +360,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workdir", type=Path, help="keep generated datasets here")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/scale.md")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs/img/scaling.png")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw the plot")
     parser.add_argument("--plot-only", type=Path, help="redraw the plot from a results file")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     return parser
@@ -417,7 +427,7 @@ def main() -> None:
         + "\n```\n",
         encoding="utf-8",
     )
-    if args.plot:
+    if not args.no_plot:
         plot(records, args.plot)
 
 

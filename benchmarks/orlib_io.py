@@ -1,6 +1,6 @@
 """Readers for Beasley's OR-Library p-median and warehouse-location files.
 
-Formats (see ``/work/shared/benchmarks/orlib/README.md``):
+Formats (see ``../shared/benchmarks/orlib/README.md`` beside the checkout):
 
 * ``pmedN.txt``: ``n m p`` then m undirected edges ``i j c`` (1-based). Duplicate edges
   occur; the **last occurrence wins**. Costs are all-pairs shortest paths.
@@ -11,6 +11,7 @@ Formats (see ``/work/shared/benchmarks/orlib/README.md``):
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
-ORLIB = Path("/work/shared/benchmarks/orlib")
+ORLIB = Path(
+    os.environ.get(
+        "RURALNET_ORLIB", Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
+    )
+)
 
 
 @dataclass(frozen=True)
