@@ -18,8 +18,9 @@ villages (``ruralnet.synth.generate_synthetic``), the three matrices of ``build_
 ``networkx.DiGraph``; per origin, ``nx.single_source_dijkstra_path_length(G, s, cutoff=2 * limit)``
 on the graph and on its reverse (the distance of a pair is half its round trip plus both snap
 distances, as in ruralnet), then the same ``<= limit`` filter. ``prototype``: the proposed
-change to ``pair_distances`` for large counties, which keeps only the pairs within the limit per
-chunk of sources instead of filling dense ``origins x targets`` arrays. Both must agree with
+change to ``pair_distances`` for large counties (:func:`sparse_distances`): it returns only the
+pairs within the limit instead of dense ``origins x targets`` arrays, with a heap search per
+origin that stops at the bound for short limits and csgraph over chunks of sources otherwise. Both must agree with
 ruralnet's matrix within 1e-9 km, with the same pairs finite.
 
 Rows per county: ``build_network`` + ``snap_points`` (for networkx: plus converting that graph to
@@ -34,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import heapq
+import math
 import os
 import statistics
 import sys
@@ -58,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "dongchangfu.toml"
 TOLERANCE_KM = 1e-9
 CHUNK = 256
+HEAP_LIMIT_KM = 5.0
 
 
 def snaps_of(scenario: Scenario, inputs: Inputs, network: RoadNetwork) -> dict[str, Snap]:
@@ -127,16 +131,71 @@ def networkx_distances(
 # ---------------------------------------------------------------- sparse prototype
 
 
+def _bounded_search(
+    indptr: list[int], indices: list[int], data: list[float], source: int, limit: float
+) -> dict[int, float]:
+    """Dijkstra from one node that visits only the nodes within ``limit`` (a binary heap)."""
+    dist = {source: 0.0}
+    heap = [(0.0, source)]
+    while heap:
+        d, u = heapq.heappop(heap)
+        if d > dist[u]:
+            continue
+        for k in range(indptr[u], indptr[u + 1]):
+            v, nd = indices[k], d + data[k]
+            if nd <= limit and nd < dist.get(v, math.inf):
+                dist[v] = nd
+                heapq.heappush(heap, (nd, v))
+    return dist
+
+
+def _heap_pairs(
+    network: RoadNetwork, origins: Snap, targets: Snap, limit_km: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    graph, back_graph = network.graph, sparse.csr_array(network.graph.T)
+    there_csr = (graph.indptr.tolist(), graph.indices.tolist(), graph.data.tolist())
+    back_csr = (back_graph.indptr.tolist(), back_graph.indices.tolist(), back_graph.data.tolist())
+    targets_at: dict[int, list[int]] = {}
+    for j, node in enumerate(targets.node.tolist()):
+        targets_at.setdefault(node, []).append(j)
+    target_km, origin_km = targets.km.tolist(), origins.km.tolist()
+    reached: dict[int, list[tuple[float, int]]] = {}
+    rows, cols, kms = [], [], []
+    for i, source in enumerate(origins.node.tolist()):
+        if source not in reached:
+            there = _bounded_search(*there_csr, source, 2 * limit_km)
+            back = _bounded_search(*back_csr, source, 2 * limit_km)
+            reached[source] = [
+                ((there[n] + back[n]) / 2, n) for n in there if n in back and n in targets_at
+            ]
+        for half, node in reached[source]:
+            for j in targets_at[node]:
+                km = half + origin_km[i] + target_km[j]
+                if km <= limit_km:
+                    rows.append(i)
+                    cols.append(j)
+                    kms.append(km)
+    return (
+        np.array(rows, dtype=np.int64),
+        np.array(cols, dtype=np.int64),
+        np.array(kms, dtype=float),
+    )
+
+
 def sparse_distances(
     network: RoadNetwork, origins: Snap, targets: Snap, limit_km: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     The pairs within ``limit_km`` only: ``(origin index, target index, km)``.
 
-    Per chunk of unique source nodes, both directions are searched with the same bound as
-    ``pair_distances`` and only the finite pairs are kept, so memory is
-    ``chunk x targets`` instead of ``origins x targets``.
+    Short bounds (``limit_km <= HEAP_LIMIT_KM``: the village access, the bus transfer) run one
+    heap search per origin node that visits only the nodes within the bound; csgraph would
+    fill a row over every node of the graph per source. Longer bounds run csgraph over chunks of
+    source nodes with the same bound as ``pair_distances`` and keep only the finite pairs, so
+    memory is ``chunk x targets`` instead of ``origins x targets``.
     """
+    if limit_km <= HEAP_LIMIT_KM:
+        return _heap_pairs(network, origins, targets, limit_km)
     limit = 2 * limit_km if np.isfinite(limit_km) else np.inf
     back_graph = sparse.csr_array(network.graph.T)
     uniq, inverse = np.unique(origins.node, return_inverse=True)
