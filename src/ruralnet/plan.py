@@ -115,7 +115,8 @@ class Plan:
         frame["parcels_per_day"] = frame["site_id"].map(parcels).fillna(0.0)
         frame["capacity_parcels_per_day"] = p.station_capacity[opened]
         frame["yearly_cost_yuan"] = p.station_yearly_yuan[opened]
-        frame["opened_phase"] = [self._first_phase("open_station")[i] for i in opened]
+        first = self._first_phase("open_station")  # once, not once per station
+        frame["opened_phase"] = [first[i] for i in opened]
         return frame[
             [
                 "site_id",
@@ -148,7 +149,8 @@ class Plan:
         )
         frame["capacity_parcels_per_day"] = p.centre_capacity[opened]
         frame["yearly_cost_yuan"] = p.centre_yearly_yuan[opened]
-        frame["opened_phase"] = [self._first_phase("open_centre")[i] for i in opened]
+        first = self._first_phase("open_centre")
+        frame["opened_phase"] = [first[i] for i in opened]
         return frame[
             [
                 "site_id",
