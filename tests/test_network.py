@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 import shapely
 
+from ruralnet import network
 from ruralnet.errors import NetworkError
-from ruralnet.network import build_network, pair_distances, snap_points
+from ruralnet.network import (
+    build_network,
+    near_pairs,
+    pair_distances,
+    paired_distances,
+    snap_points,
+)
 
 
 def roads(lines, oneway=None):
@@ -93,3 +100,93 @@ def test_matches_networkx_on_a_random_grid():
             assert km[a, b] == pytest.approx(
                 nx.shortest_path_length(graph, nodes[a], nodes[b], weight="weight")
             )
+
+
+def _oneway_grid(size: int, step: float, seed: int):
+    """A size x size grid of roads, some one-way, some missing; and the same as networkx."""
+    rng = np.random.default_rng(seed)
+    lines, oneway, graph = [], [], nx.DiGraph()
+    for i in range(size):
+        for j in range(size):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < size and j + dj < size and rng.random() < 0.85:
+                    a, b = (i * step, j * step), ((i + di) * step, (j + dj) * step)
+                    one = bool(rng.random() < 0.2)
+                    lines.append([a, b])
+                    oneway.append(one)
+                    graph.add_edge(a, b, weight=step / 1000)
+                    if not one:
+                        graph.add_edge(b, a, weight=step / 1000)
+    return build_network(roads(lines, oneway)), graph
+
+
+def _reference_km(graph, xy, origins, targets):
+    """Half the networkx round trip plus both snap distances; inf when either way is missing."""
+    reverse = graph.reverse()
+    out = np.full((len(origins.node), len(targets.node)), np.inf)
+    for i, node in enumerate(origins.node):
+        there = nx.single_source_dijkstra_path_length(graph, tuple(xy[node]), weight="weight")
+        back = nx.single_source_dijkstra_path_length(reverse, tuple(xy[node]), weight="weight")
+        for j, target in enumerate(targets.node):
+            key = tuple(xy[target])
+            if key in there and key in back:
+                out[i, j] = (there[key] + back[key]) / 2 + origins.km[i] + targets.km[j]
+    return out
+
+
+def test_near_pairs_match_networkx_on_a_large_one_way_grid(monkeypatch):
+    """Short bounds search local subgraphs per group of origins; the pairs must not change."""
+    net, graph = _oneway_grid(40, 500.0, seed=7)
+    rng = np.random.default_rng(8)
+    snapped = [
+        snap_points(
+            net,
+            points(rng.uniform(0, 39 * 500.0, size=(n, 2))),
+            list(map(str, range(n))),
+            layer="t",
+            warn_m=1e4,
+            max_m=1e4,
+        )
+        for n in (60, 80)
+    ]
+    origins, targets = snapped
+    reference = _reference_km(graph, net.xy, origins, targets)
+    searched = []
+    dijkstra = network.csgraph.dijkstra
+
+    def spy(graph, **kwargs):
+        searched.append(graph.shape[0])
+        return dijkstra(graph, **kwargs)
+
+    monkeypatch.setattr(network.csgraph, "dijkstra", spy)
+    for limit in (1.0, 3.0, np.inf):
+        searched.clear()
+        pairs = near_pairs(net, origins, targets, limit_km=limit)
+        assert np.all(np.diff(pairs.origin * 80 + pairs.target) > 0)  # sorted, no repeats
+        if limit == 1.0:
+            assert max(searched) < len(net.xy) / 2  # local subgraphs were searched
+        expected = np.where(reference <= limit, reference, np.inf)
+        got = pairs.dense((60, 80))
+        assert np.array_equal(np.isfinite(got), np.isfinite(expected)), limit
+        finite = np.isfinite(expected)
+        assert finite.sum() > 0
+        np.testing.assert_allclose(got[finite], expected[finite], rtol=0, atol=1e-9)
+
+
+def test_paired_distances_fall_back_beyond_the_first_bound():
+    """A wall with one far gap: the road detour is longer than the first bound searched."""
+    rungs = [[(-100, 19000), (0, 20000)], [(100, 19000), (0, 20000)]]
+    sides = [[(x, y), (x, y + 1000)] for x in (-100, 100) for y in range(0, 19000, 1000)]
+    net = build_network(roads(rungs + sides))
+    snap_a = snap_points(
+        net, points([(-100, 0), (100, 0)]), ["a", "b"], layer="o", warn_m=1, max_m=1
+    )
+    snap_b = snap_points(
+        net, points([(100, 0), (100, 3000)]), ["c", "d"], layer="t", warn_m=1, max_m=1
+    )
+    km = paired_distances(net, snap_a, snap_b)
+    detour = 2 * (19 + np.hypot(0.1, 1.0))
+    assert km[0] == pytest.approx(detour)  # 200 m apart in a straight line, ~40 km by road
+    assert km[1] == pytest.approx(3.0)
+    dense = pair_distances(net, snap_a, snap_b)
+    np.testing.assert_allclose(km, np.diag(dense), rtol=0, atol=1e-9)

@@ -11,7 +11,7 @@ import pandas as pd
 from ruralnet.buses import BusNetwork, build_bus_network, bus_options
 from ruralnet.data import Inputs
 from ruralnet.errors import InfeasibleError
-from ruralnet.network import RoadNetwork, Snap, build_network, pair_distances, snap_points
+from ruralnet.network import Pairs, RoadNetwork, Snap, build_network, near_pairs, snap_points
 from ruralnet.problem import Arcs, LinkOptions, Mode, Phases, Problem
 from ruralnet.scenario import Scenario, annuity_factor
 
@@ -84,16 +84,14 @@ def _capacity(frame: pd.DataFrame, default: float) -> np.ndarray:
     return np.where(np.isnan(given), default, given)
 
 
-def _van_options(km: np.ndarray, rate: float, limit: float) -> LinkOptions:
-    up, down = np.nonzero(np.isfinite(km) & (km <= limit))
-    n = len(up)
-    dist = km[up, down]
+def _van_options(pairs: Pairs, rate: float) -> LinkOptions:
+    n = len(pairs.km)
     return LinkOptions(
-        upstream=up,
-        downstream=down,
+        upstream=pairs.origin,
+        downstream=pairs.target,
         mode=np.full(n, Mode.VAN.value, dtype=object),
-        km=dist,
-        yuan_per_parcel=rate * dist,
+        km=pairs.km,
+        yuan_per_parcel=rate * pairs.km,
         line=np.full(n, -1),
         leg_first=np.full(n, -1),
         leg_last=np.full(n, -1),
@@ -140,14 +138,12 @@ def _snap_all(scenario: Scenario, inputs: Inputs, network: RoadNetwork) -> dict[
 
 def _access_arcs(scenario: Scenario, network: RoadNetwork, snaps: dict[str, Snap]) -> Arcs:
     limit = scenario.service.max_access_km
-    km = pair_distances(network, snaps["villages"], snaps["station_sites"], limit_km=limit)
-    village, station = np.nonzero(np.isfinite(km))
-    dist = km[village, station]
+    pairs = near_pairs(network, snaps["villages"], snaps["station_sites"], limit_km=limit)
     return Arcs(
-        village=village,
-        station=station,
-        km=dist,
-        yuan_per_parcel=scenario.service.access_yuan_per_parcel_km * dist,
+        village=pairs.origin,
+        station=pairs.target,
+        km=pairs.km,
+        yuan_per_parcel=scenario.service.access_yuan_per_parcel_km * pairs.km,
     )
 
 
@@ -201,15 +197,15 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
     rate = scenario.finance.discount_rate
     s_cost, c_cost, h_cost = scenario.station, scenario.centre, scenario.hub
     total_parcels = float(np.sum(inbound + outbound))
-    feeder_km = pair_distances(
+    feeder_km = near_pairs(
         network, centre_snap, snaps["station_sites"], limit_km=scenario.service.max_feeder_km
     )
-    trunk_km = pair_distances(network, snaps["hubs"], centre_snap)
+    trunk_km = near_pairs(network, snaps["hubs"], centre_snap)
     van_rate = scenario.van.yuan_per_parcel_km
     buses = build_bus_network(scenario, inputs.bus_stops, inputs.bus_lines, network)
     feeder = LinkOptions.concat(
         [
-            _van_options(feeder_km, van_rate, scenario.service.max_feeder_km),
+            _van_options(feeder_km, van_rate),
             bus_options(scenario, buses, network, centre_snap, snaps["station_sites"]),
         ]
     )
@@ -221,7 +217,7 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         )
     trunk = LinkOptions.concat(
         [
-            _van_options(trunk_km, van_rate, np.inf),
+            _van_options(trunk_km, van_rate),
             bus_options(scenario, buses, network, snaps["hubs"], centre_snap),
         ]
     )

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ruralnet.network import RoadNetwork, Snap, pair_distances, snap_points
+from ruralnet.network import RoadNetwork, Snap, near_pairs, paired_distances, snap_points
 from ruralnet.problem import BusLines, LinkOptions, Mode
 from ruralnet.scenario import Scenario
 
@@ -123,12 +123,13 @@ def build_bus_network(
     line_index = {line: i for i, line in enumerate(ids)}
     stop_line = stops["line_id"].map(line_index).to_numpy(np.int64)
     position = stops.groupby("line_id").cumcount().to_numpy(np.int64)
-    leg_km = []
-    for i in range(len(ids)):
-        rows = np.flatnonzero(stop_line == i)
-        here = Snap(snap.node[rows], snap.km[rows])
-        km = pair_distances(network, here, here)
-        leg_km.append(np.array([km[k, k + 1] for k in range(len(rows) - 1)]))
+    first = np.flatnonzero(stop_line[:-1] == stop_line[1:])  # leg: stop first -> first + 1
+    km = paired_distances(
+        network,
+        Snap(snap.node[first], snap.km[first]),
+        Snap(snap.node[first + 1], snap.km[first + 1]),
+    )
+    leg_km = [km[stop_line[first] == i] for i in range(len(ids))]
     trips, capacity, fee, defaulted = _line_figures(scenario, lines, ids)
     bus_lines = BusLines(
         ids=tuple(ids),
@@ -177,28 +178,33 @@ def bus_options(
     if buses.empty:
         return _no_options()
     limit = scenario.bus.max_transfer_km
-    near_up = np.isfinite(pair_distances(network, buses.stop_snap, upstream, limit_km=limit))
-    near_down = np.isfinite(pair_distances(network, buses.stop_snap, downstream, limit_km=limit))
-    best: dict[tuple[int, int, int], tuple[int, int]] = {}
-    for line in range(len(buses.lines.ids)):
-        rows = np.flatnonzero(buses.stop_line == line)
-        for i, gi in enumerate(rows):
-            for u in np.flatnonzero(near_up[gi]):
-                for j, gj in enumerate(rows):
-                    if i == j:
-                        continue
-                    for d in np.flatnonzero(near_down[gj]):
-                        key = (int(u), int(d), line)
-                        if key not in best or abs(i - j) < abs(best[key][0] - best[key][1]):
-                            best[key] = (i, j)
-    if not best:
+    near_up = near_pairs(network, buses.stop_snap, upstream, limit_km=limit)
+    near_down = near_pairs(network, buses.stop_snap, downstream, limit_km=limit)
+    boarding = pd.DataFrame(
+        {
+            "line": buses.stop_line[near_up.origin],
+            "board": buses.stop_position[near_up.origin],
+            "up": near_up.target,
+        }
+    )
+    alighting = pd.DataFrame(
+        {
+            "line": buses.stop_line[near_down.origin],
+            "alight": buses.stop_position[near_down.origin],
+            "down": near_down.target,
+        }
+    )
+    rides = boarding.merge(alighting, on="line")
+    rides = rides[rides["board"] != rides["alight"]]
+    if rides.empty:
         return _no_options()
-    keys = sorted(best)
-    up = np.array([k[0] for k in keys], dtype=np.int64)
-    down = np.array([k[1] for k in keys], dtype=np.int64)
-    line = np.array([k[2] for k in keys], dtype=np.int64)
-    board = np.array([best[k][0] for k in keys], dtype=np.int64)
-    alight = np.array([best[k][1] for k in keys], dtype=np.int64)
+    # per (upstream, downstream, line): the fewest legs, then the earliest stops
+    rides = rides.assign(legs=(rides["board"] - rides["alight"]).abs())
+    rides = rides.sort_values(["up", "down", "line", "legs", "board", "alight"], kind="stable")
+    rides = rides.drop_duplicates(["up", "down", "line"])
+    up, down, line, board, alight = (
+        rides[col].to_numpy(np.int64) for col in ("up", "down", "line", "board", "alight")
+    )
     first, last = np.minimum(board, alight), np.maximum(board, alight) - 1
     km = np.array(
         [buses.leg_km[ln][f : la + 1].sum() for ln, f, la in zip(line, first, last, strict=True)]
@@ -206,7 +212,7 @@ def bus_options(
     return LinkOptions(
         upstream=up,
         downstream=down,
-        mode=np.full(len(keys), Mode.BUS.value, dtype=object),
+        mode=np.full(len(up), Mode.BUS.value, dtype=object),
         km=km,
         yuan_per_parcel=buses.fee_yuan_per_parcel[line] + scenario.bus.handling_yuan_per_parcel,
         line=line,

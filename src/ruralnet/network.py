@@ -22,7 +22,17 @@ from scipy.spatial import cKDTree
 
 from ruralnet.errors import NetworkError, RuralnetWarning
 
-__all__ = ["RoadNetwork", "Snap", "build_network", "pair_distances", "road_path", "snap_points"]
+__all__ = [
+    "Pairs",
+    "RoadNetwork",
+    "Snap",
+    "build_network",
+    "near_pairs",
+    "pair_distances",
+    "paired_distances",
+    "road_path",
+    "snap_points",
+]
 
 log = logging.getLogger(__name__)
 
@@ -201,27 +211,183 @@ def snap_points(
     return Snap(node=node.astype(np.int64), km=dist / 1000.0)
 
 
-def _one_way_distances(
-    graph: sparse.csr_array, sources: np.ndarray, targets: np.ndarray, limit: float
+@dataclass(frozen=True)
+class Pairs:
+    """Origin-target pairs within a road distance, sorted by origin then target.
+
+    Attributes
+    ----------
+    origin, target
+        Indices into the origins and the targets.
+    km
+        Road distance of each pair (see :func:`near_pairs`).
+    """
+
+    origin: np.ndarray
+    target: np.ndarray
+    km: np.ndarray
+
+    def dense(self, shape: tuple[int, int]) -> np.ndarray:
+        """Return an ``origins x targets`` matrix, ``inf`` where no pair is listed."""
+        out = np.full(shape, np.inf)
+        out[self.origin, self.target] = self.km
+        return out
+
+
+def _reach(
+    graph: sparse.csr_array,
+    back_graph: sparse.csr_array,
+    sources: np.ndarray,
+    columns: np.ndarray,
+    limit: float,
 ) -> np.ndarray:
-    out = np.full((len(sources), len(targets)), np.inf)
-    uniq, inverse = np.unique(sources, return_inverse=True)
-    for start in range(0, len(uniq), _CHUNK):
-        block = uniq[start : start + _CHUNK]
-        dist = csgraph.dijkstra(graph, directed=True, indices=block, limit=limit)
-        rows = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
-        out[rows] = dist[inverse[rows] - start][:, targets]
-    return out
+    """Half the round trip from each source to each column node (``inf`` beyond ``limit``)."""
+    there = csgraph.dijkstra(graph, directed=True, indices=sources, limit=limit)
+    back = csgraph.dijkstra(back_graph, directed=True, indices=sources, limit=limit)
+    return (there[:, columns] + back[:, columns]) / 2
+
+
+def _source_groups(xy: np.ndarray, sources: np.ndarray, cell_m: float) -> list[np.ndarray]:
+    """Sorted runs of source nodes, one square grid cell each, at most ``_CHUNK`` per run."""
+    if not np.isfinite(cell_m):
+        return [sources[i : i + _CHUNK] for i in range(0, len(sources), _CHUNK)]
+    cell = np.floor(xy[sources] / cell_m).astype(np.int64)
+    order = np.lexsort((sources, cell[:, 1], cell[:, 0]))
+    cell, ordered = cell[order], sources[order]
+    breaks = np.flatnonzero(np.any(cell[1:] != cell[:-1], axis=1)) + 1
+    return [
+        group[i : i + _CHUNK]
+        for group in np.split(ordered, breaks)
+        for i in range(0, len(group), _CHUNK)
+    ]
+
+
+def near_pairs(
+    network: RoadNetwork, origins: Snap, targets: Snap, *, limit_km: float = np.inf
+) -> Pairs:
+    """
+    Every origin-target pair within ``limit_km`` of road, without a dense matrix.
+
+    The distance of a pair is half its round trip (there and back), so one-way streets count
+    fairly in both directions, plus both snap distances.
+
+    Sources are searched in groups of nearby road nodes. A round trip within ``limit_km``
+    never leaves the disc of radius ``2 * limit_km`` around its origin, since an edge's
+    weight is its straight length; so each group searches only the subgraph inside its
+    discs (:func:`scipy.sparse.csgraph.dijkstra` with ``limit``), and the distances are
+    exact. When the discs cover most of the graph the whole graph is searched instead.
+
+    Parameters
+    ----------
+    network
+        The road graph.
+    origins, targets
+        Snapped points.
+    limit_km
+        Keep pairs at most this far apart; ``inf`` keeps every reachable pair.
+
+    Returns
+    -------
+    Pairs
+        Sorted by origin, then target.
+    """
+    limit = 2 * limit_km
+    n_nodes = len(network.xy)
+    uniq, inverse = np.unique(origins.node, return_inverse=True)
+    radius_m = 1000.0 * limit + 1.0  # one metre more for rounding
+    groups = _source_groups(network.xy, uniq, 2 * radius_m)
+    tree = cKDTree(network.xy) if np.isfinite(limit) else None
+    back_graph = sparse.csr_array(network.graph.T)
+    group_of = np.empty(len(uniq), dtype=np.int64)
+    for g, group in enumerate(groups):
+        group_of[np.searchsorted(uniq, group)] = g
+    origin_group = group_of[inverse]
+    by_group = np.argsort(origin_group, kind="stable")
+    members_of = np.split(by_group, np.searchsorted(origin_group[by_group], range(1, len(groups))))
+    rows, cols, kms = [], [], []
+    for group, members in zip(groups, members_of, strict=True):
+        local = None
+        if tree is not None:
+            box = network.xy[group]
+            centre = (box.min(axis=0) + box.max(axis=0)) / 2
+            reach_m = float(np.max(np.hypot(*(box - centre).T))) + radius_m
+            local = np.sort(np.asarray(tree.query_ball_point(centre, reach_m), dtype=np.int64))
+            if len(local) > n_nodes // 2:
+                local = None
+        if local is None:
+            half = _reach(network.graph, back_graph, group, targets.node, limit)
+            cols_of = np.arange(len(targets.node))
+        else:
+            # targets whose node lies in the subgraph, in target order
+            pos = np.searchsorted(local, targets.node)
+            inside = (pos < len(local)) & (local[np.minimum(pos, len(local) - 1)] == targets.node)
+            cols_of = np.flatnonzero(inside)
+            sub = sparse.csr_array(network.graph[local][:, local])
+            sub_back = sparse.csr_array(back_graph[local][:, local])
+            half = _reach(sub, sub_back, np.searchsorted(local, group), pos[cols_of], limit)
+        # groups are sorted node runs, so a member's row is found by bisection
+        block = half[np.searchsorted(group, origins.node[members])]
+        km = block + origins.km[members, None] + targets.km[cols_of][None, :]
+        r, c = np.nonzero((km <= limit_km) & np.isfinite(km))
+        rows.append(members[r])
+        cols.append(cols_of[c])
+        kms.append(km[r, c])
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return Pairs(empty, empty.copy(), np.zeros(0))
+    origin, target, km = np.concatenate(rows), np.concatenate(cols), np.concatenate(kms)
+    order = np.lexsort((target, origin))
+    return Pairs(origin[order], target[order].astype(np.int64), km[order])
+
+
+def paired_distances(network: RoadNetwork, origins: Snap, targets: Snap) -> np.ndarray:
+    """
+    Road distance from each origin to the target of the same index (e.g. bus legs).
+
+    Each pair is first searched within four times its straight-line distance plus 2 km,
+    in groups of pairs with the same power-of-two bound (:func:`near_pairs`); pairs not
+    reached within it are searched again without a bound, so the result is exact.
+
+    Parameters
+    ----------
+    network
+        The road graph.
+    origins, targets
+        Snapped points, as many of each.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distance in km per pair, defined as in :func:`near_pairs`; ``inf`` if unreachable.
+    """
+    km = np.full(len(origins.node), np.inf)
+    straight = np.hypot(*(network.xy[origins.node] - network.xy[targets.node]).T) / 1000.0
+    bound = 2.0 ** np.ceil(np.log2(4 * (straight + origins.km + targets.km) + 2.0))
+    rounds = [(bound, np.unique(bound)), (np.full(len(km), np.inf), np.array([np.inf]))]
+    for limits, levels in rounds:
+        for level in levels:
+            legs = np.flatnonzero((limits == level) & ~np.isfinite(km))
+            if len(legs) == 0:
+                continue
+            pairs = near_pairs(
+                network,
+                Snap(origins.node[legs], origins.km[legs]),
+                Snap(targets.node[legs], targets.km[legs]),
+                limit_km=float(level),
+            )
+            own = pairs.origin == pairs.target
+            km[legs[pairs.origin[own]]] = pairs.km[own]
+    return km
 
 
 def pair_distances(
     network: RoadNetwork, origins: Snap, targets: Snap, *, limit_km: float = np.inf
 ) -> np.ndarray:
     """
-    Road distance in km between every origin and every target.
+    Road distance in km between every origin and every target, as a dense matrix.
 
-    The distance of a pair is half its round trip (there and back), so one-way streets
-    count fairly in both directions, plus both snap distances.
+    For large point sets with a short ``limit_km`` use :func:`near_pairs`, which lists only
+    the pairs within the limit.
 
     Parameters
     ----------
@@ -237,12 +403,8 @@ def pair_distances(
     numpy.ndarray
         Shape ``(len(origins.node), len(targets.node))``.
     """
-    limit = 2 * limit_km if np.isfinite(limit_km) else np.inf
-    there = _one_way_distances(network.graph, origins.node, targets.node, limit)
-    back = _one_way_distances(sparse.csr_array(network.graph.T), origins.node, targets.node, limit)
-    km = (there + back) / 2 + origins.km[:, None] + targets.km[None, :]
-    km[km > limit_km] = np.inf
-    return km
+    pairs = near_pairs(network, origins, targets, limit_km=limit_km)
+    return pairs.dense((len(origins.node), len(targets.node)))
 
 
 def road_path(network: RoadNetwork, source: int, target: int) -> np.ndarray:

@@ -187,7 +187,7 @@ def solve_model(
         if settings.backend == "cpsat" and "MODEL_INVALID" in detail:
             msg += (
                 "; CP-SAT treats the continuous parcel flows as integers and cannot hold fractional "
-                "parcels per day: use [solver].backend = \"highs\" (default) or \"scip\""
+                'parcels per day: use [solver].backend = "highs" (default) or "scip"'
             )
         raise SolverError(msg) from None
     reason = result.termination.reason
