@@ -147,3 +147,22 @@ def test_same_seed_same_plan():
     for a, b in zip(runs[0].__dict__.values(), runs[1].__dict__.values(), strict=True):
         if isinstance(a, np.ndarray):
             assert np.array_equal(a, b)
+
+
+def test_lp_screening_keeps_the_optimum(caplog):
+    """Screened and unscreened solves agree; both the accepted and the fallback path occur."""
+    caplog.set_level("INFO", logger="ruralnet.solve")
+    accepted = fallback = 0
+    for seed in range(40):
+        p = random_problem(seed, 8, 5, 2, capacitated=bool(seed % 2))
+        plain = solve_model(build_model(p), SolverSettings(lp_screening=False))
+        caplog.clear()
+        screened = solve_model(build_model(p), SolverSettings(lp_screening=True))
+        assert screened.objective == pytest.approx(plain.objective, rel=1e-6, abs=1e-6)
+        assert screened.best_bound <= plain.objective + 1e-6
+        assert verify(p, screened).ok
+        if "restricted MIP" in caplog.text:
+            fallback += "solving the full model" in caplog.text
+            accepted += "solving the full model" not in caplog.text
+    assert accepted > 0
+    assert fallback > 0

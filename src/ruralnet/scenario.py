@@ -265,6 +265,14 @@ class SolverSettings(_Section):
         1e-6, description="Stop when the proven gap is below this share."
     )
     threads: PositiveInt = Field(1, description="Solver threads; 1 keeps runs reproducible.")
+    lp_screening: bool = Field(
+        True,
+        description=(
+            "Solve the LP relaxation first, close the sites it leaves shut and solve that "
+            "smaller MIP; the full model is solved only when that plan is not within "
+            "relative_gap of the LP bound (HiGHS and SCIP)."
+        ),
+    )
 
 
 class Scenario(_Section):

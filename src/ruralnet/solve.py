@@ -7,6 +7,7 @@ import datetime
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
@@ -28,6 +29,8 @@ SOLVERS = {
     "scip": mathopt.SolverType.GSCIP,
     "cpsat": mathopt.SolverType.CP_SAT,
 }
+
+_SHUT = 1e-6  # a site at most this open in the LP relaxation is closed for the first MIP
 
 _STATUS = {
     mathopt.TerminationReason.OPTIMAL: SolveStatus.OPTIMAL,
@@ -104,6 +107,147 @@ def _solution(
     )
 
 
+class _Runner:
+    """One configured solve of a built model, run against a shared clock and interrupter."""
+
+    def __init__(
+        self,
+        built: BuiltModel,
+        settings: SolverSettings,
+        seed: int,
+        on_log: Callable[[str], None] | None,
+        interrupter: solve_interrupter.SolveInterrupter,
+    ) -> None:
+        self.built, self.settings, self.seed = built, settings, seed
+        self.on_log, self.interrupter = on_log, interrupter
+        self.started = time.monotonic()
+
+    def left_s(self) -> float:
+        """Seconds left of ``[solver].time_limit_s``."""
+        return self.settings.time_limit_s - (time.monotonic() - self.started)
+
+    def solve(self, hint: mathopt.SolveResult | None = None) -> mathopt.SolveResult:
+        """Solve the model as it stands, within the time left, from ``hint``'s plan if given."""
+        params = mathopt.SolveParameters(
+            time_limit=datetime.timedelta(seconds=max(self.left_s(), 0.0)),
+            relative_gap_tolerance=self.settings.relative_gap,
+            absolute_gap_tolerance=1e-6,
+            # HiGHS takes its thread count from a global, not a per-solve parameter
+            threads=None if self.settings.backend == "highs" else self.settings.threads,
+            random_seed=self.seed,
+        )
+        model_params = None
+        if hint is not None:
+            model_params = mathopt.ModelSolveParameters(
+                solution_hints=[mathopt.SolutionHint(variable_values=hint.variable_values())]
+            )
+        on_log = self.on_log
+        return mathopt.solve(
+            self.built.model,
+            SOLVERS[self.settings.backend],
+            params=params,
+            model_params=model_params,
+            msg_cb=(lambda lines: [on_log(line) for line in lines]) if on_log else None,
+            interrupter=self.interrupter,
+        )
+
+    def elapsed(self) -> datetime.timedelta:
+        """Wall time since the runner started."""
+        return datetime.timedelta(seconds=time.monotonic() - self.started)
+
+
+def _site_vars(built: BuiltModel) -> list[mathopt.Variable]:
+    return [var for v in built.phase_vars for var in (*v.open_station, *v.open_centre)]
+
+
+def _free_sites(built: BuiltModel) -> bool:
+    """Whether any station or centre is left to choose (not pinned by ``fixed=``)."""
+    return any(var.lower_bound < var.upper_bound for var in _site_vars(built))
+
+
+def _relaxation(run: _Runner) -> mathopt.SolveResult:
+    """Solve the LP relaxation: the model with every integer variable made continuous."""
+    integer = [var for var in run.built.model.variables() if var.integer]
+    for var in integer:
+        var.integer = False
+    try:
+        return run.solve()
+    finally:
+        for var in integer:
+            var.integer = True
+
+
+def _restricted(run: _Runner, shut: list[mathopt.Variable]) -> mathopt.SolveResult:
+    """Solve the MIP with the sites in ``shut`` closed."""
+    bounds = [var.upper_bound for var in shut]
+    for var in shut:
+        var.upper_bound = 0.0
+    try:
+        return run.solve()
+    finally:
+        for var, upper in zip(shut, bounds, strict=True):
+            var.upper_bound = upper
+
+
+def _with_bound(
+    result: mathopt.SolveResult, bound: float, reason: mathopt.TerminationReason, run: _Runner
+) -> mathopt.SolveResult:
+    """Give ``result`` another proven bound and termination reason, timed from the start."""
+    termination = replace(
+        result.termination,
+        reason=reason,
+        objective_bounds=replace(result.termination.objective_bounds, dual_bound=bound),
+    )
+    stats = replace(result.solve_stats, solve_time=run.elapsed())
+    return replace(result, termination=termination, solve_stats=stats)
+
+
+def _screened(run: _Runner) -> mathopt.SolveResult:
+    """
+    Solve in two steps, guided by the LP relaxation.
+
+    Sites the LP relaxation leaves entirely shut (value at most 1e-6) are closed and the
+    smaller MIP is solved. Its plan is accepted when it lies within ``[solver].relative_gap``
+    of the LP bound, which bounds the full model too; otherwise the full model is solved
+    from that plan. Facility-location LPs are tight, so large counties usually stop after
+    the first step.
+    """
+    relaxed = _relaxation(run)
+    if relaxed.termination.reason != mathopt.TerminationReason.OPTIMAL:
+        return run.solve()  # no LP optimum (limit, interrupt, infeasible): let the MIP say why
+    lp_bound = float(relaxed.objective_value())
+    sites = _site_vars(run.built)
+    values = relaxed.variable_values(sites)
+    shut = [var for var, value in zip(sites, values, strict=True) if value <= _SHUT]
+    log.info(
+        "LP relaxation %.2f in %.1f s; %d of %d sites shut in it",
+        lp_bound,
+        run.elapsed().total_seconds(),
+        len(shut),
+        len(sites),
+    )
+    first = _restricted(run, shut) if shut else None
+    if first is None or not first.has_primal_feasible_solution():
+        return run.solve() if first is None or run.left_s() > 0 else first
+    gap = _relative_gap(float(first.objective_value()), lp_bound)
+    log.info("restricted MIP %.2f: %.2g above the LP bound", first.objective_value(), gap)
+    if gap <= run.settings.relative_gap:
+        return _with_bound(first, lp_bound, mathopt.TerminationReason.OPTIMAL, run)
+    stopped = first.termination.limit == mathopt.Limit.INTERRUPTED or run.left_s() <= 0
+    if not stopped:
+        log.info("restricted plan not within the gap: solving the full model from it")
+    full = None if stopped else run.solve(hint=first)
+    if full is not None and full.has_primal_feasible_solution():
+        lp_bound = max(lp_bound, float(full.termination.objective_bounds.dual_bound))
+        if full.objective_value() <= first.objective_value():
+            return _with_bound(full, lp_bound, full.termination.reason, run)
+    return _with_bound(first, lp_bound, mathopt.TerminationReason.FEASIBLE, run)
+
+
+def _relative_gap(objective: float, bound: float) -> float:
+    return (objective - bound) / max(abs(objective), 1e-9)
+
+
 @contextlib.contextmanager
 def _ctrl_c_stops(interrupter: solve_interrupter.SolveInterrupter) -> Iterator[None]:
     """While solving, make Ctrl-C (SIGINT) stop the solver instead of the program."""
@@ -162,25 +306,15 @@ def solve_model(
     InfeasibleError
         When the solver proves that no plan exists.
     """
-    params = mathopt.SolveParameters(
-        time_limit=datetime.timedelta(seconds=settings.time_limit_s),
-        relative_gap_tolerance=settings.relative_gap,
-        absolute_gap_tolerance=1e-6,
-        # HiGHS takes its thread count from a global, not a per-solve parameter
-        threads=None if settings.backend == "highs" else settings.threads,
-        random_seed=seed,
-    )
     interrupter = interrupter or solve_interrupter.SolveInterrupter()
     guard = _ctrl_c_stops(interrupter) if stop_on_ctrl_c else contextlib.nullcontext()
+    run = _Runner(built, settings, seed, on_log, interrupter)
     try:
         with guard:
-            result = mathopt.solve(
-                built.model,
-                SOLVERS[settings.backend],
-                params=params,
-                msg_cb=(lambda lines: [on_log(line) for line in lines]) if on_log else None,
-                interrupter=interrupter,
-            )
+            if settings.lp_screening and settings.backend != "cpsat" and _free_sites(built):
+                result = _screened(run)
+            else:
+                result = run.solve()
     except Exception as exc:  # OR-Tools raises several kinds (and may fail to wrap its status)
         detail = str(exc.__context__ or exc)
         msg = f"solver {settings.backend} failed: {detail}"
