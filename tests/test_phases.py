@@ -172,7 +172,12 @@ def test_phased_plan_with_buses(tmp_path):
 
 def test_map_filters_by_phase():
     scenario = rn.load_scenario(DATA / "tiny.toml").with_overrides(
-        {"phases": [{"name": "2024", "coverage_target": 0.6}, {"name": "2025", "coverage_target": 1.0}]}
+        {
+            "phases": [
+                {"name": "2024", "coverage_target": 0.6},
+                {"name": "2025", "coverage_target": 1.0},
+            ]
+        }
     )
     html = rn.solve(scenario).map().get_root().render()
     for name in ("Stations opened 2024", "Stations opened 2025", "Centres opened 2024"):

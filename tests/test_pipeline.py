@@ -102,7 +102,8 @@ def test_capacity_shortfall_is_explained():
         {"station": {"capacity_parcels_per_day": 10}}
     )
     with pytest.raises(
-        InfeasibleError, match=r"5 village\(s\) send more parcels per day than any station within reach can hold \(V1 \(77 > 10\)"
+        InfeasibleError,
+        match=r"5 village\(s\) send more parcels per day than any station within reach can hold \(V1 \(77 > 10\)",
     ):
         rn.solve(scenario)
 
