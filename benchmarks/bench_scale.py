@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_scale.py [--sizes 500 2000 10000] [--time-limit 600] [--gap 0.01]
         [--repeats 3] [--repeat-below 5000] [--out benchmarks/results/scale.md]
-        [--plot docs/img/scaling.png]
+        [--plot docs/img/scaling.png] [--compare-screening]
     python benchmarks/bench_scale.py --plot-only benchmarks/results/scale.md
 
 Instances: ``scenarios/dongchangfu.toml`` as shipped (its own ``relative_gap``; ``--time-limit``
@@ -18,6 +18,10 @@ resident set size from ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after each 
 includes the memory of OR-Tools and HiGHS (tracemalloc would see Python objects only). The child
 prints one JSON line per finished stage, so a run stopped by ``--hard-timeout`` still reports
 the stages it finished.
+
+With ``--compare-screening`` every instance also runs with ``[solver].lp_screening = false``
+(the full MIP at once: the baseline) right after the screened runs, and the table gains the
+ratio of their solve times.
 
 Stages: ``load`` (scenario and dataset), ``matrices`` (``build_problem``: road graph, snapping,
 distance matrices, options; plus ``check_feasible``), ``build`` (``build_model``), ``solve``
@@ -45,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "dongchangfu.toml"
 STAGES = ("load", "matrices", "build", "solve", "verify")
 TARGET_S = 600.0
+BASELINE = ", lp_screening = false"
 
 
 # ---------------------------------------------------------------- child: one run, one process
@@ -257,6 +262,27 @@ def table(records: list[dict[str, Any]]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
+def screening_table(records: list[dict[str, Any]]) -> str:
+    """Solve seconds with and without LP screening, per instance, and their ratio."""
+    by_label = {r["label"]: r for r in records}
+    lines = [
+        "| instance | solve s, screened | solve s, full MIP | full / screened "
+        "| objective, screened | objective, full MIP |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for label, base in by_label.items():
+        screened = by_label.get(label.removesuffix(BASELINE)) if label.endswith(BASELINE) else None
+        if screened is None or "solve" not in screened["stages"] or "solve" not in base["stages"]:
+            continue
+        fast, slow = screened["stages"]["solve"], base["stages"]["solve"]
+        lines.append(
+            f"| {screened['label']} | {fast:.2f} | {slow:.2f} | {slow / fast:.1f}× "
+            f"| {screened.get('objective', float('nan')):,.0f} "
+            f"| {base.get('objective', float('nan')):,.0f} |"
+        )
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
 def _revision() -> str:
     def git(*args: str) -> str:
         result = subprocess.run(
@@ -298,8 +324,19 @@ def plot(records: list[dict[str, Any]], path: Path) -> None:
     mpl.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = sorted((r for r in records if r.get("villages")), key=lambda r: r["villages"])
+    sized = sorted((r for r in records if r.get("villages")), key=lambda r: r["villages"])
+    rows = [r for r in sized if not r["label"].endswith(BASELINE)]
+    baseline = [r for r in sized if r["label"].endswith(BASELINE) and "solve" in r["stages"]]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    if baseline:
+        ax.plot(
+            [r["villages"] for r in baseline],
+            [r["stages"]["solve"] for r in baseline],
+            marker="^",
+            linestyle=":",
+            color="grey",
+            label="solve, lp_screening = false",
+        )
     for stage, marker in (("matrices", "o"), ("build", "s"), ("solve", "^"), ("total", "D")):
         xs, ys = [], []
         for r in rows:
@@ -357,6 +394,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--hard-timeout", type=float, default=3600.0, help="per run, s")
     parser.add_argument("--no-dongchangfu", action="store_true")
+    parser.add_argument(
+        "--compare-screening",
+        action="store_true",
+        help="also run each instance with [solver].lp_screening = false (the baseline)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep generated datasets here")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/scale.md")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs/img/scaling.png")
@@ -371,6 +413,13 @@ def run_all(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Run every instance (repeated below ``--repeat-below`` villages); median and all runs."""
     overrides = {"solver": {"time_limit_s": args.time_limit}}
+    if args.compare_screening:
+        off = {"solver": {"time_limit_s": args.time_limit, "lp_screening": False}}
+        instances = [
+            item
+            for label, path, extra in instances
+            for item in ((label, path, extra), (f"{label}{BASELINE}", path, off))
+        ]
     records, all_runs = [], []
     for label, path, extra in instances:
         runs = []
@@ -410,6 +459,9 @@ def main() -> None:
         load_before = os.getloadavg()
         records, all_runs = run_all(instances, args)
     text = table(records)
+    ratios = screening_table(records)
+    if ratios:
+        text += "\n" + ratios
     print(text)
     command = "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
