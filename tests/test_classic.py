@@ -29,7 +29,14 @@ from ruralnet.errors import VerificationError
 DATA = Path(__file__).parent / "data" / "orlib"
 LINE = np.array([0.0, 1.0, 5.0, 6.0])
 LINE_D = np.abs(LINE[:, None] - LINE[None, :])
-P_FORMS = [("radius", True), ("radius", False), ("radius_cumulative", False), ("assignment", False)]
+P_FORMS = [
+    ("lagrangian", True),
+    ("lagrangian", False),
+    ("radius", True),
+    ("radius", False),
+    ("radius_cumulative", False),
+    ("assignment", False),
+]
 
 
 def read_pmed(path: Path) -> tuple[np.ndarray, int]:
@@ -328,6 +335,167 @@ def test_safe_bound_is_a_lower_bound_for_any_duals():
     for _ in range(20):
         noisy, _ = rm.model.safe_bound(lp.duals + rng.normal(0, 1, lp.duals.size))
         assert noisy <= lp.objective + 1e-9
+
+
+# ----------------------------------------------------------------------------------------
+# Lagrangian bound, fixing and branch-and-bound
+
+
+def pset_costs(dw: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
+    """Cost of every p-subset of the sites."""
+    m = dw.shape[1]
+    return {s: float(dw[:, list(s)].min(axis=1).sum()) for s in itertools.combinations(range(m), p)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.integers(0, 2**32 - 1))
+def test_lagrangian_bound_is_below_every_solution_of_the_node(inst, seed):
+    """Any multipliers, any sites fixed open: L(lambda) <= cost of every p-set of the node."""
+    from ruralnet.classic_models import pmedian_lagrangian
+
+    costs, w, _, p = inst
+    dw = costs * w[:, None]
+    m = dw.shape[1]
+    rng = np.random.default_rng(seed)
+    fixed = np.sort(rng.choice(m, size=int(rng.integers(0, p)), replace=False))
+    free = np.setdiff1d(np.arange(m), fixed)
+    q = p - fixed.size
+    if q >= free.size:
+        return
+    cap = dw[:, fixed].min(axis=1) if fixed.size else np.full(dw.shape[0], np.inf)
+    lam = rng.uniform(-5, 40, dw.shape[0])
+    lb = pmedian_lagrangian(
+        dw[:, free], cap, q, lam, target=1e3, stop=np.inf, max_iter=int(rng.integers(1, 50)),
+        step=1.0, patience=3,
+    )  # fmt: skip
+    best = min(c for s, c in pset_costs(dw, p).items() if set(fixed) <= set(s))
+    assert lb.value <= best + 1e-9
+    if lb.primal.size:
+        sites = np.r_[fixed, free[lb.primal]]
+        assert lb.primal_cost == pytest.approx(float(dw[:, sites].min(axis=1).sum()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.integers(0, 2**32 - 1))
+def test_lagrangian_fixing_keeps_every_better_solution(inst, seed):
+    """After the root's fixing, every p-set cheaper than the incumbent is still in the node."""
+    from ruralnet.classic_models import PMedianSearch, _Node, lagrangian_prunes
+
+    costs, w, _, p = inst
+    dw = costs * w[:, None]
+    m = dw.shape[1]
+    if p == m:
+        return
+    all_sets = pset_costs(dw, p)
+    # start from the worst p-set so that fixing has better solutions to keep
+    worst = max(all_sets, key=all_sets.__getitem__)
+    grain = objective_grain(dw)
+    search = PMedianSearch(dw, p, grain, np.array(worst), deadline=np.inf)
+    rng = np.random.default_rng(seed)
+    root = _Node(np.zeros(0, np.int64), np.arange(m), rng.uniform(0, 20, dw.shape[0]), -np.inf)
+    value, _, node, _ = search._process(root, root=True)
+    better = [s for s, c in all_sets.items() if c <= search.ub - max(grain, 1e-9)]
+    if value == np.inf or lagrangian_prunes(value, search.ub, grain):
+        assert better == []
+    for s in better:
+        assert set(node.fixed_open) <= set(s) <= set(node.fixed_open) | set(node.free)
+        assert value <= all_sets[s] + 1e-9
+    assert search.ub == pytest.approx(all_sets[tuple(search.incumbent)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 7),
+    st.integers(2, 6),
+    st.integers(0, 2**32 - 1),
+)
+def test_lagrangian_matches_brute_force_on_real_costs(n, m, seed):
+    """Real-valued costs (no objective grain): the branch-and-bound still finds the optimum."""
+    rng = np.random.default_rng(seed)
+    costs = rng.uniform(0, 10, (n, m))
+    p = int(rng.integers(1, m))
+    best = min(pset_costs(costs, p).values())
+    res = p_median(costs, p, formulation="lagrangian")
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(best, rel=1e-12)
+    assert res.bound <= best + 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances(), st.integers(0, 2**32 - 1))
+def test_lagrangian_fixing_never_removes_a_cheaper_solution(inst, seed):
+    """Any multipliers, any incumbent cost: no p-set cheaper than UB loses a closed site or
+    misses a forced one (compared with every p-set by brute force)."""
+    from ruralnet.classic_models import lagrangian_fixing, pmedian_lagrangian
+
+    costs, w, _, p = inst
+    dw = costs * w[:, None]
+    m = dw.shape[1]
+    if p == m:
+        return
+    rng = np.random.default_rng(seed)
+    all_sets = pset_costs(dw, p)
+    values = sorted(set(all_sets.values()))
+    ub = values[int(rng.integers(0, len(values)))] + float(rng.integers(0, 2))
+    grain = objective_grain(dw)
+    lam = rng.uniform(0, 25, dw.shape[0])
+    cap = np.full(dw.shape[0], np.inf)
+    lb = pmedian_lagrangian(
+        dw, cap, p, lam, target=ub, stop=np.inf, max_iter=int(rng.integers(1, 30)),
+        step=1.0, patience=3,
+    )  # fmt: skip
+    close, force = lagrangian_fixing(lb.value, lb.rho, p, ub, grain)
+    for s, c in all_sets.items():
+        if c <= ub - max(grain, 1e-9):
+            assert not close[list(s)].any()
+            assert set(np.flatnonzero(force)) <= set(s)
+
+
+def test_lagrangian_fixing_by_hand():
+    """rho = (-10, -8, -1, 0), q = 1, UB = 100, grain 1: a solution opening site j costs at
+    least L + rho_j + 10 and one without site 0 at least L + 2; it must cost <= 99.
+
+    L = 90: site 3 (100) closes, site 2 (99) stays, nothing is forced (92 <= 99).
+    L = 97.5: sites 1, 2, 3 close (99.5, 106.5, 107.5) and site 0 is forced (99.5).
+    """
+    from ruralnet.classic_models import lagrangian_fixing
+
+    rho = np.array([-10.0, -8.0, -1.0, 0.0])
+    close, force = lagrangian_fixing(90.0, rho, 1, 100.0, 1.0)
+    assert close.tolist() == [False, False, False, True]
+    assert force.tolist() == [False, False, False, False]
+    close, force = lagrangian_fixing(97.5, rho, 1, 100.0, 1.0)
+    assert close.tolist() == [False, True, True, True]
+    assert force.tolist() == [True, False, False, False]
+
+
+def test_lagrangian_prunes_with_and_without_grain():
+    from ruralnet.classic_models import lagrangian_prunes
+
+    assert lagrangian_prunes(99.5, 100.0, 1.0)  # rounds up to 100: nothing below 100
+    assert not lagrangian_prunes(99.0, 100.0, 1.0)  # a solution of cost 99 may exist
+    assert not lagrangian_prunes(98.9999995, 99.0 + 1.0, 1.0)
+    assert lagrangian_prunes(np.inf, 100.0, 1.0)
+    assert not lagrangian_prunes(-np.inf, 100.0, 1.0)
+    assert not lagrangian_prunes(99.5, 100.0, 0.0)
+    assert lagrangian_prunes(100.0 - 1e-9, 100.0, 0.0)
+
+
+def test_lagrangian_timeout_keeps_a_valid_bound(pmed1):
+    costs, p = pmed1
+    res = p_median(costs, p, time_limit_s=1e-6)
+    assert res.status in ("feasible", "optimal")
+    assert len(res.open) == p
+    assert res.bound <= 5819.0 <= res.objective
+
+
+def test_lagrangian_search_stats_on_pmed1(pmed1):
+    costs, p = pmed1
+    res = p_median(costs, p)
+    assert res.formulation == "lagrangian"
+    assert res.stats["root_lagrangian"] <= 5819.0
+    assert res.stats["nodes"] >= 1
+    assert res.stats["open_nodes"] == 0
 
 
 def test_result_is_frozen():

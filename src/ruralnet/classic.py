@@ -10,9 +10,10 @@
 * :func:`set_cover` -- cheapest set of sites covering every client (within ``radius``).
 * :func:`max_cover` -- at most p sites covering the most client weight within ``radius``.
 
-The p-median uses the radius formulation with levels generated on demand, a heuristic
-incumbent and reduced-cost fixing by default; see ``classic_models`` for the math and
-``benchmarks/README.md`` for measurements on OR-Library.
+The p-median is solved by default with a Lagrangian branch-and-bound (subgradient bounds,
+Lagrangian reduced-cost fixing of sites, heuristic incumbent) that needs no LP solver; the
+MIP formulations (radius with levels generated on demand, assignment) remain available.
+See ``classic_models`` for the math and ``benchmarks/results/`` for OR-Library timings.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ruralnet import classic_verify as cv
-from ruralnet.classic_heuristics import uflp_heuristic
-from ruralnet.classic_models import SOLVERS, build_assignment, solve_model
+from ruralnet.classic_heuristics import pmedian_greedy, pmedian_interchange, uflp_heuristic
+from ruralnet.classic_models import SOLVERS, PMedianSearch, build_assignment, solve_model
 from ruralnet.classic_pmedian import solve_pmedian
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def p_median(
     p: int,
     *,
     weights: ArrayLike | None = None,
-    formulation: str = "radius",
+    formulation: str = "lagrangian",
     reduce: bool = True,
     solver: str = "highs",
     time_limit_s: float = 60.0,
@@ -256,13 +257,17 @@ def p_median(
     weights
         Client weights (>= 0); 1 each when None.
     formulation
-        ``radius`` (chained covering rows over distance levels), ``radius_cumulative``
-        (Elloumi's cumulative rows) or ``assignment`` (the textbook x_ij <= y_j model).
+        ``lagrangian`` (branch-and-bound on the Lagrangian relaxation of the assignment
+        rows, no MIP solver), ``radius`` (chained covering rows over distance levels),
+        ``radius_cumulative`` (Elloumi's cumulative rows) or ``assignment`` (the
+        textbook x_ij <= y_j model).
     reduce
-        Use the heuristic incumbent; for the radius formulations also generate distance
-        levels on demand and fix sites by reduced costs (False: one plain MIP).
+        Use the heuristic incumbent (``lagrangian`` with False starts from the greedy
+        solution); for the radius formulations also generate distance levels on demand
+        and fix sites by reduced costs (False: one plain MIP).
     solver
-        MIP solver: ``highs``, ``scip`` or ``cpsat`` (LPs always use HiGHS).
+        MIP solver of the MIP formulations: ``highs``, ``scip`` or ``cpsat`` (LPs always
+        use HiGHS; ``lagrangian`` uses none).
     time_limit_s
         Wall-clock limit of the whole call; on timeout the incumbent is returned as
         ``feasible`` with its proven gap.
@@ -282,7 +287,7 @@ def p_median(
     w = _vector(weights, n, "weights", 1.0)
     p = _count(p, m)
     _options(solver, time_limit_s, threads)
-    forms = ("radius", "radius_cumulative", "assignment")
+    forms = ("lagrangian", "radius", "radius_cumulative", "assignment")
     if formulation not in forms:
         msg = f"formulation must be one of {', '.join(forms)}, got {formulation!r}"
         raise ValueError(msg)
@@ -292,6 +297,8 @@ def p_median(
     if active.size == 0:
         sites = np.arange(p, dtype=np.int64)
         out = {"open": sites, "bound": 0.0, "stats": {"note": "all weights are 0"}}
+    elif formulation == "lagrangian":
+        out = _pmedian_lagrangian(dw, p, grain, reduce=reduce, deadline=t0 + time_limit_s)
     else:
         out = solve_pmedian(
             dw,
@@ -328,6 +335,25 @@ def p_median(
     cv.raise_on_problems(cv.check_p_median(d, p, w, result), "p-median result")
     logger.info("%s", result.summary())
     return result
+
+
+def _pmedian_lagrangian(
+    dw: NDArray[np.float64], p: int, grain: float, *, reduce: bool, deadline: float
+) -> dict[str, Any]:
+    """Heuristic incumbent, then :class:`~ruralnet.classic_models.PMedianSearch`."""
+    m = dw.shape[1]
+    if p == m:
+        sites = np.arange(m, dtype=np.int64)
+        return {"open": sites, "bound": float(dw.min(axis=1).sum()), "stats": {}}
+    t = time.perf_counter()
+    start = pmedian_greedy(dw, p)
+    if reduce:
+        start = pmedian_interchange(dw, start, deadline=t + 0.1 * max(deadline - t, 0.0))
+    search = PMedianSearch(dw, p, grain, start, deadline)
+    stats: dict[str, Any] = {"heuristic": search.ub, "heuristic_seconds": time.perf_counter() - t}
+    search.run()
+    stats.update(search.stats)
+    return {"open": search.incumbent, "bound": search.bound, "stats": stats}
 
 
 # ----------------------------------------------------------------------------------------
