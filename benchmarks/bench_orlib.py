@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import platform
 import re
 import statistics
@@ -52,6 +53,8 @@ VARIANTS = {
     "radius-cumulative": {"formulation": "radius_cumulative", "reduce": False},
     "radius-chained": {"formulation": "radius", "reduce": False},
     "radius-chained + heuristic + levels + fixing": {"formulation": "radius", "reduce": True},
+    "lagrangian B&B, greedy start": {"formulation": "lagrangian", "reduce": False},
+    "lagrangian B&B + interchange start (default)": {"formulation": "lagrangian", "reduce": True},
 }
 
 
@@ -121,11 +124,7 @@ def run_pmed(names: list[str], args: argparse.Namespace) -> tuple[str, list[Row]
             classic.p_median, inst.costs, inst.p, solver=args.solver,
             time_limit_s=args.time_limit, threads=args.threads, seed=args.seed,
         )  # fmt: skip
-        st = res.stats
-        extra = (
-            f"closed {st.get('sites_fixed_closed', '–')}, LP {fmt(st.get('lp_seconds', 0.0), 1)} s, "
-            f"MIP {fmt(st.get('mip_seconds', 0.0), 1)} s"
-        )
+        extra = phases(res)
         n = inst.costs.shape[0]
         row = Row(name, f"{n}, {inst.p}", opt[name], res.objective, res.gap, wall, cpu,
                   str(res.status), extra)  # fmt: skip
@@ -145,6 +144,21 @@ def run_pmed(names: list[str], args: argparse.Namespace) -> tuple[str, list[Row]
     if peer:
         text += "\n\n" + spopt_table(rows, peer)
     return text, rows, peer
+
+
+def phases(res: classic.ClassicResult) -> str:
+    """What each phase did: Lagrangian search or LP/MIP rounds."""
+    st = res.stats
+    if res.formulation == "lagrangian":
+        return (
+            f"root L {fmt(st.get('root_lagrangian', math.nan), 1)}, "
+            f"{fmt(st.get('root_free', math.nan))} sites left, "
+            f"{fmt(st.get('nodes', math.nan))} nodes"
+        )
+    return (
+        f"closed {st.get('sites_fixed_closed', '–')}, LP {fmt(st.get('lp_seconds', 0.0), 1)} s, "
+        f"MIP {fmt(st.get('mip_seconds', 0.0), 1)} s"
+    )
 
 
 def summary_line(rows: list[Row]) -> str:
@@ -191,7 +205,17 @@ def spopt_table(rows: list[Row], peer: list[Row]) -> str:
     header = ["instance", "n, p", "known opt", "ruralnet", "ruralnet s", "spopt (CBC)",
               "spopt status", "spopt s", "spopt match", "time ratio spopt/ruralnet"]  # fmt: skip
     med = statistics.median([x for x in ratios if not math.isnan(x)])
-    return table(header, body) + f"\n\nMedian time ratio spopt/ruralnet: {med:.1f}x."
+    solved = [(r, s) for r, s in zip(rows, peer, strict=True) if s.match() and r.seconds > 0]
+    text = table(header, body) + f"\n\nMedian time ratio spopt/ruralnet, all rows: {med:.1f}x."
+    if solved:
+        ours, theirs = sum(r.seconds for r, _ in solved), sum(s.seconds for _, s in solved)
+        med_solved = statistics.median(s.seconds / r.seconds for r, s in solved)
+        text += (
+            f" On the {len(solved)} instances spopt solves to the known optimum: total "
+            f"{theirs:.2f} s (spopt) / {ours:.2f} s (ruralnet) = {theirs / ours:.1f}x, "
+            f"median per-instance ratio {med_solved:.1f}x."
+        )
+    return text
 
 
 # ----------------------------------------------------------------------------------------
@@ -257,11 +281,22 @@ def run_formulations(names: list[str], args: argparse.Namespace) -> str:
             cell = f"{wall:.1f}" if ok else f">{args.time_limit:.0f} (gap {res.gap:.1%})"
             if res.status == "optimal" and not ok:
                 cell = f"{wall:.1f} **WRONG {fmt(res.objective)}**"
-            nz = res.stats.get("mip_nonzeros", res.stats.get("lp_nonzeros", 0))
-            cells.append(f"{cell} [{nz / 1e3:.0f}k nz]")
+            if res.formulation == "lagrangian":
+                cells.append(f"{cell} [{res.stats.get('nodes', 0):.0f} nodes]")
+            else:
+                nz = res.stats.get("mip_nonzeros", res.stats.get("lp_nonzeros", 0))
+                cells.append(f"{cell} [{nz / 1e3:.0f}k nz]")
             print(f"{name} {label}: {res.summary()} nz={nz}", flush=True)
         body.append(cells)
     return table(header, body)
+
+
+def load_average() -> str:
+    """1, 5 and 15 minute load averages (the machine is shared), or "n/a"."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     out = [
         f"<!-- {' '.join(['bench_orlib.py', *(argv or sys.argv[1:])])} | "
         f"{platform.node()} {platform.processor() or platform.machine()}, "
-        f"python {platform.python_version()} -->"
+        f"python {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average at start {load_average()} -->"
     ]
     if args.compare_formulations:
         out.append("## Formulation comparison (wall seconds to proven optimum)\n\n"
@@ -297,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             cp = [x for x in names if x.startswith("cap")] or None
             if cp or not names or args.family == "all":
                 out.append("## Warehouse location (OR-Library cap)\n\n" + run_cap(cp, args))
+    out.append(f"Load average at the end: {load_average()} (1, 5, 15 min).")
     text = "\n\n".join(out) + "\n"
     print()
     print(text)

@@ -591,10 +591,11 @@ def build_assignment(
 # steps warm-started from the parent, fixes, prunes nodes with L > UB - g, and branches on
 # the free selected site with the smallest rho (open first, then closed).
 
-_ROOT_ITERS, _NODE_ITERS = 3000, 200
-_ROOT_STEP, _NODE_STEP = 2.0, 0.5
-_ROOT_PATIENCE, _NODE_PATIENCE = 20, 5
-_MIN_STEP = 0.005
+_ROOT_ITERS, _NODE_ITERS = 3000, 60
+_ROOT_STEP, _NODE_STEP = 2.0, 2.0
+_ROOT_PATIENCE, _NODE_PATIENCE = 20, 3
+_ROOT_MIN_STEP, _NODE_MIN_STEP = 0.005, 0.02
+_PRIMAL_EVERY = 4  # evaluate the relaxed selection as a solution every 4th step
 
 
 @dataclass(frozen=True)
@@ -625,6 +626,7 @@ def pmedian_lagrangian(
     max_iter: int,
     step: float,
     patience: int,
+    min_step: float = 0.005,
     deadline: float = _INF,
 ) -> LagrangeBound:
     """Maximise the p-median Lagrangian function by subgradient steps (Polyak step size).
@@ -649,6 +651,8 @@ def pmedian_lagrangian(
         Initial step factor; halved after ``patience`` steps without improvement.
     patience
         See ``step``.
+    min_step
+        Return when the step factor falls below this.
     deadline
         ``time.perf_counter()`` value after which to return.
 
@@ -669,10 +673,11 @@ def pmedian_lagrangian(
         red = np.minimum(dist - lam[:, None], 0.0)
         rho = red.sum(axis=0)
         sel = np.argpartition(rho, q - 1)[:q] if 0 < q < k else np.arange(q)
-        value = float(np.minimum(lam, cap).sum() + rho[sel].sum())
-        cost = float(np.minimum(cap, dist[:, sel].min(axis=1)).sum())
-        if cost < primal_cost:
-            primal, primal_cost = sel, cost
+        value = float(lam.sum() + rho[sel].sum())  # lam <= cap throughout
+        if it % _PRIMAL_EVERY == 1:
+            cost = float(np.minimum(cap, dist[:, sel].min(axis=1)).sum())
+            if cost < primal_cost:
+                primal, primal_cost = sel, cost
         if value > best.value + 1e-9:
             best, stall = LagrangeBound(value, lam, rho, it), 0
             if value > stop:
@@ -681,9 +686,9 @@ def pmedian_lagrangian(
             stall += 1
             if stall >= patience:
                 step, stall = step / 2, 0
-                if step < _MIN_STEP:
+                if step < min_step:
                     break
-        sub = (lam < cap).astype(float) - (red[:, sel] < 0).sum(axis=1)
+        sub = (lam < cap) - np.count_nonzero(red[:, sel], axis=1)
         norm = float(sub @ sub)
         if norm == 0.0:  # lambda is optimal: the relaxed solution is feasible
             break
@@ -852,14 +857,26 @@ class PMedianSearch:
                 return _INF, np.zeros(0), node, used
             cap = d[:, fixed_open].min(axis=1) if fixed_open.size else np.full(n, _INF)
             sub = d[:, free]
+            # clients no free site serves more cheaply than a fixed-open one add a constant
+            # cap_i to L (at their best multiplier lambda_i = cap_i) and nothing to rho
+            live = np.flatnonzero(sub.min(axis=1) < cap)
+            const = float(cap.sum() - cap[live].sum()) if live.size < n else 0.0
+            lam = np.minimum(lam, cap)
             big = root and first
             lb = pmedian_lagrangian(
-                sub, cap, q, lam, target=self.ub, stop=self._stop(),
+                sub[live], cap[live], q, lam[live], target=self.ub - const,
+                stop=self._stop() - const,
                 max_iter=_ROOT_ITERS if big else _NODE_ITERS,
                 step=_ROOT_STEP if big else _NODE_STEP,
                 patience=_ROOT_PATIENCE if big else _NODE_PATIENCE,
+                min_step=_ROOT_MIN_STEP if big else _NODE_MIN_STEP,
                 deadline=self.deadline,
             )  # fmt: skip
+            lam = lam.copy()
+            lam[live] = lb.lam
+            lb = LagrangeBound(
+                lb.value + const, lam, lb.rho, lb.iterations, lb.primal, lb.primal_cost + const
+            )
             if big:
                 self.stats["root_lagrangian"] = lb.value
             first = False
