@@ -856,15 +856,16 @@ class PMedianSearch:
                     return self.cost(sites), np.zeros(0), node, used
                 return _INF, np.zeros(0), node, used
             cap = d[:, fixed_open].min(axis=1) if fixed_open.size else np.full(n, _INF)
-            sub = d[:, free]
+            sub = d if free.size == d.shape[1] else d[:, free]
             # clients no free site serves more cheaply than a fixed-open one add a constant
             # cap_i to L (at their best multiplier lambda_i = cap_i) and nothing to rho
             live = np.flatnonzero(sub.min(axis=1) < cap)
             const = float(cap.sum() - cap[live].sum()) if live.size < n else 0.0
             lam = np.minimum(lam, cap)
             big = root and first
+            every = live.size == n
             lb = pmedian_lagrangian(
-                sub[live], cap[live], q, lam[live], target=self.ub - const,
+                sub if every else sub[live], cap[live], q, lam[live], target=self.ub - const,
                 stop=self._stop() - const,
                 max_iter=_ROOT_ITERS if big else _NODE_ITERS,
                 step=_ROOT_STEP if big else _NODE_STEP,
@@ -890,7 +891,8 @@ class PMedianSearch:
             if root and used == lb.iterations:
                 from ruralnet.classic_heuristics import pmedian_interchange
 
-                self.offer(pmedian_interchange(d, np.r_[fixed_open, free[lb.primal]]))
+                start = np.r_[fixed_open, free[lb.primal]]
+                self.offer(pmedian_interchange(d, start, deadline=self.deadline))
             close, force = lagrangian_fixing(lb.value, rho, q, self.ub, self.grain)
             if not close.any() and not force.any():
                 return lb.value, rho, node, used
