@@ -53,8 +53,8 @@ VARIANTS = {
     "radius-cumulative": {"formulation": "radius_cumulative", "reduce": False},
     "radius-chained": {"formulation": "radius", "reduce": False},
     "radius-chained + heuristic + levels + fixing": {"formulation": "radius", "reduce": True},
-    "lagrangian B&B, greedy start": {"formulation": "lagrangian", "reduce": False},
-    "lagrangian B&B + interchange start (default)": {"formulation": "lagrangian", "reduce": True},
+    "lagrangian B&B, no local search": {"formulation": "lagrangian", "reduce": False},
+    "lagrangian B&B + interchange (default)": {"formulation": "lagrangian", "reduce": True},
 }
 
 

@@ -493,7 +493,7 @@ def test_lagrangian_search_stats_on_pmed1(pmed1):
     costs, p = pmed1
     res = p_median(costs, p)
     assert res.formulation == "lagrangian"
-    assert res.stats["root_lagrangian"] <= 5819.0
+    assert res.stats["root_lagrangian"] <= 5819.0 + 1e-6  # a lower bound, up to float sums
     assert res.stats["nodes"] >= 1
     assert res.stats["open_nodes"] == 0
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ruralnet import classic_verify as cv
-from ruralnet.classic_heuristics import pmedian_greedy, pmedian_interchange, uflp_heuristic
+from ruralnet.classic_heuristics import pmedian_greedy, uflp_heuristic
 from ruralnet.classic_models import SOLVERS, PMedianSearch, build_assignment, solve_model
 from ruralnet.classic_pmedian import solve_pmedian
 
@@ -262,9 +262,10 @@ def p_median(
         ``radius_cumulative`` (Elloumi's cumulative rows) or ``assignment`` (the
         textbook x_ij <= y_j model).
     reduce
-        Use the heuristic incumbent (``lagrangian`` with False starts from the greedy
-        solution); for the radius formulations also generate distance levels on demand
-        and fix sites by reduced costs (False: one plain MIP).
+        ``lagrangian``: improve the root's relaxed solution by interchange local search
+        (False: incumbents only from greedy and the relaxed solutions). Radius
+        formulations: heuristic incumbent, distance levels generated on demand and
+        reduced-cost fixing (False: one plain MIP).
     solver
         MIP solver of the MIP formulations: ``highs``, ``scip`` or ``cpsat`` (LPs always
         use HiGHS; ``lagrangian`` uses none).
@@ -340,17 +341,14 @@ def p_median(
 def _pmedian_lagrangian(
     dw: NDArray[np.float64], p: int, grain: float, *, reduce: bool, deadline: float
 ) -> dict[str, Any]:
-    """Heuristic incumbent, then :class:`~ruralnet.classic_models.PMedianSearch`."""
+    """Greedy incumbent, then :class:`~ruralnet.classic_models.PMedianSearch`."""
     m = dw.shape[1]
     if p == m:
         sites = np.arange(m, dtype=np.int64)
         return {"open": sites, "bound": float(dw.min(axis=1).sum()), "stats": {}}
     t = time.perf_counter()
-    start = pmedian_greedy(dw, p)
-    if reduce:
-        start = pmedian_interchange(dw, start, deadline=t + 0.1 * max(deadline - t, 0.0))
-    search = PMedianSearch(dw, p, grain, start, deadline)
-    stats: dict[str, Any] = {"heuristic": search.ub, "heuristic_seconds": time.perf_counter() - t}
+    search = PMedianSearch(dw, p, grain, pmedian_greedy(dw, p), deadline, local_search=reduce)
+    stats: dict[str, Any] = {"greedy": search.ub, "greedy_seconds": time.perf_counter() - t}
     search.run()
     stats.update(search.stats)
     return {"open": search.incumbent, "bound": search.bound, "stats": stats}

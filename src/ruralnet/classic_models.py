@@ -772,6 +772,9 @@ class PMedianSearch:
         A starting solution (p site indices).
     deadline
         ``time.perf_counter()`` value at which to stop with the best bound so far.
+    local_search
+        Improve the root's best relaxed selection by interchange (else incumbents come
+        only from the relaxed selections).
     """
 
     dist: NDArray[np.float64]
@@ -779,6 +782,7 @@ class PMedianSearch:
     grain: float
     incumbent: NDArray[np.int64]
     deadline: float
+    local_search: bool = True
     ub: float = _INF
     bound: float = -_INF
     """Proven lower bound on the optimum (after :meth:`run`)."""
@@ -803,7 +807,8 @@ class PMedianSearch:
     def run(self) -> None:
         """Search the tree until it is exhausted or the deadline passes."""
         m = self.dist.shape[1]
-        start = np.sort(self.dist, axis=1)[:, min(1, m - 1)].copy()
+        k = min(1, m - 1)  # start from each client's second-nearest distance
+        start = np.partition(self.dist, k, axis=1)[:, k].copy()
         stack = [_Node(np.zeros(0, np.int64), np.arange(m), start, -_INF)]
         nodes = iters = 0
         t0 = time.perf_counter()
@@ -819,9 +824,7 @@ class PMedianSearch:
             if value == _INF or lagrangian_prunes(value, self.ub, self.grain):
                 self._leaf_min = min(self._leaf_min, value)
                 continue
-            q = self.p - node.fixed_open.size
-            order = np.argsort(rho, kind="stable")[:q]
-            j = int(order[np.argmin(rho[order])])
+            j = int(np.argmin(rho))  # the most attractive free site: open it first
             rest = np.delete(node.free, j)
             closed = _Node(node.fixed_open, rest, node.lam, value, node.depth + 1)
             opened = _Node(
@@ -888,7 +891,7 @@ class PMedianSearch:
                 return lb.value, rho, node, used
             if lb.primal_cost < self.ub:
                 self.offer(np.r_[fixed_open, free[lb.primal]])
-            if root and used == lb.iterations:
+            if self.local_search and root and used == lb.iterations:
                 from ruralnet.classic_heuristics import pmedian_interchange
 
                 start = np.r_[fixed_open, free[lb.primal]]
