@@ -281,8 +281,9 @@ def test_other_solvers(pmed1):
     costs, _ = pmed1
     sub = costs[:30, :30]
     ref = p_median(sub, 3).objective
-    assert p_median(sub, 3, solver="scip").objective == ref
-    assert p_median(sub, 3, solver="cpsat", reduce=False).objective == ref
+    # the default (lagrangian) uses no MIP solver: ask for a MIP formulation
+    assert p_median(sub, 3, solver="scip", formulation="radius").objective == ref
+    assert p_median(sub, 3, solver="cpsat", formulation="radius", reduce=False).objective == ref
 
 
 # ----------------------------------------------------------------------------------------
