@@ -352,7 +352,7 @@ def pset_costs(dw: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
 @given(instances(), st.integers(0, 2**32 - 1))
 def test_lagrangian_bound_is_below_every_solution_of_the_node(inst, seed):
     """Any multipliers, any sites fixed open: L(lambda) <= cost of every p-set of the node."""
-    from ruralnet.classic_models import pmedian_lagrangian
+    from ruralnet.classic_lagrangian import pmedian_lagrangian
 
     costs, w, _, p = inst
     dw = costs * w[:, None]
@@ -380,7 +380,7 @@ def test_lagrangian_bound_is_below_every_solution_of_the_node(inst, seed):
 @given(instances(), st.integers(0, 2**32 - 1))
 def test_lagrangian_fixing_keeps_every_better_solution(inst, seed):
     """After the root's fixing, every p-set cheaper than the incumbent is still in the node."""
-    from ruralnet.classic_models import PMedianSearch, _Node, lagrangian_prunes
+    from ruralnet.classic_lagrangian import PMedianSearch, _Node, lagrangian_prunes
 
     costs, w, _, p = inst
     dw = costs * w[:, None]
@@ -427,7 +427,7 @@ def test_lagrangian_matches_brute_force_on_real_costs(n, m, seed):
 def test_lagrangian_fixing_never_removes_a_cheaper_solution(inst, seed):
     """Any multipliers, any incumbent cost: no p-set cheaper than UB loses a closed site or
     misses a forced one (compared with every p-set by brute force)."""
-    from ruralnet.classic_models import lagrangian_fixing, pmedian_lagrangian
+    from ruralnet.classic_lagrangian import lagrangian_fixing, pmedian_lagrangian
 
     costs, w, _, p = inst
     dw = costs * w[:, None]
@@ -459,7 +459,7 @@ def test_lagrangian_fixing_by_hand():
     L = 90: site 3 (100) closes, site 2 (99) stays, nothing is forced (92 <= 99).
     L = 97.5: sites 1, 2, 3 close (99.5, 106.5, 107.5) and site 0 is forced (99.5).
     """
-    from ruralnet.classic_models import lagrangian_fixing
+    from ruralnet.classic_lagrangian import lagrangian_fixing
 
     rho = np.array([-10.0, -8.0, -1.0, 0.0])
     close, force = lagrangian_fixing(90.0, rho, 1, 100.0, 1.0)
@@ -471,7 +471,7 @@ def test_lagrangian_fixing_by_hand():
 
 
 def test_lagrangian_prunes_with_and_without_grain():
-    from ruralnet.classic_models import lagrangian_prunes
+    from ruralnet.classic_lagrangian import lagrangian_prunes
 
     assert lagrangian_prunes(99.5, 100.0, 1.0)  # rounds up to 100: nothing below 100
     assert not lagrangian_prunes(99.0, 100.0, 1.0)  # a solution of cost 99 may exist

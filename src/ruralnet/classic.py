@@ -1,4 +1,4 @@
-"""Classic facility-location problems on a cost matrix, solved exactly with OR-Tools MathOpt.
+"""Classic facility-location problems on a cost matrix, solved exactly.
 
 ``costs`` is always a clients x sites array. Each function returns a frozen
 :class:`ClassicResult` that :mod:`ruralnet.classic_verify` has recomputed from the inputs
@@ -11,9 +11,10 @@
 * :func:`max_cover` -- at most p sites covering the most client weight within ``radius``.
 
 The p-median is solved by default with a Lagrangian branch-and-bound (subgradient bounds,
-Lagrangian reduced-cost fixing of sites, heuristic incumbent) that needs no LP solver; the
-MIP formulations (radius with levels generated on demand, assignment) remain available.
-See ``classic_models`` for the math and ``benchmarks/results/`` for OR-Library timings.
+Lagrangian reduced-cost fixing of sites, heuristic incumbent) that needs no LP solver; its
+MIP formulations (radius with levels generated on demand, assignment) and the other three
+problems run on OR-Tools MathOpt. See ``classic_lagrangian`` and ``classic_models`` for the
+math and ``benchmarks/results/`` for OR-Library timings.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import numpy as np
 
 from ruralnet import classic_verify as cv
 from ruralnet.classic_heuristics import pmedian_greedy, uflp_heuristic
-from ruralnet.classic_models import SOLVERS, PMedianSearch, build_assignment, solve_model
+from ruralnet.classic_lagrangian import PMedianSearch
+from ruralnet.classic_models import SOLVERS, build_assignment, solve_model
 from ruralnet.classic_pmedian import solve_pmedian
 
 if TYPE_CHECKING:
@@ -275,12 +277,13 @@ def p_median(
     threads
         Solver threads (HiGHS's MIP search is serial and ignores it).
     seed
-        Random seed of the heuristic and the solver.
+        Random seed of the heuristic and the solver of the MIP formulations; the
+        ``lagrangian`` search is deterministic and does not use it.
 
     Returns
     -------
     ClassicResult
-        ``open`` has exactly p sites.
+        ``open`` has exactly p sites; ``solver`` is ``"none"`` for ``lagrangian``.
     """
     t0 = time.perf_counter()
     d = _matrix(costs)
@@ -312,6 +315,8 @@ def p_median(
             threads=threads,
             seed=seed,
         )
+    if formulation == "lagrangian":
+        solver = "none"
     sites = out["open"]
     if sites is None:
         return _empty("p_median", Status.NO_SOLUTION, t0, solver, formulation, **out["stats"])
@@ -341,7 +346,7 @@ def p_median(
 def _pmedian_lagrangian(
     dw: NDArray[np.float64], p: int, grain: float, *, reduce: bool, deadline: float
 ) -> dict[str, Any]:
-    """Greedy incumbent, then :class:`~ruralnet.classic_models.PMedianSearch`."""
+    """Greedy incumbent, then :class:`~ruralnet.classic_lagrangian.PMedianSearch`."""
     m = dw.shape[1]
     if p == m:
         sites = np.arange(m, dtype=np.int64)
