@@ -166,3 +166,14 @@ def test_lp_screening_keeps_the_optimum(caplog):
             accepted += "solving the full model" not in caplog.text
     assert accepted > 0
     assert fallback > 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "gap", "screens"),
+    [("auto", 1e-6, False), ("auto", 0.01, True), (True, 1e-6, True), (False, 0.01, False)],
+)
+def test_lp_screening_auto_follows_the_gap_target(caplog, setting, gap, screens):
+    caplog.set_level("INFO", logger="ruralnet.solve")
+    p = random_problem(3, 8, 5, 2, capacitated=False)
+    solve_model(build_model(p), SolverSettings(lp_screening=setting, relative_gap=gap))
+    assert ("LP relaxation" in caplog.text) is screens

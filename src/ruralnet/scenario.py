@@ -42,6 +42,9 @@ __all__ = [
 ]
 
 
+AUTO_SCREENING_GAP = 1e-3  # lp_screening = "auto" screens from this gap target up
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -265,14 +268,21 @@ class SolverSettings(_Section):
         1e-6, description="Stop when the proven gap is below this share."
     )
     threads: PositiveInt = Field(1, description="Solver threads; 1 keeps runs reproducible.")
-    lp_screening: bool = Field(
-        True,
+    lp_screening: bool | Literal["auto"] = Field(
+        "auto",
         description=(
             "Solve the LP relaxation first, close the sites it leaves shut and solve that "
             "smaller MIP; the full model is solved only when that plan is not within "
-            "relative_gap of the LP bound (HiGHS and SCIP)."
+            "relative_gap of the LP bound (HiGHS and SCIP). auto: when relative_gap >= 0.001."
         ),
     )
+
+    @property
+    def screens(self) -> bool:
+        """Whether LP screening is on (``auto``: for gap targets of 0.1 % and more)."""
+        if self.lp_screening == "auto":
+            return self.relative_gap >= AUTO_SCREENING_GAP
+        return bool(self.lp_screening)
 
 
 class Scenario(_Section):

@@ -309,7 +309,7 @@ def solve_model(
     run = _Runner(built, settings, seed, on_log, interrupter)
     try:
         with guard:
-            if settings.lp_screening and settings.backend != "cpsat" and _free_sites(built):
+            if settings.screens and settings.backend != "cpsat" and _free_sites(built):
                 result = _screened(run)
             else:
                 result = run.solve()
