@@ -41,6 +41,10 @@ def test_defaults_load():
         ("[station]\nnew_build_yuan = nan\n", r"new_build_yuan: must be a finite number"),
         ("[service]\ncoverage_target = 1.5\n", r"coverage_target: .*less than or equal to 1"),
         ('[solver]\nbackend = "gurobi"\n', r"\[solver\]\.backend: .*'highs'"),
+        (
+            '[solver]\nlp_screening = "maybe"\n',
+            r"\[solver\]\.lp_screening: .*must be true, false or \"auto\", got 'maybe'; fix",
+        ),
         ("[sevice]\nx = 1\n", r"\[sevice\]: unknown key; did you mean 'service'\?"),
     ],
 )

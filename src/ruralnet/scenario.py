@@ -21,6 +21,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -276,6 +277,14 @@ class SolverSettings(_Section):
             "relative_gap of the LP bound (HiGHS and SCIP). auto: when relative_gap >= 0.001."
         ),
     )
+
+    @field_validator("lp_screening", mode="before")
+    @classmethod
+    def _screening_value(cls, value: object) -> object:
+        if isinstance(value, bool) or value == "auto":
+            return value
+        msg = 'must be true, false or "auto"'
+        raise ValueError(msg)
 
     @property
     def screens(self) -> bool:
