@@ -50,6 +50,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from ruralnet._files import write_text_atomic
 from ruralnet.buses import BusNetwork, build_bus_network
 from ruralnet.data import Inputs, load_inputs
 from ruralnet.network import RoadNetwork, Snap, build_network, near_pairs, snap_points
@@ -344,7 +345,8 @@ def main() -> None:
     print(text)
     command = "python benchmarks/bench_matrices.py " + " ".join(sys.argv[1:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
+    write_text_atomic(
+        args.out,
         f"# Cost-matrix benchmark\n\n`{command.strip()}`, started {started:%Y-%m-%d %H:%M %Z}, "
         f"{os.cpu_count()} cores; load average {load_before[0]:.2f} at the start and "
         f"{load[0]:.2f} at the end (1 min).\n\n"

@@ -32,9 +32,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 try:
     from ruralnet import classic
+    from ruralnet._files import write_text_atomic
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent / "src"))
     from ruralnet import classic
+    from ruralnet._files import write_text_atomic
 
 import orlib_io  # noqa: E402
 
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.save:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{args.save}.md").write_text(text, encoding="utf-8")
+        write_text_atomic(RESULTS / f"{args.save}.md", text)
     return 0
 
 

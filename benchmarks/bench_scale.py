@@ -466,8 +466,11 @@ def main() -> None:
         text += "\n" + ratios
     print(text)
     command = "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:])
+    from ruralnet._files import write_text_atomic
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
+    write_text_atomic(
+        args.out,
         f"# Scale benchmark\n\n`{command.strip()}`, started {started:%Y-%m-%d %H:%M %Z}.\n\n"
         f"Machine: {_machine()}; load average at the start {load_before[0]:.2f} / "
         f"{load_before[1]:.2f} / {load_before[2]:.2f}. {_revision()}.\n\n"
