@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -61,6 +62,16 @@ class RoadNetwork:
     dropped_km: float
     components: int
     dropped_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+    @cached_property
+    def tree(self) -> cKDTree:
+        """KD-tree of the node coordinates, for snapping and local searches."""
+        return cKDTree(self.xy)
+
+    @cached_property
+    def reverse(self) -> sparse.csr_array:
+        """The graph with every edge turned round (searches back to a node)."""
+        return sparse.csr_array(self.graph.T)
 
     @property
     def length_km(self) -> float:
@@ -142,6 +153,12 @@ def build_network(roads: gpd.GeoDataFrame) -> RoadNetwork:
     )
 
 
+def _listed(ids: list[str], rows: np.ndarray, most: int = 5) -> str:
+    """Name the ids of the first ``most`` rows, and say how many more there are."""
+    names = ", ".join(ids[i] for i in rows[:most])
+    return names + (f" and {len(rows) - most} more" if len(rows) > most else "")
+
+
 def snap_points(
     network: RoadNetwork,
     points: gpd.GeoSeries,
@@ -178,26 +195,22 @@ def snap_points(
         When a point lies beyond ``max_m`` (usually: cut off from the kept road component).
     """
     xy = shapely.get_coordinates(points.to_numpy())
-    dist, node = cKDTree(network.xy).query(xy)
+    dist, node = network.tree.query(xy)
     if len(network.dropped_xy):
         cut_dist, _ = cKDTree(network.dropped_xy).query(xy)
         cut_off = np.flatnonzero((cut_dist < dist) & (dist > warn_m))
         if len(cut_off):
-            names = ", ".join(ids[i] for i in cut_off[:5])
-            more = f" and {len(cut_off) - 5} more" if len(cut_off) > 5 else ""  # noqa: PLR2004
             msg = (
                 f"{layer}: {len(cut_off)} point(s) lie on roads cut off from the main road network "
-                f"({names}{more}; the connected network is {dist[cut_off[0]]:.0f} m away); "
+                f"({_listed(ids, cut_off)}; the connected network is {dist[cut_off[0]]:.0f} m away); "
                 "connect those roads to the network (or fix their one-way tags)"
             )
             raise NetworkError(msg)
     far = np.flatnonzero(dist > max_m)
     if len(far):
-        names = ", ".join(ids[i] for i in far[:5])
-        more = f" and {len(far) - 5} more" if len(far) > 5 else ""  # noqa: PLR2004
         msg = (
             f"{layer}: {len(far)} point(s) lie more than {max_m:.0f} m from the connected road "
-            f"network ({names}{more}; nearest {dist[far[0]]:.0f} m); add the roads that reach them "
+            f"network ({_listed(ids, far)}; nearest {dist[far[0]]:.0f} m); add the roads that reach them "
             "or raise [network].snap_max_m"
         )
         raise NetworkError(msg)
@@ -297,8 +310,8 @@ def near_pairs(
     radius_m = 1000.0 * limit + 1.0  # one metre more for rounding
     # cells four disc diameters wide: fewer, larger searches (see benchmarks/bench_matrices.py)
     groups = _source_groups(network.xy, uniq, 8 * radius_m)
-    tree = cKDTree(network.xy) if np.isfinite(limit) else None
-    back_graph = sparse.csr_array(network.graph.T)
+    tree = network.tree if np.isfinite(limit) else None
+    back_graph = network.reverse
     group_of = np.empty(len(uniq), dtype=np.int64)
     for g, group in enumerate(groups):
         group_of[np.searchsorted(uniq, group)] = g
