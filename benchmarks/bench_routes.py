@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ruralnet.routes import route_kpis
-from ruralnet.routes_pricing import RoundReport, solve_with_routes
+from ruralnet.routes.pricing import RoundReport, solve_with_routes
 from ruralnet.scenario import load_scenario
 
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "dongchangfu.toml"

@@ -16,7 +16,7 @@ import json
 import logging
 from pathlib import Path
 
-from ruralnet.synth import generate_county, write_dataset
+from ruralnet.synth import dataset_summary, generate_county, write_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "dongchangfu"
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
     write_dataset(dataset, args.out)
-    summary = dataset.summary()
+    summary = dataset_summary(dataset)
     summary["files"] = {p.name: p.stat().st_size for p in sorted(args.out.iterdir()) if p.is_file()}
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

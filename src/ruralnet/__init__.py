@@ -26,13 +26,13 @@ from ruralnet.model import build_model
 from ruralnet.pipeline import solve
 from ruralnet.plan import Plan
 from ruralnet.problem import Problem, Solution, SolveStatus
-from ruralnet.route_data import RoutePlan
-from ruralnet.routes import build_routes
-from ruralnet.routes_pricing import solve_with_routes
+from ruralnet.routes.build import build_routes
+from ruralnet.routes.data import RoutePlan
+from ruralnet.routes.pricing import solve_with_routes
+from ruralnet.routes.verify import verify_routes
 from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
 from ruralnet.verify import VerificationReport, verify
-from ruralnet.verify_routes import verify_routes
 
 __all__ = [
     "DataError",

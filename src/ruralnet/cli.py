@@ -241,7 +241,7 @@ def run(
     """Solve a scenario, verify the plan, route the vans, and write every output file."""
     from ruralnet.export import write_plan
     from ruralnet.pipeline import solve
-    from ruralnet.routes_pricing import rounds_table, solve_with_routes
+    from ruralnet.routes.pricing import rounds_table, solve_with_routes
 
     with _errors_as_lines():
         overrides = {
@@ -442,7 +442,7 @@ def prepare(  # noqa: PLR0917 - typer maps each option to a parameter
     ] = None,
 ) -> None:
     """Build a county dataset from an OSM extract, the boundary and the official village list."""
-    from ruralnet.prepare import prepare_dataset
+    from ruralnet.prepare.dataset import prepare_dataset
 
     with _errors_as_lines():
         report = prepare_dataset(

@@ -1,4 +1,4 @@
-"""Read and validate a county dataset folder into :class:`Inputs`.
+"""Read and validate a county dataset folder into :class:`Inputs`; write one with :func:`write_dataset`.
 
 The format is defined twice, once for people (README, "County dataset format") and once
 for the machine: the pydantic row models below. Every problem found is collected and
@@ -7,9 +7,11 @@ raised once as a :class:`~ruralnet.errors.DataError` naming the file, row and fi
 
 from __future__ import annotations
 
+import json
 import logging
 import tomllib
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,10 +33,19 @@ from pydantic import (
     model_validator,
 )
 
+from ruralnet._files import atomic_path, write_text_atomic
 from ruralnet.errors import DataError, RuralnetWarning
 from ruralnet.gtfs import read_gtfs_lines
 
-__all__ = ["DatasetMeta", "Inputs", "dataset_stats", "load_inputs"]
+__all__ = [
+    "LAYERS",
+    "CountyDataset",
+    "DatasetMeta",
+    "Inputs",
+    "dataset_stats",
+    "load_inputs",
+    "write_dataset",
+]
 
 log = logging.getLogger(__name__)
 
@@ -581,3 +592,85 @@ def dataset_stats(inputs: Inputs) -> dict[str, Any]:
     if inputs.meta.attribution:
         stats["attribution"] = "; ".join(inputs.meta.attribution)
     return stats
+
+
+# --- writing ---------------------------------------------------------------------------
+
+#: Layer names of the dataset format, in writing order.
+LAYERS = (
+    "boundary",
+    "townships",
+    "villages",
+    "station_sites",
+    "centre_sites",
+    "hubs",
+    "roads",
+    "bus_stops",
+)
+_LAYER_OPTIONS = {"RFC7946": "YES", "COORDINATE_PRECISION": "7"}
+
+
+@dataclass(frozen=True)
+class CountyDataset:
+    """A county dataset in memory, as :func:`write_dataset` writes it.
+
+    Parameters
+    ----------
+    layers
+        GeoDataFrames in EPSG:4326 keyed by layer name (:data:`LAYERS`).
+    bus_lines
+        The ``bus_lines.csv`` table.
+    metadata
+        The ``dataset.toml`` keys: ``name``, ``crs``, ``generated``, ``attribution``.
+    """
+
+    layers: Mapping[str, gpd.GeoDataFrame]
+    bus_lines: pd.DataFrame
+    metadata: Mapping[str, Any]
+
+
+def write_dataset(dataset: CountyDataset, folder: str | Path) -> Path:
+    """Write a dataset folder: ``NAME.geojson`` per layer, ``bus_lines.csv``, ``dataset.toml``.
+
+    The one writer of dataset folders (generated counties and ``ruralnet prepare`` alike).
+    Each file is written atomically; the same dataset always gives the same bytes. Layers
+    listed in :data:`LAYERS` but absent from ``dataset.layers`` are not written.
+
+    Parameters
+    ----------
+    dataset
+        What to write.
+    folder
+        Destination folder (created if missing; other files in it are left alone).
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in LAYERS:
+        if name not in dataset.layers:
+            continue
+        with atomic_path(out / f"{name}.geojson") as tmp:
+            pyogrio.write_dataframe(
+                dataset.layers[name], tmp, driver="GeoJSON", layer=name, **_LAYER_OPTIONS
+            )
+    if dataset.bus_lines is not None:
+        write_text_atomic(out / "bus_lines.csv", dataset.bus_lines.to_csv(index=False))
+    write_text_atomic(out / "dataset.toml", _toml(dataset.metadata))
+    log.info("wrote dataset %s to %s", dataset.metadata["name"], out)
+    return out
+
+
+def _toml(meta: Mapping[str, Any]) -> str:
+    """Serialise flat string / list-of-string keys as TOML."""
+    lines = ["# County dataset written by ruralnet.data.write_dataset (see data/README.md)."]
+    for key, value in meta.items():
+        if isinstance(value, str):
+            lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+        else:
+            items = "".join(f"    {json.dumps(str(v), ensure_ascii=False)},\n" for v in value)
+            lines.append(f"{key} = [\n{items}]")
+    return "\n".join(lines) + "\n"

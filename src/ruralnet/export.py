@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +17,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ruralnet._files import atomic_path, exchange_paths, write_text_atomic
+from ruralnet._files import atomic_path, staged_folder, write_text_atomic
 from ruralnet.errors import OutputError
 from ruralnet.gis import write_geopackage
 from ruralnet.report import targets_markdown
-from ruralnet.route_data import RoutePlan
-from ruralnet.routes import route_stops_table, routes_table, write_routes_geojson
+from ruralnet.routes.data import RoutePlan
+from ruralnet.routes.outputs import route_stops_table, routes_table, write_routes_geojson
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
@@ -198,10 +196,7 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
         msg = f"{final.parent}: cannot create the output folder ({exc.strerror}); choose another"
         raise OutputError(msg) from None
     _check_replaceable(final)
-    for debris in final.parent.glob(f".{final.name}.[no][le][dw]-*"):  # left by a killed run
-        shutil.rmtree(debris, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.new-", dir=final.parent))
-    try:
+    with staged_folder(final) as staging:
         write_geojson(plan, staging / "plan.geojson")
         write_tables(plan, staging)
         if plan.routes is not None:
@@ -213,10 +208,6 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
         if with_map:
             with atomic_path(staging / "map.html") as tmp:
                 plan.map().save(str(tmp))
-        _swap_in(staging, final)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return sorted(final / name for name in OUTPUT_FILES if (final / name).exists())
 
 
@@ -246,22 +237,3 @@ def _check_replaceable(final: Path) -> None:
     if not os.access(final.parent, os.W_OK):
         msg = f"{final.parent}: folder is not writable; choose another output folder"
         raise OutputError(msg)
-
-
-def _swap_in(staging: Path, final: Path) -> None:
-    """Put ``staging`` at ``final``: one atomic exchange where the system has it."""
-    if not final.exists():
-        staging.rename(final)
-        return
-    if exchange_paths(staging, final):
-        shutil.rmtree(staging)  # now holds the previous outputs
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-    old.rmdir()
-    final.rename(old)
-    try:
-        staging.rename(final)
-    except OSError:
-        old.rename(final)
-        raise
-    shutil.rmtree(old)

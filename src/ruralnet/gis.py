@@ -39,7 +39,7 @@ from ruralnet.errors import OutputError
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
-    from ruralnet.routes import RoutePlan
+    from ruralnet.routes.data import RoutePlan
 
 __all__ = ["GPKG_CRS", "GPKG_LAYERS", "plan_layers", "routes_frame", "write_geopackage"]
 
@@ -86,15 +86,15 @@ def routes_frame(route_plan: RoutePlan) -> gpd.GeoDataFrame:
     Parameters
     ----------
     route_plan
-        Routes from :func:`ruralnet.routes.build_routes`.
+        Routes from :func:`ruralnet.routes.build.build_routes`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        The properties of :func:`ruralnet.routes.routes_geojson` (without ``role``), with
+        The properties of :func:`ruralnet.routes.outputs.routes_geojson` (without ``role``), with
         ``stops`` joined by ``" → "``, in EPSG:4326.
     """
-    from ruralnet.routes import routes_geojson
+    from ruralnet.routes.outputs import routes_geojson
 
     features = routes_geojson(route_plan)["features"]
     frame = gpd.GeoDataFrame.from_features(features, crs=GPKG_CRS)
@@ -180,7 +180,7 @@ def write_geopackage(plan: Plan, path: str | Path, *, routes: RoutePlan | None =
         Destination ``.gpkg`` file; its folder must exist. An existing file is replaced
         only once the new one is complete.
     routes
-        Van routes of the plan (:func:`ruralnet.routes.build_routes`), written as the
+        Van routes of the plan (:func:`ruralnet.routes.build.build_routes`), written as the
         ``routes`` layer.
 
     Returns

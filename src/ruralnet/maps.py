@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
-from ruralnet.routes import add_routes_layer
+from ruralnet.routes.outputs import route_row
 
 if TYPE_CHECKING:
     import folium
 
     from ruralnet.plan import Plan
+    from ruralnet.routes.data import RoutePlan
 
-__all__ = ["plan_map"]
+__all__ = ["add_routes_layer", "plan_map"]
 
 _PALETTE = (
     "#1f77b4",
@@ -369,3 +370,60 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     minx, miny, maxx, maxy = _wgs(plan.villages).total_bounds
     m.fit_bounds([(miny, minx), (maxy, maxx)])
     return m
+
+
+_ROUTE_PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf")
+
+
+def add_routes_layer(
+    route_plan: RoutePlan, m: folium.Map, *, name: str = "Van routes", show: bool = True
+) -> folium.FeatureGroup:
+    """
+    Draw the routes on a folium map as one layer of coloured polylines (core Leaflet only).
+
+    Parameters
+    ----------
+    route_plan
+        Routes from :func:`build_routes`, with drawings.
+    m
+        The map, e.g. from :func:`plan_map`. Add the layer before the map's
+        ``LayerControl`` is rendered so the control lists it.
+    name
+        Layer name in the layer control.
+    show
+        Whether the layer is on when the page opens.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer, already added to ``m``.
+    """
+    import folium
+
+    layer = folium.FeatureGroup(name=name, show=show)
+    settings = route_plan.settings
+    for k, route in enumerate(route_plan.routes):
+        if not route_plan.paths:
+            break
+        row = route_row(route, settings)
+        tip = (
+            f"{route.route_id}: {len(route.stops)} stops, {route.km:.1f} km, "
+            f"{route.parcels_delivered:.0f} out / {route.parcels_picked_up:.0f} back, "
+            f"max load {route.max_load:.0f}/{settings.capacity_parcels:.0f}"
+        )
+        cells = "".join(
+            f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(key)}</th>"
+            f"<td>{html.escape(' → '.join(val) if isinstance(val, list) else str(val))}</td></tr>"
+            for key, val in row.items()
+        )
+        folium.PolyLine(
+            [(lat, lon) for lon, lat in route_plan.paths[k]],
+            color=_ROUTE_PALETTE[(route.vehicle - 1) % len(_ROUTE_PALETTE)],
+            weight=3,
+            opacity=0.85,
+            dash_array="6 4" if route.kind == "direct" else None,
+            tooltip=html.escape(tip),
+            popup=folium.Popup(f"<b>van route</b><table>{cells}</table>", max_width=420),
+        ).add_to(layer)
+    layer.add_to(m)
+    return layer

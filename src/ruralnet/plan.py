@@ -18,7 +18,7 @@ from ruralnet.assemble import Assembly
 from ruralnet.data import Inputs
 from ruralnet.network import road_path
 from ruralnet.problem import LinkOptions, Problem, Solution
-from ruralnet.route_data import RoutePlan
+from ruralnet.routes.data import RoutePlan
 from ruralnet.scenario import Scenario
 from ruralnet.verify import VerificationReport
 
@@ -310,7 +310,7 @@ class Plan:
             data notes, and ``verified``.
         """
         from ruralnet.report import bus_share, policy_targets, transport_figures
-        from ruralnet.routes import route_kpis
+        from ruralnet.routes.outputs import route_kpis
 
         s, p, v = self.solution, self.problem, self.verification
         villages, stations = self.villages, self.stations
@@ -418,19 +418,19 @@ class Plan:
 
     def with_routes(self, **options: Any) -> Plan:
         """
-        Return this plan with its daily van routes; see :func:`ruralnet.routes.build_routes`.
+        Return this plan with its daily van routes; see :func:`ruralnet.routes.build.build_routes`.
 
         Parameters
         ----------
         **options
-            Passed to :func:`~ruralnet.routes.build_routes` (time limit, shift hours, ...).
+            Passed to :func:`~ruralnet.routes.build.build_routes` (time limit, shift hours, ...).
 
         Returns
         -------
         Plan
-            The same plan with ``routes`` set (verified by :func:`ruralnet.verify_routes.verify_routes`).
+            The same plan with ``routes`` set (verified by :func:`ruralnet.routes.verify.verify_routes`).
         """
-        from ruralnet.routes import build_routes
+        from ruralnet.routes.build import build_routes
 
         return replace(self, routes=build_routes(self, **options))
 

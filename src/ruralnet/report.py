@@ -41,7 +41,7 @@ def transport_figures(plan: Plan) -> dict[str, float | str]:
     on_board = van.capacity_parcels * van.load_factor / 2
     trunk_van_pkm = float(parcel_km[(links["mode"] == "van") & (links["tier"] == "trunk")].sum())
     if plan.routes is not None:  # feeder vans from the routes, trunk vans estimated
-        from ruralnet.routes import route_kpis
+        from ruralnet.routes.outputs import route_kpis
 
         van_km = route_kpis(plan.routes)["van_km_per_day"] + trunk_van_pkm / on_board
     else:

@@ -1,0 +1,32 @@
+"""Classic facility-location problems on a cost matrix, each result checked by a verifier.
+
+* :func:`p_median`, :func:`facility_location` (UFLP/CFLP), :func:`set_cover`,
+  :func:`max_cover` -- :mod:`~ruralnet.classic.problems`, the public face.
+* :mod:`~ruralnet.classic.lagrangian` -- the p-median's Lagrangian branch-and-bound.
+* :mod:`~ruralnet.classic.pmedian` -- the p-median MIP formulations (radius, assignment).
+* :mod:`~ruralnet.classic.mip` -- matrix-built MathOpt models (the only OR-Tools import).
+* :mod:`~ruralnet.classic.heuristics` -- greedy, interchange and UFLP heuristics.
+* :mod:`~ruralnet.classic.verify` -- the independent verifier.
+"""
+
+from __future__ import annotations
+
+from ruralnet.classic.problems import (
+    ClassicResult,
+    Status,
+    facility_location,
+    max_cover,
+    objective_grain,
+    p_median,
+    set_cover,
+)
+
+__all__ = [
+    "ClassicResult",
+    "Status",
+    "facility_location",
+    "max_cover",
+    "objective_grain",
+    "p_median",
+    "set_cover",
+]

@@ -1,0 +1,336 @@
+"""Feed the cost of real van loops back into the siting model and re-solve.
+
+The siting model charges a van feeder link ``yuan_per_parcel x parcels`` per day, with
+``yuan_per_parcel = [van].yuan_per_parcel_km x km`` by default. After a plan is solved,
+:func:`ruralnet.routes.build.build_routes` prices what the vans really cost: a fixed cost per
+van-day plus a cost per km of every loop. :func:`solve_with_routes` turns each centre's
+route cost into new prices of its van feeder options, re-solves, re-routes, and repeats.
+
+Pricing schemes (per centre ``c``; centres without routes in the last round take the
+county-wide figure):
+
+``"parcel_km"``
+    One rate per parcel-km: ``r_c = route cost_c / sum(parcels x km)`` over the centre's van
+    feeder links, so ``yuan_per_parcel = r_c x km``. At the plan it was measured on, the
+    model's feeder van cost equals the route cost exactly.
+``"two_part"``
+    The two cost drivers apart: ``a_c = van-day costs_c / parcels_c`` yuan per parcel and
+    ``b_c = km costs_c / sum(parcels x km)`` yuan per parcel-km, so ``yuan_per_parcel =
+    a_c + b_c x km``. Also exact at the plan it was measured on; it keeps the per-parcel
+    part of the van cost from growing with distance. The default: on the shipped county
+    ``"parcel_km"`` never found a cheaper plan (its rate spirals up: a dearer km shortens
+    the feeders, which raises the cost per parcel-km of vans whose cost is mostly per
+    van-day), while ``"two_part"`` did (``docs/routes.md``).
+
+Only van feeder options are re-priced; hub -> centre trunk links and bus options keep
+their prices. Each round is solved and verified like :func:`ruralnet.solve`. The loop
+stops after ``rounds`` re-solves or when a plan's stations and their centres repeat an
+earlier round's; the round with the lowest route-based total cost is returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ruralnet.errors import VerificationError
+from ruralnet.model import build_model
+from ruralnet.pipeline import solve
+from ruralnet.plan import Plan
+from ruralnet.problem import Problem
+from ruralnet.routes.build import DEFAULT_SHIFT_HOURS, DEFAULT_SPEED_KMH, build_routes
+from ruralnet.routes.data import RoutePlan
+from ruralnet.scenario import Scenario, load_scenario
+from ruralnet.solve import solve_model
+from ruralnet.verify import verify
+
+__all__ = ["Pricing", "RoundReport", "feeder_prices", "rounds_table", "solve_with_routes"]
+
+log = logging.getLogger(__name__)
+
+Pricing = Literal["parcel_km", "two_part"]
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """One round of siting, routing and re-pricing; money in yuan per year.
+
+    Attributes
+    ----------
+    round
+        0 for the plan priced per parcel-km from the scenario, then 1, 2, ...
+    siting_cost
+        The siting model's total cost (recomputed by the verifier) with this round's prices.
+    siting_van_feeder_cost
+        The part of it for van feeder links.
+    route_van_feeder_cost
+        What the van loops of this plan cost (:attr:`RoutePlan.cost_yuan_per_year`).
+    route_based_cost
+        ``siting_cost - siting_van_feeder_cost + route_van_feeder_cost``: the plan's cost
+        with its van feeders priced by their routes.
+    stations, centres
+        Stations and centres opened.
+    vans, van_km_per_day
+        Vans needed and km driven per day by the loops.
+    yuan_per_parcel_km
+        The county-wide route cost per van parcel-km measured on this round's plan.
+    solve_seconds, route_seconds
+        Wall-clock time of the siting solve and of the routing.
+    repeated
+        True when this round's stations and centres equal an earlier round's.
+    """
+
+    round: int
+    siting_cost: float
+    siting_van_feeder_cost: float
+    route_van_feeder_cost: float
+    route_based_cost: float
+    stations: int
+    centres: int
+    vans: int
+    van_km_per_day: float
+    yuan_per_parcel_km: float
+    solve_seconds: float
+    route_seconds: float
+    repeated: bool = False
+
+
+def _van_feeders(plan: Plan) -> pd.DataFrame:
+    links = plan.links
+    return links[(links["tier"] == "feeder") & (links["mode"] == "van")]
+
+
+def feeder_prices(
+    plan: Plan, route_plan: RoutePlan, *, pricing: Pricing = "two_part", per_centre: bool = True
+) -> np.ndarray:
+    """
+    Re-price every feeder option (``yuan_per_parcel``) from the routes of a plan.
+
+    Parameters
+    ----------
+    plan
+        The plan the routes were built from.
+    route_plan
+        Its routes.
+    pricing
+        ``"parcel_km"`` or ``"two_part"`` (see the module docstring).
+    per_centre
+        Price each centre's options by its own routes; otherwise by county-wide figures.
+
+    Returns
+    -------
+    numpy.ndarray
+        One price per option of ``plan.problem.feeder``; bus options keep theirs.
+    """
+    p = plan.problem
+    s = route_plan.settings
+    feeders = _van_feeders(plan)
+    parcel_km = (feeders["parcels_per_day"] * feeders["km"]).groupby(feeders["from_id"]).sum()
+    parcels = feeders["parcels_per_day"].groupby(feeders["from_id"]).sum()
+    fixed: dict[str, float] = {}
+    km_cost: dict[str, float] = {}
+    for r in route_plan.routes:
+        km_cost[r.centre_id] = km_cost.get(r.centre_id, 0.0) + r.km * s.yuan_per_km
+        fixed[r.centre_id] = (
+            fixed.get(r.centre_id, 0.0) + r.cost_yuan_per_day - r.km * s.yuan_per_km
+        )
+    total_pkm, total_parcels = float(parcel_km.sum()), float(parcels.sum())
+    county_fixed, county_km = sum(fixed.values()), sum(km_cost.values())
+    n = len(p.centre_ids)
+    per_parcel = np.zeros(n)
+    per_pkm = np.full(n, (county_fixed + county_km) / total_pkm if total_pkm else 0.0)
+    if pricing == "two_part":
+        per_parcel[:] = county_fixed / total_parcels if total_parcels else 0.0
+        per_pkm[:] = county_km / total_pkm if total_pkm else 0.0
+    if per_centre:
+        for c, cid in enumerate(p.centre_ids):
+            if cid not in fixed or parcel_km.get(cid, 0.0) <= 0:
+                continue
+            if pricing == "two_part":
+                per_parcel[c] = fixed[cid] / parcels[cid]
+                per_pkm[c] = km_cost[cid] / parcel_km[cid]
+            else:
+                per_pkm[c] = (fixed[cid] + km_cost[cid]) / parcel_km[cid]
+    f = p.feeder
+    van = f.line < 0
+    new = f.yuan_per_parcel.astype(float).copy()
+    new[van] = per_parcel[f.upstream[van]] + per_pkm[f.upstream[van]] * f.km[van]
+    return new
+
+
+def _resolve(plan: Plan, problem: Problem) -> Plan:
+    """Solve and verify a re-priced problem on the same data and road network."""
+    scenario = plan.scenario
+    built = build_model(problem)
+    solution = solve_model(built, scenario.solver, seed=scenario.scenario.seed)
+    report = verify(problem, solution)
+    if not report.ok:
+        details = "; ".join(str(v) for v in report.violations[:5])
+        msg = (
+            f"the re-priced plan failed verification ({len(report.violations)} problems: {details})"
+        )
+        raise VerificationError(msg)
+    extra = {"all_van": None} if "all_van" in {f.name for f in dataclasses.fields(Plan)} else {}
+    return dataclasses.replace(
+        plan,
+        assembly=dataclasses.replace(plan.assembly, problem=problem),
+        solution=solution,
+        verification=report,
+        **extra,
+    )
+
+
+def _key(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    s = plan.solution
+    opened = np.flatnonzero(s.open_station)
+    return tuple(opened.tolist()), tuple(np.asarray(s.station_centre)[opened].tolist())
+
+
+def _report(
+    k: int, plan: Plan, routes: RoutePlan, seconds: tuple[float, float], *, repeated: bool
+) -> RoundReport:
+    feeders = _van_feeders(plan)
+    siting_feeder = float(feeders["yuan_per_year"].sum())
+    pkm = float((feeders["parcels_per_day"] * feeders["km"]).sum())
+    siting = plan.verification.total_yuan
+    return RoundReport(
+        round=k,
+        siting_cost=siting,
+        siting_van_feeder_cost=siting_feeder,
+        route_van_feeder_cost=routes.cost_yuan_per_year,
+        route_based_cost=siting - siting_feeder + routes.cost_yuan_per_year,
+        stations=int(np.sum(plan.solution.open_station)),
+        centres=int(np.sum(plan.solution.open_centre)),
+        vans=routes.vans,
+        van_km_per_day=routes.km_per_day,
+        yuan_per_parcel_km=routes.cost_yuan_per_day / pkm if pkm else 0.0,
+        solve_seconds=seconds[0],
+        route_seconds=seconds[1],
+        repeated=repeated,
+    )
+
+
+def solve_with_routes(
+    scenario: Scenario | str | Path,
+    *,
+    rounds: int = 3,
+    pricing: Pricing = "two_part",
+    per_centre: bool = True,
+    route_time_limit_s: float = 120.0,
+    solution_limit: int = 1000,
+    shift_hours: float = DEFAULT_SHIFT_HOURS,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+    stop_minutes: float = 0.0,
+    trips_per_van: int = 1,
+    on_round: Callable[[RoundReport], None] | None = None,
+) -> tuple[Plan, RoutePlan, list[RoundReport]]:
+    """
+    Site, route, re-price the van feeders by their routes, and re-solve.
+
+    Parameters
+    ----------
+    scenario
+        A scenario or the path of its TOML file.
+    rounds
+        Re-solves after the first plan (0: route the ordinary plan only).
+    pricing
+        ``"two_part"`` (default) or ``"parcel_km"`` (see the module docstring and
+        ``docs/routes.md`` for the measurements behind the default).
+    per_centre
+        Price each centre's van feeders by its own routes (default) instead of by
+        county-wide figures.
+    route_time_limit_s, solution_limit
+        Route search limits per centre (see :func:`ruralnet.routes.build.build_routes`).
+    shift_hours, speed_kmh, stop_minutes, trips_per_van
+        Shift rules of the vans (see :func:`ruralnet.routes.build.build_routes`).
+    on_round
+        Called with each round's report as it completes.
+
+    Returns
+    -------
+    tuple
+        ``(plan, route_plan, reports)``: the round with the lowest route-based total cost,
+        its routes, and every round's report. ``reports[0].siting_cost`` is the ordinary
+        per-parcel-km estimate of :func:`ruralnet.solve`.
+    """
+    if rounds < 0 or pricing not in ("parcel_km", "two_part"):
+        msg = f"solve_with_routes: rounds must be >= 0 and pricing parcel_km or two_part, got {rounds}, {pricing!r}"
+        raise ValueError(msg)
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    options = {
+        "time_limit_s": route_time_limit_s,
+        "solution_limit": solution_limit,
+        "shift_hours": shift_hours,
+        "speed_kmh": speed_kmh,
+        "stop_minutes": stop_minutes,
+        "trips_per_van": trips_per_van,
+    }
+    start = time.perf_counter()
+    plan = solve(scenario)
+    solved = time.perf_counter()
+    routes = build_routes(plan, **options)
+    seen = {_key(plan): 0}
+    history = [(plan, routes)]
+    reports = [
+        _report(0, plan, routes, (solved - start, time.perf_counter() - solved), repeated=False)
+    ]
+    if on_round:
+        on_round(reports[-1])
+    for k in range(1, rounds + 1):
+        prices = feeder_prices(plan, routes, pricing=pricing, per_centre=per_centre)
+        problem = dataclasses.replace(
+            plan.problem, feeder=dataclasses.replace(plan.problem.feeder, yuan_per_parcel=prices)
+        )
+        start = time.perf_counter()
+        plan = _resolve(plan, problem)
+        solved = time.perf_counter()
+        routes = build_routes(plan, **options)
+        key = _key(plan)
+        repeated = key in seen
+        seen.setdefault(key, k)
+        history.append((plan, routes))
+        seconds = (solved - start, time.perf_counter() - solved)
+        reports.append(_report(k, plan, routes, seconds, repeated=repeated))
+        log.info(
+            "routes round %d: siting %.0f, route-based %.0f yuan/year, %d stations, %d vans",
+            k,
+            reports[-1].siting_cost,
+            reports[-1].route_based_cost,
+            reports[-1].stations,
+            reports[-1].vans,
+        )
+        if on_round:
+            on_round(reports[-1])
+        if repeated:
+            break
+    best = min(range(len(reports)), key=lambda i: (reports[i].route_based_cost, i))
+    return history[best][0], history[best][1], reports
+
+
+def rounds_table(reports: list[RoundReport]) -> pd.DataFrame:
+    """
+    Tabulate round reports, one row per round.
+
+    Parameters
+    ----------
+    reports
+        From :func:`solve_with_routes`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :class:`RoundReport` fields as columns, plus ``best`` marking the returned round.
+    """
+    frame = pd.DataFrame([dataclasses.asdict(r) for r in reports])
+    if len(frame):
+        frame["best"] = frame.index == frame["route_based_cost"].idxmin()
+    return frame
