@@ -15,9 +15,9 @@ from ruralnet.compare import (
     PlanComparison,
     compare_folders,
     compare_plans,
-    comparison_map,
     read_plan_folder,
 )
+from ruralnet.compare_map import comparison_map
 from ruralnet.errors import DataError
 from ruralnet.export import write_plan
 

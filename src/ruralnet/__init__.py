@@ -7,7 +7,9 @@ exported as GeoJSON and drawn with folium.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import version as _version
+
+__version__ = _version("ruralnet")
 
 from ruralnet.assemble import build_problem
 from ruralnet.data import Inputs, load_inputs

@@ -1,16 +1,28 @@
-"""Key figures of a plan against the scenario's and the seed plans' targets."""
+"""The numbers of a plan: ``summary.json``, key figures and the seed plans' targets."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ruralnet.routes.outputs import route_kpis
+
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
 
-__all__ = ["kpi_table", "transport_figures"]
+__all__ = [
+    "bus_share",
+    "kpi_table",
+    "phase_summary",
+    "plan_summary",
+    "policy_targets",
+    "targets_markdown",
+    "township_coverage",
+    "transport_figures",
+]
 
 
 def transport_figures(plan: Plan) -> dict[str, float | str]:
@@ -41,8 +53,6 @@ def transport_figures(plan: Plan) -> dict[str, float | str]:
     on_board = van.capacity_parcels * van.load_factor / 2
     trunk_van_pkm = float(parcel_km[(links["mode"] == "van") & (links["tier"] == "trunk")].sum())
     if plan.routes is not None:  # feeder vans from the routes, trunk vans estimated
-        from ruralnet.routes.outputs import route_kpis
-
         van_km = route_kpis(plan.routes)["van_km_per_day"] + trunk_van_pkm / on_board
     else:
         van_km = van_pkm / on_board
@@ -279,3 +289,116 @@ def kpi_table(plan: Plan) -> pd.DataFrame:
         ("CO2", transport["co2_kg_per_day"], "kg/day", np.nan, None),
     ]
     return pd.DataFrame(rows, columns=["kpi", "value", "unit", "target", "met"])
+
+
+def plan_summary(plan: Plan) -> dict[str, Any]:
+    """
+    Sum up a plan in numbers, as written to ``summary.json``.
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    dict
+        Costs (yuan/year, recomputed by the verifier), counts, coverage, solver figures,
+        data notes, and ``verified``.
+    """
+    s, p, v = plan.solution, plan.problem, plan.verification
+    villages, stations = plan.villages, plan.stations
+    covered = villages[villages["covered"]]
+    links = plan.links
+    meta = plan.inputs.meta
+    return {
+        "scenario": plan.scenario.scenario.name,
+        "dataset": meta.name,
+        "total_cost_yuan_per_year": round(v.total_yuan, 2),
+        "cost_yuan_per_year": {k: round(val, 2) for k, val in v.cost_parts.items()},
+        "villages": len(p.village_ids),
+        "villages_covered": len(covered),
+        "coverage_share": round(v.coverage_share, 6),
+        "coverage_target": p.coverage_target,
+        "stations_opened": len(stations),
+        "stations_upgraded_existing": int((stations["kind"] == "existing").sum()),
+        "stations_new": int((stations["kind"] == "new").sum()),
+        "centres_opened": len(plan.centres),
+        "townships": len(p.township_ids),
+        "hubs_open": len(plan.hubs),
+        "parcels_per_day": round(float(np.sum(p.parcels)), 2),
+        "parcels_per_day_by_mode": {
+            tier: {
+                mode: round(float(g["parcels_per_day"].sum()), 2) for mode, g in t.groupby("mode")
+            }
+            for tier, t in links.groupby("tier")
+        },
+        "bus_load_factor": {
+            row.line_id: round(row.load_factor, 4) for row in plan.bus_lines.itertuples()
+        },
+        "all_van_cost_yuan_per_year": round(plan.all_van.total_yuan, 2) if plan.all_van else None,
+        "saving_vs_all_van_yuan_per_year": (
+            round(plan.all_van.total_yuan - v.total_yuan, 2) if plan.all_van else None
+        ),
+        "mean_access_km": round(float(covered["distance_km"].mean()), 3) if len(covered) else None,
+        "max_access_km": round(float(covered["distance_km"].max()), 3) if len(covered) else None,
+        "solver": {
+            "backend": s.solver,
+            "status": s.status.value,
+            "objective": round(s.objective, 2),
+            "best_bound": round(s.best_bound, 2),
+            "gap": round(s.gap, 8),
+            "seconds": round(s.seconds, 2),
+        },
+        "road_network": {
+            "kept_km": round(plan.assembly.network.length_km, 1),
+            "dropped_km": round(plan.assembly.network.dropped_km, 1),
+            "components": plan.assembly.network.components,
+        },
+        "phases": phase_summary(plan),
+        "transport_per_day": {
+            k: round(val, 3) if isinstance(val, float) else val
+            for k, val in transport_figures(plan).items()
+        },
+        "routes": route_kpis(plan.routes) if plan.routes is not None else None,
+        "bus_share_of_parcel_rides": round(bus_share(plan), 6),
+        "targets": policy_targets(plan),
+        "generated_data": list(meta.generated),
+        "attribution": list(meta.attribution),
+        "ruralnet_version": version("ruralnet"),
+        "verified": v.ok,
+    }
+
+
+def phase_summary(plan: Plan) -> list[dict[str, Any]]:
+    """One row per phase (one row for a plan without phases): coverage, sites, costs, spending."""
+    p, s, v = plan.problem, plan.solution, plan.verification
+    steps = s.phases or (s,)
+    reports = v.phases or (v,)
+    one_off = (p.station_one_off_yuan, p.centre_one_off_yuan, p.hub_one_off_yuan)
+    rows = []
+    for k, (sol, report) in enumerate(zip(steps, reports, strict=True)):
+        spent = 0.0
+        if all(c is not None for c in one_off):
+            for family, cost in zip(
+                ("open_station", "open_centre", "open_hub"), one_off, strict=True
+            ):
+                before = getattr(steps[k - 1], family) if k else np.zeros_like(getattr(sol, family))
+                spent += float(np.sum(cost[getattr(sol, family) & ~before]))
+        budget = float(p.phases.budget_yuan[k])
+        rows.append(
+            {
+                "name": p.phases.names[k],
+                "coverage_target": float(p.phases.coverage_target[k])
+                if s.phases
+                else p.coverage_target,
+                "coverage_share": round(report.coverage_share, 6),
+                "demand_factor": float(p.phases.demand_factor[k]),
+                "stations_open": int(sol.open_station.sum()),
+                "centres_open": int(sol.open_centre.sum()),
+                "cost_yuan_per_year": round(report.total_yuan, 2),
+                "one_off_spending_yuan": round(spent, 2),
+                "budget_yuan": budget if np.isfinite(budget) else None,
+            }
+        )
+    return rows

@@ -12,7 +12,7 @@ import numpy as np
 
 from ruralnet.problem import LinkOptions, Problem, Solution
 
-__all__ = ["VerificationReport", "Violation", "verify"]
+__all__ = ["VerificationReport", "Violation", "bus_leg_loads", "verify"]
 
 TOL = 1e-6  # parcels per day, or relative on money
 
@@ -152,21 +152,37 @@ def _check_capacity(
         )
 
 
-def _check_bus(p: Problem, s: Solution, out: list[Violation]) -> None:
+def bus_leg_loads(p: Problem, s: Solution) -> dict[tuple[int, int, bool], float]:
+    """
+    Parcels per day riding each bus leg, per direction.
+
+    Inbound parcels ride an option's own direction, outbound ones the opposite direction.
+
+    Parameters
+    ----------
+    p, s
+        The problem and a solution of it.
+
+    Returns
+    -------
+    dict
+        ``(line, leg, forward) -> parcels per day`` for every leg some option rides.
+    """
     used: dict[tuple[int, int, bool], float] = {}
     for options, f_in, f_out in (
         (p.feeder, s.feeder_in, s.feeder_out),
         (p.trunk, s.trunk_in, s.trunk_out),
     ):
         for o in np.flatnonzero(options.line >= 0):
+            line, fwd = int(options.line[o]), bool(options.forward[o])
             for leg in range(int(options.leg_first[o]), int(options.leg_last[o]) + 1):
-                fwd = bool(options.forward[o])
-                used[(int(options.line[o]), leg, fwd)] = (
-                    used.get((int(options.line[o]), leg, fwd), 0.0) + f_in[o]
-                )
-                used[(int(options.line[o]), leg, not fwd)] = (
-                    used.get((int(options.line[o]), leg, not fwd), 0.0) + f_out[o]
-                )
+                used[(line, leg, fwd)] = used.get((line, leg, fwd), 0.0) + f_in[o]
+                used[(line, leg, not fwd)] = used.get((line, leg, not fwd), 0.0) + f_out[o]
+    return used
+
+
+def _check_bus(p: Problem, s: Solution, out: list[Violation]) -> None:
+    used = bus_leg_loads(p, s)
     for (line, leg, fwd), load in sorted(used.items()):
         cap = p.bus.leg_capacity[line]
         if load > cap * (1 + TOL) + TOL:

@@ -201,5 +201,3 @@ def build_routes(
         seed=plan.scenario.scenario.seed if seed is None else seed,
     )
     return replace(routed, paths=route_paths(plan, routed))
-
-

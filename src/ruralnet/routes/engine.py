@@ -314,4 +314,3 @@ def route_instances(
         plan.cost_yuan_per_day,
     )
     return plan
-

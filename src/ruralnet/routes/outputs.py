@@ -104,7 +104,6 @@ def route_paths(plan: Plan, route_plan: RoutePlan) -> tuple[np.ndarray, ...]:
     return tuple(p if p is not None else np.zeros((0, 2)) for p in paths)
 
 
-
 def route_row(route: Route, settings: RouteSettings) -> dict[str, Any]:
     """One route's figures as a row of :func:`routes_table` (``stops`` as a list)."""
     return {
@@ -285,5 +284,3 @@ def route_kpis(route_plan: RoutePlan) -> dict[str, float]:
         "co2_kg_per_day": round(co2, 3),
         "co2_t_per_year": round(co2 * s.days_per_year / 1000, 3),
     }
-
-
