@@ -64,13 +64,15 @@ def main() -> None:
     for pricing in args.schemes:
         kind, scope = pricing.split("/")
         start = time.perf_counter()
+        rules = {
+            "pricing": kind,
+            "per_centre": scope == "centre",
+            "trips_per_van": args.trips_per_van,
+            "stop_minutes": args.stop_minutes,
+        }
         _plan, routes, reports = solve_with_routes(
-            scenario,
+            scenario.with_overrides({"routes": rules}),
             rounds=args.rounds,
-            pricing=kind,
-            per_centre=scope == "centre",
-            trips_per_van=args.trips_per_van,
-            stop_minutes=args.stop_minutes,
             on_round=lambda r, p=pricing: print(_row(p, r), flush=True),
         )
         best = min(reports, key=lambda r: (r.route_based_cost, r.round))

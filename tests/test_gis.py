@@ -143,7 +143,8 @@ def test_missing_folder_is_an_output_error(plan: rn.Plan, tmp_path: Path):
 def test_routes_layer(plan: rn.Plan, tmp_path: Path):
     from ruralnet.routes import build_routes
 
-    routes = build_routes(plan, time_limit_s=5)
+    rules = plan.scenario.with_overrides({"routes": {"time_limit_s": 5}}).routes
+    routes = build_routes(plan, rules=rules)
     path = gis.write_geopackage(plan, tmp_path / "plan.gpkg", routes=routes)
     layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     assert layers.index("routes") == layers.index("links") + 1

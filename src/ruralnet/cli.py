@@ -401,7 +401,7 @@ def compare(
 
 
 @app.command()
-def prepare(  # noqa: PLR0917 - typer maps each option to a parameter
+def prepare(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a parameter
     osm: Annotated[
         Path, typer.Option("--osm", help="OpenStreetMap extract (.osm.pbf) covering the county.")
     ],
@@ -442,8 +442,11 @@ def prepare(  # noqa: PLR0917 - typer maps each option to a parameter
     ] = None,
 ) -> None:
     """Build a county dataset from an OSM extract, the boundary and the official village list."""
-    from ruralnet.prepare.dataset import prepare_dataset
+    from ruralnet.prepare.dataset import PrepareOptions, prepare_dataset
 
+    options = PrepareOptions(
+        points_crs=points_crs, include_tracks=not no_tracks, buffer_m=buffer_m, name=name
+    )
     with _errors_as_lines():
         report = prepare_dataset(
             osm,
@@ -451,11 +454,8 @@ def prepare(  # noqa: PLR0917 - typer maps each option to a parameter
             out_dir,
             villages_csv=villages,
             points_csv=points,
-            points_crs=points_crs,
             bus_csv=bus,
-            include_tracks=not no_tracks,
-            buffer_m=buffer_m,
-            name=name,
+            options=options,
         )
         for line in report.summary_lines():
             out.print(line, markup=False, highlight=False)

@@ -11,7 +11,7 @@ from ruralnet.assemble import Assembly
 from ruralnet.data import Inputs
 from ruralnet.problem import Problem, Solution
 from ruralnet.routes.data import RoutePlan
-from ruralnet.scenario import Scenario
+from ruralnet.scenario import RouteRules, Scenario
 from ruralnet.verify import VerificationReport
 
 if TYPE_CHECKING:
@@ -91,23 +91,11 @@ class Plan:
 
         return plan_summary(self)
 
-    def with_routes(self, **options: Any) -> Plan:
-        """
-        Return this plan with its daily van routes; see :func:`ruralnet.routes.build.build_routes`.
-
-        Parameters
-        ----------
-        **options
-            Passed to :func:`~ruralnet.routes.build.build_routes` (time limit, shift hours, ...).
-
-        Returns
-        -------
-        Plan
-            The same plan with ``routes`` set (verified by :func:`ruralnet.routes.verify.verify_routes`).
-        """
+    def with_routes(self, rules: RouteRules | None = None) -> Plan:
+        """Return this plan with its daily van routes; see :func:`ruralnet.routes.build.build_routes`."""
         from ruralnet.routes.build import build_routes
 
-        return replace(self, routes=build_routes(self, **options))
+        return replace(self, routes=build_routes(self, rules=rules))
 
     def kpis(self) -> pd.DataFrame:
         """

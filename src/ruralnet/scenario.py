@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeFloat,
+    NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     ValidationError,
@@ -33,6 +34,7 @@ __all__ = [
     "DemandSettings",
     "HubCosts",
     "Phase",
+    "RouteRules",
     "Scenario",
     "ServiceSettings",
     "SolverSettings",
@@ -208,7 +210,7 @@ class BusSettings(_Section):
         0.5, description="Fee per parcel per ride paid to the operator (T12–T13)."
     )
     handling_yuan_per_parcel: NonNegativeFloat = Field(
-        0.5, description="Transfer handling at the two ends of a bus ride, per parcel (T12)."
+        0.5, description="Transfer handling per parcel and bus ride, both ends together (T12)."
     )
     capacity_parcels_per_trip: PositiveFloat = Field(
         150, description="Hold capacity per trip (T14–T15)."
@@ -222,6 +224,47 @@ class BusSettings(_Section):
     )
     co2_kg_per_parcel_km: NonNegativeFloat = Field(
         0.0001, description="Marginal CO2 of a parcel on a bus (E7, EST)."
+    )
+
+
+class RouteRules(_Section):
+    """The ``[routes]`` table: how the vans of a centre drive their daily loops."""
+
+    shift_hours: PositiveFloat = Field(
+        8.0, description="Longest working day of one van and driver, hours (T22, T5–T6; EST)."
+    )
+    speed_kmh: PositiveFloat = Field(
+        40.0, description="Average rural van speed, km/h (EST): 8 h × 40 km/h = 320 km a day."
+    )
+    stop_minutes: NonNegativeFloat = Field(
+        0.0, description="Time at each station stop, minutes (EST; T20 suggests 10 + 0.1/parcel)."
+    )
+    trips_per_van: PositiveInt = Field(
+        1,
+        description="Loops one van may drive a day, back at the centre in between (T22); 1 "
+        "matches the derivation of [van].yuan_per_parcel_km (one van-day per load).",
+    )
+    solution_limit: PositiveInt = Field(
+        1000,
+        description="Solutions the route search visits per centre: the deterministic stop.",
+    )
+    time_limit_s: PositiveFloat = Field(
+        120.0,
+        description="Safety limit of the route search per centre, seconds (a search stopped by "
+        "it is logged, as it need not repeat exactly).",
+    )
+    rounds: NonNegativeInt = Field(
+        0,
+        description="Re-price the van feeder links from the routes and re-solve, up to this many "
+        "rounds (0: route the plan once); --route-rounds overrides it.",
+    )
+    pricing: Literal["parcel_km", "two_part"] = Field(
+        "two_part",
+        description="How routes re-price a van feeder link in those rounds: per parcel-km, or a "
+        "fixed part per station visit plus a part per parcel-km (docs/routes.md).",
+    )
+    per_centre: bool = Field(
+        True, description="Re-price each centre's van links by its own routes, not county-wide."
     )
 
 
@@ -306,6 +349,7 @@ class Scenario(_Section):
     hub: HubCosts = HubCosts()
     van: VanSettings = VanSettings()
     bus: BusSettings = BusSettings()
+    routes: RouteRules = RouteRules()
     network: NetworkSettings = NetworkSettings()
     solver: SolverSettings = SolverSettings()
     phases: tuple[Phase, ...] = Field(

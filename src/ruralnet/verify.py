@@ -88,17 +88,21 @@ def _loads(p: Problem, s: Solution) -> tuple[np.ndarray, np.ndarray]:
 
 def _check_tier(
     label: str,
-    ids: tuple[str, ...],
-    up_ids: tuple[str, ...],
-    is_open: np.ndarray,
-    parent: np.ndarray,
-    parent_open: np.ndarray,
+    names: tuple[tuple[str, ...], tuple[str, ...]],
+    tree: tuple[np.ndarray, np.ndarray, np.ndarray],
     need: tuple[np.ndarray, np.ndarray],
     flows: tuple[LinkOptions, np.ndarray, np.ndarray],
     *,
     out: list[Violation],
 ) -> None:
-    """Every open facility has one open parent and receives exactly its load from it."""
+    """Every open facility has one open parent and receives exactly its load from it.
+
+    ``names`` are the tier's ids and its parents' ids; ``tree`` is (open, parent index, parent
+    open); ``need`` the parcels in and out each facility must receive; ``flows`` the link
+    options with their flows in and out.
+    """
+    ids, up_ids = names
+    is_open, parent, parent_open = tree
     options, f_in, f_out = flows
     got_in = np.zeros(len(ids))
     got_out = np.zeros(len(ids))
@@ -343,11 +347,8 @@ def verify(
     _check_capacity("station", p.station_ids, load_in + load_out, p.station_capacity, out)
     _check_tier(
         "station",
-        p.station_ids,
-        p.centre_ids,
-        s.open_station,
-        s.station_centre,
-        s.open_centre,
+        (p.station_ids, p.centre_ids),
+        (s.open_station, s.station_centre, s.open_centre),
         (load_in, load_out),
         (p.feeder, s.feeder_in, s.feeder_out),
         out=out,
@@ -359,11 +360,8 @@ def verify(
     _check_capacity("centre", p.centre_ids, centre_in + centre_out, p.centre_capacity, out)
     _check_tier(
         "centre",
-        p.centre_ids,
-        p.hub_ids,
-        s.open_centre,
-        s.centre_hub,
-        s.open_hub,
+        (p.centre_ids, p.hub_ids),
+        (s.open_centre, s.centre_hub, s.open_hub),
         (centre_in, centre_out),
         (p.trunk, s.trunk_in, s.trunk_out),
         out=out,

@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from ruralnet.errors import DataError
-from ruralnet.prepare import PrepareReport, prepare_dataset
+from ruralnet.prepare import PrepareOptions, PrepareReport, prepare_dataset
 from ruralnet.prepare.coords import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
 from ruralnet.prepare.inputs import read_boundary, read_village_list
 from ruralnet.prepare.osm import read_osm
@@ -395,7 +395,12 @@ def test_listed_villages_located_by_name_and_points(tmp_path):
     points.write_text("code12,name,lon,lat\n999001002202,Mauren,9.5437,47.2179\n", encoding="utf-8")
     out = tmp_path / "ds"
     report = prepare_dataset(
-        PBF, BOUNDARY, out, villages_csv=villages_csv, points_csv=points, include_tracks=False
+        PBF,
+        BOUNDARY,
+        out,
+        villages_csv=villages_csv,
+        points_csv=points,
+        options=PrepareOptions(include_tracks=False),
     )
     villages = gpd.read_file(out / "villages.geojson").set_index("village_id")
     assert report.villages_listed == 10
@@ -458,14 +463,20 @@ def test_empty_clip(tmp_path):
         corner
     )
     with pytest.raises(DataError, match="clip is empty"):
-        prepare_dataset(PBF, corner, tmp_path / "out", buffer_m=100)
+        prepare_dataset(PBF, corner, tmp_path / "out", options=PrepareOptions(buffer_m=100))
     assert not (tmp_path / "out").exists()
 
 
 def test_list_with_no_locatable_village(tmp_path):
     src = seed_county_folders()["dongchangfu"] / "villages_stats2022.csv"
     with pytest.raises(DataError, match="none of its 228 administrative villages") as err:
-        prepare_dataset(PBF, BOUNDARY, tmp_path / "out", villages_csv=src, include_tracks=False)
+        prepare_dataset(
+            PBF,
+            BOUNDARY,
+            tmp_path / "out",
+            villages_csv=src,
+            options=PrepareOptions(include_tracks=False),
+        )
     assert err.value.path == src
 
 
@@ -495,7 +506,7 @@ def test_bad_inputs(tmp_path):
             tmp_path / "out",
             villages_csv=villages_csv,
             points_csv=points,
-            points_crs="utm50",
+            options=PrepareOptions(points_crs="utm50"),
         )
     occupied = tmp_path / "occupied"
     occupied.mkdir()
@@ -547,9 +558,8 @@ def test_points_in_bd09_and_bus_lines_from_csv(tmp_path):
         out,
         villages_csv=villages_csv,
         points_csv=points,
-        points_crs="bd09",
         bus_csv=bus,
-        include_tracks=False,
+        options=PrepareOptions(points_crs="bd09", include_tracks=False),
     )
     villages = gpd.read_file(out / "villages.geojson").set_index("village_id")
     p = villages.loc["999001002202"].geometry
@@ -658,7 +668,7 @@ def test_chinese_county_located_and_gcj02_detected(shandong, tmp_path):
         tmp_path / "as_wgs84",
         villages_csv=villages_csv,
         points_csv=points,
-        include_tracks=False,
+        options=PrepareOptions(include_tracks=False),
     )
     assert any("look like gcj02" in w for w in report.warnings)
     fixed = prepare_dataset(
@@ -667,8 +677,7 @@ def test_chinese_county_located_and_gcj02_detected(shandong, tmp_path):
         tmp_path / "ds",
         villages_csv=villages_csv,
         points_csv=points,
-        points_crs="gcj02",
-        include_tracks=False,
+        options=PrepareOptions(points_crs="gcj02", include_tracks=False),
     )
     assert not any("gcj02" in w or "GCJ-02" in w for w in fixed.warnings)
     villages = gpd.read_file(tmp_path / "ds" / "villages.geojson").set_index("village_id")

@@ -403,7 +403,10 @@ def test_solve_with_routes_reports_each_round():
     from ruralnet.routes.pricing import rounds_table, solve_with_routes
 
     ordinary = rn.solve(DATA / "tiny.toml")
-    best, routes, reports = solve_with_routes(DATA / "tiny.toml", rounds=2, pricing="two_part")
+    scenario = rn.load_scenario(DATA / "tiny.toml").with_overrides(
+        {"routes": {"pricing": "two_part"}}
+    )
+    best, routes, reports = solve_with_routes(scenario, rounds=2)
     assert reports[0].siting_cost == pytest.approx(ordinary.verification.total_yuan)
     for r in reports:
         assert r.route_based_cost == pytest.approx(
@@ -417,8 +420,16 @@ def test_solve_with_routes_reports_each_round():
     assert best.verification.ok
 
 
-def test_solve_with_routes_refuses_unknown_pricing():
-    from ruralnet.routes.pricing import solve_with_routes
+def test_routes_table_refuses_unknown_pricing():
+    from ruralnet.errors import ScenarioError
 
-    with pytest.raises(ValueError, match="pricing"):
-        solve_with_routes(DATA / "tiny.toml", pricing="per_stop")
+    with pytest.raises(ScenarioError, match=r"\[routes\]\.pricing"):
+        rn.load_scenario(DATA / "tiny.toml").with_overrides({"routes": {"pricing": "per_stop"}})
+
+
+def test_route_rules_come_from_the_scenario(plan: rn.Plan):
+    from ruralnet.routes import route_settings
+
+    scenario = plan.scenario.with_overrides({"routes": {"shift_hours": 6, "trips_per_van": 3}})
+    settings = route_settings(scenario)
+    assert (settings.shift_hours, settings.trips_per_van, settings.speed_kmh) == (6.0, 3, 40.0)

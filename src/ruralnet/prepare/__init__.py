@@ -10,6 +10,6 @@ optional planner files (:mod:`~ruralnet.prepare.inputs`).
 
 from __future__ import annotations
 
-from ruralnet.prepare.dataset import OSM_ATTRIBUTION, PrepareReport, prepare_dataset
+from ruralnet.prepare.dataset import OSM_ATTRIBUTION, PrepareOptions, PrepareReport, prepare_dataset
 
-__all__ = ["OSM_ATTRIBUTION", "PrepareReport", "prepare_dataset"]
+__all__ = ["OSM_ATTRIBUTION", "PrepareOptions", "PrepareReport", "prepare_dataset"]

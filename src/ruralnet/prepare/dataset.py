@@ -44,9 +44,9 @@ from ruralnet.prepare.places import (
 from ruralnet.prepare.roadgraph import ComponentInfo
 from ruralnet.prepare.roads import RoadResult, build_roads
 from ruralnet.prepare.sites import bus_from_csv, bus_from_osm, centre_sites, hub_site, station_sites
-from ruralnet.prepare.towns import Places, places_from_list, places_from_osm
+from ruralnet.prepare.towns import Places, TownContext, places_from_list, places_from_osm
 
-__all__ = ["OSM_ATTRIBUTION", "PrepareReport", "prepare_dataset"]
+__all__ = ["OSM_ATTRIBUTION", "PrepareOptions", "PrepareReport", "prepare_dataset"]
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,47 @@ def _coverage_error(
     )
 
 
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Rules of :func:`prepare_dataset` beyond its input files (the CLI's other options).
+
+    Attributes
+    ----------
+    points_crs
+        ``wgs84``, ``gcj02`` (Amap, Tencent) or ``bd09`` (Baidu): the points file's datum
+        (``--points-crs``).
+    bus_crs
+        Datum of the bus CSV; the points file's when None.
+    include_tracks
+        Keep ``highway=track`` roads (``--no-tracks`` drops them).
+    buffer_m
+        Roads are kept up to this far outside the boundary, m (``--buffer-m``).
+    name
+        County name for ``dataset.toml``; the boundary's ``name`` when None (``--name``).
+    default_population
+        Residents of a village without a ``population`` tag (OSM places scale it by class).
+    township_admin_level
+        OSM ``admin_level`` of townships.
+    station_radius_m
+        A post office or shop this close to a village becomes an ``existing`` station site.
+    service_reach_m
+        A ``highway=service`` way is kept when it comes this close to a place or site.
+    hub_lonlat
+        Put the fixed hub here instead of at the main town.
+    """
+
+    points_crs: str = "wgs84"
+    bus_crs: str | None = None
+    include_tracks: bool = True
+    buffer_m: float = 2000.0
+    name: str | None = None
+    default_population: int = 1000
+    township_admin_level: str = "8"
+    station_radius_m: float = 300.0
+    service_reach_m: float = 300.0
+    hub_lonlat: tuple[float, float] | None = None
+
+
 def prepare_dataset(
     osm_path: str | Path,
     boundary_path: str | Path,
@@ -179,17 +220,8 @@ def prepare_dataset(
     *,
     villages_csv: str | Path | None = None,
     points_csv: str | Path | None = None,
-    points_crs: str = "wgs84",
     bus_csv: str | Path | None = None,
-    bus_crs: str | None = None,
-    include_tracks: bool = True,
-    buffer_m: float = 2000.0,
-    name: str | None = None,
-    default_population: int = 1000,
-    township_admin_level: str = "8",
-    station_radius_m: float = 300.0,
-    service_reach_m: float = 300.0,
-    hub_lonlat: tuple[float, float] | None = None,
+    options: PrepareOptions | None = None,
 ) -> PrepareReport:
     """
     Build a county dataset folder from an OSM extract, a boundary and the village list.
@@ -207,28 +239,11 @@ def prepare_dataset(
         places are the villages.
     points_csv
         Village positions: ``code12`` or ``name``, ``lon``, ``lat`` (``--points``).
-    points_crs
-        ``wgs84``, ``gcj02`` (Amap, Tencent) or ``bd09`` (Baidu) (``--points-crs``).
     bus_csv
         Bus stops ``line_id, seq, name, lon, lat``; replaces the OSM bus routes.
-    bus_crs
-        CRS of ``bus_csv``; default ``points_crs``.
-    include_tracks
-        Keep ``highway=track`` roads.
-    buffer_m
-        Roads are kept up to this far outside the boundary.
-    name
-        County name for ``dataset.toml``; default the boundary's ``name``.
-    default_population
-        Residents of a village without a ``population`` tag (OSM places scale it by class).
-    township_admin_level
-        OSM ``admin_level`` of townships.
-    station_radius_m
-        A post office or shop this close to a village becomes an ``existing`` station site.
-    service_reach_m
-        A ``highway=service`` way is kept when it comes this close to a place or site.
-    hub_lonlat
-        Put the fixed hub here instead of at the main town.
+    options
+        Coordinate systems of the planner's files, road and place rules
+        (:class:`PrepareOptions`; its defaults when omitted).
 
     Returns
     -------
@@ -241,26 +256,19 @@ def prepare_dataset(
         For unreadable inputs, an extract that does not cover the boundary, an empty clip,
         or a village list none of whose villages can be located.
     """
+    opt = PrepareOptions() if options is None else options
     osm_path, out = Path(osm_path), Path(out_dir)
     _check_out_dir(out)
-    points_crs = _crs_option(points_crs, points_csv)
+    points_crs = _crs_option(opt.points_crs, points_csv)
     boundary = read_boundary(boundary_path)
-    listed = read_village_list(villages_csv) if villages_csv is not None else None
-    points = read_points(points_csv, points_crs) if points_csv is not None else None
-    if points is not None and listed is None:
-        raise DataError(
-            Path(points_csv),  # type: ignore[arg-type]
-            "a points file locates the villages of a village list, but none was given",
-            "Pass the village list with --villages.",
-        )
-    bus_table = read_bus_csv(bus_csv, bus_crs or points_crs) if bus_csv is not None else None
+    listed, points, bus_table = _read_planner_files(villages_csv, points_csv, bus_csv, opt)
     _check_coverage(osm_path, boundary)
 
     crs = _utm(boundary.geometry)
     to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     to_deg = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     boundary_m = shapely.transform(boundary.geometry, to_m.transform, interleaved=False)
-    clip_m = boundary_m.buffer(buffer_m)
+    clip_m = boundary_m.buffer(opt.buffer_m)
     clip_deg = shapely.transform(clip_m, to_deg.transform, interleaved=False)
     margin_deg = shapely.transform(
         boundary_m.buffer(_PLACE_MARGIN_M), to_deg.transform, interleaved=False
@@ -269,21 +277,19 @@ def prepare_dataset(
     if not extract.bbox_from_header and extract.bbox is not None:
         _coverage_error(osm_path, boundary, extract.bbox, _COVERAGE_MIN_DATA)
 
-    county = name or boundary.name or osm_path.name.split(".")[0]
+    county = opt.name or boundary.name or osm_path.name.split(".")[0]
     report = PrepareReport(name=county, out_dir=out)
     places = named_places_inside(extract.places, margin_deg)
+    context = TownContext(boundary, to_m, opt.township_admin_level, opt.default_population)
     found = _villages(
         extract,
         places,
         listed,
         points,
-        boundary=boundary,
+        context=context,
         accept_area=clip_deg,
         points_label=Path(points_csv).name if points_csv else "",
         points_crs=points_crs,
-        admin_level=township_admin_level,
-        default_population=default_population,
-        transformer=to_m,
     )
     report.warnings += found.warnings
 
@@ -292,14 +298,14 @@ def prepare_dataset(
         extract.ways,
         clip_m,
         to_metric=to_m,
-        include_tracks=include_tracks,
+        include_tracks=opt.include_tracks,
         anchors_xy=anchors,
-        service_reach_m=service_reach_m,
+        service_reach_m=opt.service_reach_m,
     )
     if roads.roads.empty:
         raise DataError(
             osm_path,
-            f"no drivable road lies inside {boundary.path.name} or within {buffer_m:.0f} m of it "
+            f"no drivable road lies inside {boundary.path.name} or within {opt.buffer_m:.0f} m of it "
             "(the clip is empty)",
             "Check that the boundary and the extract show the same place (and lon/lat order).",
         )
@@ -319,11 +325,11 @@ def prepare_dataset(
     village_points = found.villages.assign(
         lon=found.villages.geometry.x, lat=found.villages.geometry.y
     )
-    stations = station_sites(village_points, extract.pois, to_m, radius_m=station_radius_m)
+    stations = station_sites(village_points, extract.pois, to_m, radius_m=opt.station_radius_m)
     centres = centre_sites(found.towns, village_points, places, extract.pois, to_m)
     shapely.prepare(boundary.geometry)
     inside = [p for p in places if shapely.contains_xy(boundary.geometry, p.lon, p.lat)]
-    hubs = hub_site(inside, county, villages=village_points, hub_lonlat=hub_lonlat)
+    hubs = hub_site(inside, county, villages=village_points, hub_lonlat=opt.hub_lonlat)
     if bus_table is not None:
         bus_stops, bus_lines = bus_from_csv(bus_table, Path(bus_csv).name)  # type: ignore[arg-type]
     else:
@@ -355,6 +361,26 @@ def prepare_dataset(
     for line in report.summary_lines():
         logger.info("%s", line)
     return report
+
+
+def _read_planner_files(
+    villages_csv: str | Path | None,
+    points_csv: str | Path | None,
+    bus_csv: str | Path | None,
+    opt: PrepareOptions,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """Read the village list, points and bus CSV that were given (None for the others)."""
+    points_crs = _crs_option(opt.points_crs, points_csv)
+    listed = read_village_list(villages_csv) if villages_csv is not None else None
+    points = read_points(points_csv, points_crs) if points_csv is not None else None
+    if points is not None and listed is None:
+        raise DataError(
+            Path(points_csv),  # type: ignore[arg-type]
+            "a points file locates the villages of a village list, but none was given",
+            "Pass the village list with --villages.",
+        )
+    bus_table = read_bus_csv(bus_csv, opt.bus_crs or points_crs) if bus_csv is not None else None
+    return listed, points, bus_table
 
 
 def _fill_report(
@@ -389,35 +415,22 @@ def _villages(
     listed: pd.DataFrame | None,
     points: pd.DataFrame | None,
     *,
-    boundary: Boundary,
+    context: TownContext,
     accept_area: BaseGeometry,
     points_label: str,
     points_crs: str,
-    admin_level: str,
-    default_population: int,
-    transformer: Transformer,
 ) -> Places:
     """Villages and townships from the list (or OSM places), with the datum-shift check."""
     if listed is None:
-        return places_from_osm(
-            extract,
-            places,
-            boundary=boundary,
-            admin_level=admin_level,
-            default_population=default_population,
-            transformer=transformer,
-        )
+        return places_from_osm(extract, places, context=context)
     found = places_from_list(
         listed,
         extract,
         places,
         points,
-        boundary=boundary,
+        context=context,
         accept_area=accept_area,
         points_label=points_label,
-        admin_level=admin_level,
-        default_population=default_population,
-        transformer=transformer,
     )
     if points is not None:
         shift = detect_shift(*shift_pairs(_named_points(points, listed), places), points_crs)

@@ -27,7 +27,7 @@ from ruralnet.prepare.places import (
 )
 from ruralnet.prepare.sites import TownshipInfo
 
-__all__ = ["Places", "places_from_list", "places_from_osm"]
+__all__ = ["Places", "TownContext", "places_from_list", "places_from_osm"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,18 +93,37 @@ def _township_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
     )
 
 
+@dataclass(frozen=True)
+class TownContext:
+    """What locating villages and townships needs besides the places themselves.
+
+    Attributes
+    ----------
+    boundary
+        County boundary.
+    transformer
+        WGS84 → the dataset's metric CRS.
+    admin_level
+        OSM ``admin_level`` of townships.
+    default_population
+        Residents of a village without a ``population`` tag (the list has none).
+    """
+
+    boundary: Boundary
+    transformer: Transformer
+    admin_level: str
+    default_population: int
+
+
 def places_from_list(
     listed: pd.DataFrame,
     extract: OsmExtract,
     places: Sequence[OsmPoint],
     points: pd.DataFrame | None,
     *,
-    boundary: Boundary,
+    context: TownContext,
     accept_area: shapely.Geometry,
     points_label: str,
-    admin_level: str,
-    default_population: int,
-    transformer: Transformer,
 ) -> Places:
     """
     Villages of the official list that could be located, and their townships.
@@ -119,18 +138,12 @@ def places_from_list(
         Named OSM places inside the boundary.
     points
         Points file rows, or None.
-    boundary
-        County boundary.
+    context
+        Boundary, OSM township level, default population and the metric transformer.
     accept_area
         Buffered boundary (WGS84) that points must lie in.
     points_label
         Points file name for messages.
-    admin_level
-        OSM level of townships.
-    default_population
-        Residents per village (the list has no population).
-    transformer
-        WGS84 → metric.
 
     Returns
     -------
@@ -139,6 +152,8 @@ def places_from_list(
         (OSM polygon matched by name, else the seat place, else the villages' centre),
         unlocated villages with reasons.
     """
+    boundary, transformer = context.boundary, context.transformer
+    admin_level, default_population = context.admin_level, context.default_population
     areas = township_areas(extract.admin_areas, boundary.geometry, admin_level=admin_level)
     result = locate_listed(
         listed,
@@ -201,10 +216,7 @@ def places_from_osm(
     extract: OsmExtract,
     places: Sequence[OsmPoint],
     *,
-    boundary: Boundary,
-    admin_level: str,
-    default_population: int,
-    transformer: Transformer,
+    context: TownContext,
 ) -> Places:
     """
     OSM settlement places inside the boundary as villages; OSM admin areas as townships.
@@ -215,20 +227,18 @@ def places_from_osm(
         The OSM extract (admin areas).
     places
         Named OSM places inside the boundary (with a margin).
-    boundary
-        County boundary; villages must lie inside it.
-    admin_level
-        OSM level of townships; without such areas the county is one township.
-    default_population
-        Residents of a ``place=village`` without a ``population`` tag (scaled by class).
-    transformer
-        WGS84 → metric.
+    context
+        Boundary (villages must lie inside it), OSM township level, default population and
+        the metric transformer (a ``place=village`` without a ``population`` tag gets the
+        default population, scaled by class).
 
     Returns
     -------
     Places
         Villages with generated ids ``osm-n…`` and townships ``osm-r…`` that hold a village.
     """
+    boundary, transformer = context.boundary, context.transformer
+    admin_level, default_population = context.admin_level, context.default_population
     shapely.prepare(boundary.geometry)
     settlements = [
         p for p in settlement_places(places) if shapely.contains_xy(boundary.geometry, p.lon, p.lat)

@@ -8,17 +8,15 @@ Modules, in the order they depend on each other:
 * :mod:`~ruralnet.routes.outputs` -- drawings, GeoJSON, tables, key figures
 * :mod:`~ruralnet.routes.build` -- a plan's routes: instances, router, drawings
 * :mod:`~ruralnet.routes.pricing` -- feeding the routes' cost back into the siting model
+  (it re-solves through the pipeline, so it is imported on its own:
+  ``from ruralnet.routes.pricing import solve_with_routes``, or ``rn.solve_with_routes``)
 
 The map layer of the routes is :func:`ruralnet.maps.add_routes_layer`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ruralnet.routes.build import (
-    DEFAULT_SHIFT_HOURS,
-    DEFAULT_SPEED_KMH,
     MIN_PARCELS,
     build_routes,
     centre_stops,
@@ -37,11 +35,8 @@ from ruralnet.routes.outputs import (
 from ruralnet.routes.verify import RouteViolation, verify_routes
 
 __all__ = [
-    "DEFAULT_SHIFT_HOURS",
-    "DEFAULT_SPEED_KMH",
     "MIN_PARCELS",
     "CentreStops",
-    "RoundReport",
     "Route",
     "RoutePlan",
     "RouteSettings",
@@ -49,7 +44,6 @@ __all__ = [
     "SearchInfo",
     "build_routes",
     "centre_stops",
-    "feeder_prices",
     "route_instances",
     "route_kpis",
     "route_paths",
@@ -57,20 +51,6 @@ __all__ = [
     "route_stops_table",
     "routes_geojson",
     "routes_table",
-    "solve_with_routes",
     "verify_routes",
     "write_routes_geojson",
 ]
-
-_PRICING = {"RoundReport", "feeder_prices", "solve_with_routes"}
-
-
-def __getattr__(name: str) -> Any:
-    # pricing re-solves through the pipeline, which imports this package's data module:
-    # it loads on first use so that importing ruralnet.routes never imports the pipeline
-    if name in _PRICING:
-        from ruralnet.routes import pricing
-
-        return getattr(pricing, name)
-    msg = f"module 'ruralnet.routes' has no attribute {name!r}"
-    raise AttributeError(msg)

@@ -24,11 +24,9 @@ from ruralnet.routes.outputs import route_paths
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
-    from ruralnet.scenario import Scenario
+    from ruralnet.scenario import RouteRules, Scenario
 
 __all__ = [
-    "DEFAULT_SHIFT_HOURS",
-    "DEFAULT_SPEED_KMH",
     "MIN_PARCELS",
     "build_routes",
     "centre_stops",
@@ -37,39 +35,27 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SHIFT_HOURS = 8.0  # one driver's working day (EST)
-DEFAULT_SPEED_KMH = 40.0  # average rural van speed (EST): 8 h x 40 km/h = 320 km
 MIN_PARCELS = 1e-3  # van links carrying less per day are solver round-off, not deliveries
 
 
-def route_settings(
-    scenario: Scenario,
-    *,
-    shift_hours: float = DEFAULT_SHIFT_HOURS,
-    speed_kmh: float = DEFAULT_SPEED_KMH,
-    stop_minutes: float = 0.0,
-    trips_per_van: int = 1,
-) -> RouteSettings:
+def route_settings(scenario: Scenario, rules: RouteRules | None = None) -> RouteSettings:
     """
-    Van figures of a scenario plus the shift rules, which no scenario key holds.
+    Van figures and shift rules of a scenario, as the router takes them.
 
     Parameters
     ----------
     scenario
-        Supplies ``[van]`` capacity and costs and ``[demand].days_per_year``.
-    shift_hours, speed_kmh, stop_minutes
-        Working day (EST 8 h), average speed (EST 40 km/h) and time per stop (EST 0 min).
-    trips_per_van
-        Loops one van may drive per day.
+        Supplies ``[van]`` capacity and costs, ``[demand].days_per_year`` and the ``[routes]``
+        shift rules.
+    rules
+        ``[routes]`` rules to use instead of the scenario's.
 
     Returns
     -------
     RouteSettings
-        The settings for :func:`route_instances`.
+        The settings for :func:`~ruralnet.routes.engine.route_instances`.
     """
-    if shift_hours <= 0 or speed_kmh <= 0 or stop_minutes < 0 or trips_per_van < 1:
-        msg = "routes: shift_hours and speed_kmh must be > 0, stop_minutes >= 0, trips_per_van >= 1"
-        raise ValueError(msg)
+    rules = scenario.routes if rules is None else rules
     van = scenario.van
     return RouteSettings(
         capacity_parcels=van.capacity_parcels,
@@ -77,10 +63,10 @@ def route_settings(
         fixed_yuan_per_day=van.fixed_yuan_per_day,
         co2_kg_per_km=van.co2_kg_per_km,
         days_per_year=scenario.demand.days_per_year,
-        shift_hours=shift_hours,
-        speed_kmh=speed_kmh,
-        stop_minutes=stop_minutes,
-        trips_per_van=trips_per_van,
+        shift_hours=rules.shift_hours,
+        speed_kmh=rules.speed_kmh,
+        stop_minutes=rules.stop_minutes,
+        trips_per_van=rules.trips_per_van,
     )
 
 
@@ -146,15 +132,7 @@ def centre_stops(plan: Plan) -> tuple[CentreStops, ...]:
 
 
 def build_routes(
-    plan: Plan,
-    *,
-    time_limit_s: float = 120.0,
-    solution_limit: int = 1000,
-    seed: int | None = None,
-    shift_hours: float = DEFAULT_SHIFT_HOURS,
-    speed_kmh: float = DEFAULT_SPEED_KMH,
-    stop_minutes: float = 0.0,
-    trips_per_van: int = 1,
+    plan: Plan, *, rules: RouteRules | None = None, seed: int | None = None
 ) -> RoutePlan:
     """
     Plan the daily van loops of every open centre of a plan.
@@ -163,16 +141,11 @@ def build_routes(
     ----------
     plan
         A verified plan.
-    time_limit_s
-        Safety limit of the route search per centre, seconds.
-    solution_limit
-        Solutions the guided local search visits per centre (the deterministic stop).
+    rules
+        Shift rules and search limits (the ``[routes]`` table); the plan's scenario's when
+        omitted.
     seed
         Tie-breaking shuffle of the router; the scenario's seed when omitted.
-    shift_hours, speed_kmh, stop_minutes
-        A van's working day (EST 8 h), average speed (EST 40 km/h), time per stop (EST 0).
-    trips_per_van
-        Loops one van may drive per day (1: one loop per van-day).
 
     Returns
     -------
@@ -186,18 +159,12 @@ def build_routes(
     VerificationError
         When the routes fail :func:`~ruralnet.routes.verify.verify_routes`.
     """
-    settings = route_settings(
-        plan.scenario,
-        shift_hours=shift_hours,
-        speed_kmh=speed_kmh,
-        stop_minutes=stop_minutes,
-        trips_per_van=trips_per_van,
-    )
+    rules = plan.scenario.routes if rules is None else rules
     routed = route_instances(
         centre_stops(plan),
-        settings,
-        time_limit_s=time_limit_s,
-        solution_limit=solution_limit,
+        route_settings(plan.scenario, rules),
+        time_limit_s=rules.time_limit_s,
+        solution_limit=rules.solution_limit,
         seed=plan.scenario.scenario.seed if seed is None else seed,
     )
     return replace(routed, paths=route_paths(plan, routed))

@@ -46,7 +46,7 @@ from ruralnet.model import build_model
 from ruralnet.pipeline import solve
 from ruralnet.plan import Plan
 from ruralnet.problem import Problem
-from ruralnet.routes.build import DEFAULT_SHIFT_HOURS, DEFAULT_SPEED_KMH, build_routes
+from ruralnet.routes.build import build_routes
 from ruralnet.routes.data import RoutePlan
 from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
@@ -221,36 +221,24 @@ def _report(
 def solve_with_routes(
     scenario: Scenario | str | Path,
     *,
-    rounds: int = 3,
-    pricing: Pricing = "two_part",
-    per_centre: bool = True,
-    route_time_limit_s: float = 120.0,
-    solution_limit: int = 1000,
-    shift_hours: float = DEFAULT_SHIFT_HOURS,
-    speed_kmh: float = DEFAULT_SPEED_KMH,
-    stop_minutes: float = 0.0,
-    trips_per_van: int = 1,
+    rounds: int | None = None,
     on_round: Callable[[RoundReport], None] | None = None,
 ) -> tuple[Plan, RoutePlan, list[RoundReport]]:
     """
     Site, route, re-price the van feeders by their routes, and re-solve.
+
+    The shift rules, search limits and the pricing scheme come from the scenario's
+    ``[routes]`` table (``pricing``: ``"two_part"`` by default or ``"parcel_km"``, see the
+    module docstring and ``docs/routes.md`` for the measurements behind the default;
+    ``per_centre``: price each centre's van feeders by its own routes).
 
     Parameters
     ----------
     scenario
         A scenario or the path of its TOML file.
     rounds
-        Re-solves after the first plan (0: route the ordinary plan only).
-    pricing
-        ``"two_part"`` (default) or ``"parcel_km"`` (see the module docstring and
-        ``docs/routes.md`` for the measurements behind the default).
-    per_centre
-        Price each centre's van feeders by its own routes (default) instead of by
-        county-wide figures.
-    route_time_limit_s, solution_limit
-        Route search limits per centre (see :func:`ruralnet.routes.build.build_routes`).
-    shift_hours, speed_kmh, stop_minutes, trips_per_van
-        Shift rules of the vans (see :func:`ruralnet.routes.build.build_routes`).
+        Re-solves after the first plan (0: route the ordinary plan only); ``[routes].rounds``
+        when omitted.
     on_round
         Called with each round's report as it completes.
 
@@ -261,23 +249,18 @@ def solve_with_routes(
         its routes, and every round's report. ``reports[0].siting_cost`` is the ordinary
         per-parcel-km estimate of :func:`ruralnet.solve`.
     """
-    if rounds < 0 or pricing not in ("parcel_km", "two_part"):
-        msg = f"solve_with_routes: rounds must be >= 0 and pricing parcel_km or two_part, got {rounds}, {pricing!r}"
-        raise ValueError(msg)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    options = {
-        "time_limit_s": route_time_limit_s,
-        "solution_limit": solution_limit,
-        "shift_hours": shift_hours,
-        "speed_kmh": speed_kmh,
-        "stop_minutes": stop_minutes,
-        "trips_per_van": trips_per_van,
-    }
+    rules = scenario.routes
+    rounds = rules.rounds if rounds is None else rounds
+    if rounds < 0:
+        msg = f"solve_with_routes: rounds must be >= 0, got {rounds}"
+        raise ValueError(msg)
+    pricing, per_centre = rules.pricing, rules.per_centre
     start = time.perf_counter()
     plan = solve(scenario)
     solved = time.perf_counter()
-    routes = build_routes(plan, **options)
+    routes = build_routes(plan)
     seen = {_key(plan): 0}
     history = [(plan, routes)]
     reports = [
@@ -293,7 +276,7 @@ def solve_with_routes(
         start = time.perf_counter()
         plan = _resolve(plan, problem)
         solved = time.perf_counter()
-        routes = build_routes(plan, **options)
+        routes = build_routes(plan)
         key = _key(plan)
         repeated = key in seen
         seen.setdefault(key, k)

@@ -63,6 +63,22 @@ def expected_visits(deliveries: float, pickups: float, capacity: float) -> int:
     return full + (1 if left > TOL else 0)
 
 
+def _check_load(route: Route, cap: float, out: list[RouteViolation]) -> None:
+    """Check the running load: all deliveries leave the centre, then -delivered +picked up."""
+    rid = route.route_id
+    load = float(np.sum(route.delivered))
+    if load > cap * (1 + TOL) + TOL:
+        out.append(RouteViolation("capacity", rid, "", f"leaves with {load:.2f} > {cap:.2f}"))
+    for sid, dl, pu in zip(route.stops, route.delivered, route.picked_up, strict=True):
+        if dl < -TOL or pu < -TOL:
+            out.append(RouteViolation("parcels", rid, sid, "negative parcels at a stop"))
+        load = load - dl + pu
+        if load > cap * (1 + TOL) + TOL:
+            out.append(
+                RouteViolation("capacity", rid, sid, f"{load:.2f} parcels on board > {cap:.2f}")
+            )
+
+
 def _check_route(
     route: Route, centre: CentreStops | None, settings: RouteSettings, out: list[RouteViolation]
 ) -> None:
@@ -82,19 +98,7 @@ def _check_route(
         return
     if len(set(route.stops)) != n:
         out.append(RouteViolation("repeat", rid, "", "a station appears twice on one route"))
-    # running load: everything to deliver leaves the centre, then -delivered +picked up
-    cap = settings.capacity_parcels
-    load = float(np.sum(route.delivered))
-    if load > cap * (1 + TOL) + TOL:
-        out.append(RouteViolation("capacity", rid, "", f"leaves with {load:.2f} > {cap:.2f}"))
-    for sid, dl, pu in zip(route.stops, route.delivered, route.picked_up, strict=True):
-        if dl < -TOL or pu < -TOL:
-            out.append(RouteViolation("parcels", rid, sid, "negative parcels at a stop"))
-        load = load - dl + pu
-        if load > cap * (1 + TOL) + TOL:
-            out.append(
-                RouteViolation("capacity", rid, sid, f"{load:.2f} parcels on board > {cap:.2f}")
-            )
+    _check_load(route, settings.capacity_parcels, out)
     # km from the matrix: centre -> stops -> centre
     nodes = np.array([0] + [position[s] + 1 for s in route.stops] + [0])
     km = float(np.sum(centre.km[nodes[:-1], nodes[1:]]))
