@@ -104,7 +104,7 @@ def test_figures_are_b_minus_a(comparison: PlanComparison, plans: tuple[rn.Plan,
             sb["cost_yuan_per_year"][part] - sa["cost_yuan_per_year"][part]
         )
     assert comparison.figure("stations_opened")["delta"] == -2
-    assert comparison.figure("max_access_km")["b"] == pytest.approx(4.0, abs=1e-3)
+    assert comparison.figure("longest_access_km")["b"] == pytest.approx(4.0, abs=1e-3)
     figures = set(comparison.figures["figure"])
     assert {"coverage_share", "mean_access_km", "centres_opened", "parcels_per_day"} <= figures
     assert any(f.startswith("parcels_per_day_by_mode.") for f in figures)

@@ -177,7 +177,7 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         ),
         (
             "village→station km (mean / max)",
-            f"{summary['mean_access_km']} / {summary['max_access_km']}",
+            f"{summary['mean_access_km']} / {summary['longest_access_km']}",
         ),
         (
             "solver",

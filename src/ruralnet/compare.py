@@ -61,7 +61,7 @@ _FIGURES: tuple[tuple[str, str], ...] = (
     ("parcels_per_day_by_mode.*", "parcels/day"),
     ("bus_load_factor.*", "share"),
     ("mean_access_km", "km"),
-    ("max_access_km", "km"),
+    ("longest_access_km", "km"),
     ("solver.gap", "share"),
     ("solver.seconds", "s"),
 )

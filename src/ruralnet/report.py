@@ -341,7 +341,9 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
             round(plan.all_van.total_yuan - v.total_yuan, 2) if plan.all_van else None
         ),
         "mean_access_km": round(float(covered["distance_km"].mean()), 3) if len(covered) else None,
-        "max_access_km": round(float(covered["distance_km"].max()), 3) if len(covered) else None,
+        "longest_access_km": round(float(covered["distance_km"].max()), 3)
+        if len(covered)
+        else None,
         "solver": {
             "backend": s.solver,
             "status": s.status.value,
