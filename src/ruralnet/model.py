@@ -1,5 +1,8 @@
 """Problem -> MathOpt model with typed variable handles. No I/O, no geodata.
 
+The full specification, with every preprocessing rule an auditor needs to rebuild a plan,
+is ``docs/model.md``; this docstring is its short form.
+
 Formulation
 -----------
 Data (all from :class:`~ruralnet.problem.Problem`):
