@@ -182,3 +182,16 @@ def test_map_filters_by_phase():
     html = rn.solve(scenario).map().get_root().render()
     for name in ("Stations opened 2024", "Stations opened 2025", "Centres opened 2024"):
         assert name in html
+
+
+def test_a_single_phase_scales_demand_and_reports_its_yearly_cost():
+    base = rn.solve(rn.load_scenario(DATA / "tiny.toml"))
+    one = rn.load_scenario(DATA / "tiny.toml").with_overrides(
+        {"phases": [{"name": "2025", "coverage_target": 1.0, "demand_factor": 1.1, "years": 2}]}
+    )
+    plan = rn.solve(one)
+    assert plan.verification.ok
+    assert plan.problem.parcels.sum() == pytest.approx(1.1 * base.problem.parcels.sum())
+    # the objective is the phase's yearly cost, as the verifier recomputes it
+    assert plan.solution.objective == pytest.approx(plan.verification.total_yuan, rel=1e-6)
+    assert plan.verification.total_yuan > base.verification.total_yuan

@@ -271,6 +271,8 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         centre_one_off_yuan=centre_one_off,
         hub_one_off_yuan=hub_one_off,
     )
+    if len(scenario.phases) == 1:  # one phase: the problem of that phase, its demand scaled
+        problem = problem.for_phase(0)
     log.info(
         "problem: %d villages, %d station sites, %d centre sites, %d access arcs, %d feeder options"
         " (%d by bus)",

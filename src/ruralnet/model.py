@@ -468,9 +468,9 @@ def build_model(
             objective += mathopt.fast_sum(uncovered_penalty * (1 - c) for c in v.covered)
         objectives.append(objective)
     _link_phases(model, problem, phase_vars)
-    model.minimize(
-        mathopt.fast_sum(float(problem.phases.years[k]) * objectives[k] for k in range(n))
-    )
+    # several phases: their yearly costs weighted by their years; one phase: its yearly cost
+    weights = [float(y) for y in problem.phases.years] if n > 1 else [1.0]
+    model.minimize(mathopt.fast_sum(weights[k] * objectives[k] for k in range(n)))
     return BuiltModel(
         model=model,
         phase_vars=tuple(phase_vars),
