@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from ruralnet.data import LAYERS
 from ruralnet.errors import DataError
 from ruralnet.prepare import PrepareOptions, PrepareReport, prepare_dataset
 from ruralnet.prepare.coords import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
@@ -36,16 +37,6 @@ PBF = DATA / "liechtenstein-2013-08-03.osm.pbf"
 BOUNDARY = DATA / "country_boundary.geojson"
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = ("dongchangfu", "pingdu", "laixi", "jiaozhou")
-LAYERS = (
-    "boundary",
-    "townships",
-    "villages",
-    "station_sites",
-    "centre_sites",
-    "hubs",
-    "roads",
-    "bus_stops",
-)
 
 
 def seed_county_folders() -> dict[str, Path]:
