@@ -324,11 +324,11 @@ def test_verifier_catches_broken_covering_and_cflp():
 
 def test_safe_bound_is_a_lower_bound_for_any_duals():
     """Weak duality: any duals give a bound <= the LP optimum; optimal duals give it exactly."""
-    from ruralnet.classic.mip import build_radius, solve_model
+    from ruralnet.classic.mip import SolveOptions, build_radius, solve_model
 
     w = np.array([1.0, 2.0, 1.0, 3.0])
     rm = build_radius(LINE_D * w[:, None], np.full(4, np.inf), np.ones(4, bool), p=2, integer=False)
-    lp = solve_model(rm.model, relax=True, duals=True, lp_algorithm="dual_simplex")
+    lp = solve_model(rm.model, SolveOptions(lp_algorithm="dual_simplex"), relax=True, duals=True)
     assert lp.objective == pytest.approx(2.0)
     exact, _ = rm.model.safe_bound(lp.duals)
     assert exact == pytest.approx(lp.objective)
@@ -352,7 +352,7 @@ def pset_costs(dw: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
 @given(instances(), st.integers(0, 2**32 - 1))
 def test_lagrangian_bound_is_below_every_solution_of_the_node(inst, seed):
     """Any multipliers, any sites fixed open: L(lambda) <= cost of every p-set of the node."""
-    from ruralnet.classic.lagrangian import pmedian_lagrangian
+    from ruralnet.classic.lagrangian import StepRule, pmedian_lagrangian
 
     costs, w, _, p = inst
     dw = costs * w[:, None]
@@ -366,8 +366,8 @@ def test_lagrangian_bound_is_below_every_solution_of_the_node(inst, seed):
     cap = dw[:, fixed].min(axis=1) if fixed.size else np.full(dw.shape[0], np.inf)
     lam = rng.uniform(-5, 40, dw.shape[0])
     lb = pmedian_lagrangian(
-        dw[:, free], cap, q, lam, target=1e3, stop=np.inf, max_iter=int(rng.integers(1, 50)),
-        step=1.0, patience=3,
+        dw[:, free], cap, q, lam, target=1e3, stop=np.inf,
+        rule=StepRule(int(rng.integers(1, 50)), 1.0, 3),
     )  # fmt: skip
     best = min(c for s, c in pset_costs(dw, p).items() if set(fixed) <= set(s))
     assert lb.value <= best + 1e-9
@@ -427,7 +427,7 @@ def test_lagrangian_matches_brute_force_on_real_costs(n, m, seed):
 def test_lagrangian_fixing_never_removes_a_cheaper_solution(inst, seed):
     """Any multipliers, any incumbent cost: no p-set cheaper than UB loses a closed site or
     misses a forced one (compared with every p-set by brute force)."""
-    from ruralnet.classic.lagrangian import lagrangian_fixing, pmedian_lagrangian
+    from ruralnet.classic.lagrangian import StepRule, lagrangian_fixing, pmedian_lagrangian
 
     costs, w, _, p = inst
     dw = costs * w[:, None]
@@ -442,8 +442,7 @@ def test_lagrangian_fixing_never_removes_a_cheaper_solution(inst, seed):
     lam = rng.uniform(0, 25, dw.shape[0])
     cap = np.full(dw.shape[0], np.inf)
     lb = pmedian_lagrangian(
-        dw, cap, p, lam, target=ub, stop=np.inf, max_iter=int(rng.integers(1, 30)),
-        step=1.0, patience=3,
+        dw, cap, p, lam, target=ub, stop=np.inf, rule=StepRule(int(rng.integers(1, 30)), 1.0, 3),
     )  # fmt: skip
     close, force = lagrangian_fixing(lb.value, lb.rho, p, ub, grain)
     for s, c in all_sets.items():

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _EPS = 1e-9
+_DENSE_SWAP_P = 16  # up to this many open sites the dense swap evaluation is faster
 
 
 def _nearest_two(
@@ -38,17 +39,57 @@ def _nearest_two(
 
 
 def pmedian_greedy(dist: NDArray[np.float64], p: int) -> NDArray[np.int64]:
-    """Open p sites one at a time, each time the one that lowers the total cost most."""
-    n = dist.shape[0]
-    best = np.full(n, np.inf)
-    chosen: list[int] = []
-    for _ in range(p):
-        total = np.minimum(dist, best[:, None]).sum(axis=0)
-        total[chosen] = np.inf
-        j = int(np.argmin(total))
+    """Open p sites one at a time, each time the one that lowers the total cost most.
+
+    The saving of every site, ``gain[j] = sum_i max(0, best_i - d_ij)``, is updated only for
+    the clients whose nearest open distance ``best_i`` changed, so large p stays cheap.
+    """
+    first = int(np.argmin(dist.sum(axis=0)))
+    chosen = [first]
+    best = dist[:, first].copy()
+    gain = np.maximum(best[:, None] - dist, 0.0).sum(axis=0)
+    for _ in range(p - 1):
+        gain[chosen] = -np.inf
+        j = int(np.argmax(gain))
         chosen.append(j)
-        best = np.minimum(best, dist[:, j])
+        new = np.minimum(best, dist[:, j])
+        moved = np.flatnonzero(new < best)
+        rows = dist[moved]
+        gain -= (
+            np.maximum(best[moved, None] - rows, 0.0) - np.maximum(new[moved, None] - rows, 0.0)
+        ).sum(axis=0)
+        best = new
     return np.array(chosen, np.int64)
+
+
+def _swap_deltas(
+    dist: NDArray[np.float64], cur: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], float]:
+    """Cost change of every swap (open position r out, site j in) and the current cost.
+
+    Per client i with nearest open distance d1, second nearest d2:
+    gain[j] = sum_i max(0, d1_i - d_ij) and
+    loss[r, j] = sum_{i: nearest(i) = r} (min(d_ij, d2_i) - min(d_ij, d1_i)).
+    For d_ij >= d2_i the loss term is the constant d2_i - d1_i, so for large p (d2 near)
+    only the pairs with d_ij < d2_i are visited; for small p a dense product is cheaper.
+    """
+    p = len(cur)
+    n, m = dist.shape
+    d1, c1, d2 = _nearest_two(dist, cur)
+    if p <= _DENSE_SWAP_P:
+        gain = np.maximum(d1[:, None] - dist, 0.0).sum(axis=0)
+        extra = np.minimum(dist, d2[:, None]) - np.minimum(dist, d1[:, None])
+        member = np.zeros((p, n))
+        member[c1, np.arange(n)] = 1.0
+        return member @ extra - gain[None, :], float(d1.sum())
+    r, j = np.nonzero(dist < d2[:, None])
+    dij = dist[r, j]
+    gain = np.bincount(j, weights=np.maximum(d1[r] - dij, 0.0), minlength=m)
+    base = np.bincount(c1, weights=d2 - d1, minlength=p)
+    # (d2 - d1) - (min(d_ij, d2) - min(d_ij, d1)) for the pairs with d_ij < d2
+    corr = (d2[r] - d1[r]) - (dij - np.minimum(dij, d1[r]))
+    less = np.bincount(c1[r] * m + j, weights=corr, minlength=p * m).reshape(p, m)
+    return base[:, None] - less - gain[None, :], float(d1.sum())
 
 
 def pmedian_interchange(
@@ -60,11 +101,8 @@ def pmedian_interchange(
 ) -> NDArray[np.int64]:
     """Best-improvement swap local search from ``open_sites``; return a local optimum.
 
-    For a candidate j (closed) and an open site r, the cost change of swapping r out and
-    j in is ``-gain[j] + loss[r, j]`` with, per client i with nearest d1, second d2:
-    gain[j] = sum_i max(0, d1_i - d_ij) and
-    loss[r, j] = sum_{i: nearest(i) = r} (min(d_ij, d2_i) - min(d_ij, d1_i)),
-    plus ``fixed[j] - fixed[r]`` when opening costs are given.
+    Each step evaluates every swap at once (:func:`_swap_deltas`), plus
+    ``fixed[j] - fixed[r]`` when opening costs are given, and makes the best one.
     """
     cur = np.array(open_sites, np.int64)
     p = len(cur)
@@ -72,18 +110,12 @@ def pmedian_interchange(
     if p in (0, m):
         return np.sort(cur)
     while time.perf_counter() < deadline:
-        d1, c1, d2 = _nearest_two(dist, cur)
-        gain = np.maximum(d1[:, None] - dist, 0.0).sum(axis=0)
-        extra = np.minimum(dist, d2[:, None]) - np.minimum(dist, d1[:, None])
-        member = np.zeros((p, len(c1)))
-        member[c1, np.arange(len(c1))] = 1.0
-        loss = member @ extra
-        delta = loss - gain[None, :]
+        delta, total = _swap_deltas(dist, cur)
         if fixed is not None:
             delta += fixed[None, :] - fixed[cur][:, None]
         delta[:, cur] = np.inf
         r, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-        if delta[r, j] >= -_EPS * max(1.0, float(d1.sum())):
+        if delta[r, j] >= -_EPS * max(1.0, total):
             break
         cur[r] = j
     return np.sort(cur)

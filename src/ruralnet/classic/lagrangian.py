@@ -67,6 +67,23 @@ class LagrangeBound:
     """Its cost (clients served by it or by the fixed-open sites)."""
 
 
+@dataclass(frozen=True)
+class StepRule:
+    """Subgradient step schedule of :func:`pmedian_lagrangian` (Polyak step size)."""
+
+    max_iter: int = _NODE_ITERS
+    """Iteration limit."""
+    step: float = _NODE_STEP
+    """Initial step factor; halved after ``patience`` steps without improvement."""
+    patience: int = _NODE_PATIENCE
+    min_step: float = 0.005
+    """Stop when the step factor falls below this."""
+
+
+ROOT_RULE = StepRule(_ROOT_ITERS, _ROOT_STEP, _ROOT_PATIENCE, _ROOT_MIN_STEP)
+NODE_RULE = StepRule(_NODE_ITERS, _NODE_STEP, _NODE_PATIENCE, _NODE_MIN_STEP)
+
+
 def pmedian_lagrangian(
     dist: NDArray[np.float64],
     cap: NDArray[np.float64],
@@ -75,10 +92,7 @@ def pmedian_lagrangian(
     *,
     target: float,
     stop: float,
-    max_iter: int,
-    step: float,
-    patience: int,
-    min_step: float = 0.005,
+    rule: StepRule = NODE_RULE,
     deadline: float = _INF,
 ) -> LagrangeBound:
     """Maximise the p-median Lagrangian function by subgradient steps (Polyak step size).
@@ -97,16 +111,10 @@ def pmedian_lagrangian(
         Step target (an upper bound, e.g. the incumbent cost).
     stop
         Return as soon as the bound exceeds this value.
-    max_iter
-        Iteration limit.
-    step
-        Initial step factor; halved after ``patience`` steps without improvement.
-    patience
-        See ``step``.
-    min_step
-        Return when the step factor falls below this.
+    rule
+        Iteration limit and step schedule.
     deadline
-        ``time.perf_counter()`` value after which to return.
+        ``time.perf_counter()`` value after which to return (after at least one step).
 
     Returns
     -------
@@ -120,7 +128,9 @@ def pmedian_lagrangian(
     primal, primal_cost = np.zeros(0, np.int64), _INF
     stall = 0
     it = 0
-    while it < max_iter and time.perf_counter() < deadline:
+    step, max_iter = rule.step, rule.max_iter
+    # the first step runs even past the deadline: a bound must always exist
+    while it < max_iter and (it == 0 or time.perf_counter() < deadline):
         it += 1
         red = np.minimum(dist - lam[:, None], 0.0)
         rho = red.sum(axis=0)
@@ -136,9 +146,9 @@ def pmedian_lagrangian(
                 break
         else:
             stall += 1
-            if stall >= patience:
+            if stall >= rule.patience:
                 step, stall = step / 2, 0
-                if step < min_step:
+                if step < rule.min_step:
                     break
         sub = (lam < cap) - np.count_nonzero(red[:, sel], axis=1)
         norm = float(sub @ sub)
@@ -235,6 +245,8 @@ class PMedianSearch:
     incumbent: NDArray[np.int64]
     deadline: float
     local_search: bool = True
+    start: NDArray[np.float64] | None = None
+    """Root multipliers (default: each client's second-nearest distance)."""
     ub: float = _INF
     bound: float = -_INF
     """Proven lower bound on the optimum (after :meth:`run`)."""
@@ -259,8 +271,11 @@ class PMedianSearch:
     def run(self) -> None:
         """Search the tree until it is exhausted or the deadline passes."""
         m = self.dist.shape[1]
-        k = min(1, m - 1)  # start from each client's second-nearest distance
-        start = np.partition(self.dist, k, axis=1)[:, k].copy()
+        if self.start is None:
+            k = min(1, m - 1)  # start from each client's second-nearest distance
+            start = np.partition(self.dist, k, axis=1)[:, k].copy()
+        else:
+            start = np.asarray(self.start, float).copy()
         stack = [_Node(np.zeros(0, np.int64), np.arange(m), start, -_INF)]
         nodes = iters = 0
         t0 = time.perf_counter()
@@ -270,6 +285,7 @@ class PMedianSearch:
             node = stack.pop()
             nodes += 1
             value, rho, node, used = self._process(node, root=nodes == 1)
+            value = max(value, node.bound)  # a child's solutions are its parent's
             iters += used
             if nodes == 1:
                 self.stats.update(root_bound=min(value, self.ub), root_free=float(node.free.size))
@@ -322,10 +338,7 @@ class PMedianSearch:
             lb = pmedian_lagrangian(
                 sub if every else sub[live], cap[live], q, lam[live], target=self.ub - const,
                 stop=self._stop() - const,
-                max_iter=_ROOT_ITERS if big else _NODE_ITERS,
-                step=_ROOT_STEP if big else _NODE_STEP,
-                patience=_ROOT_PATIENCE if big else _NODE_PATIENCE,
-                min_step=_ROOT_MIN_STEP if big else _NODE_MIN_STEP,
+                rule=ROOT_RULE if big else NODE_RULE,
                 deadline=self.deadline,
             )  # fmt: skip
             lam = lam.copy()

@@ -224,19 +224,54 @@ class SolveOutcome:
     """Row duals of an LP solve asked for with ``duals=True``."""
 
 
+@dataclass(frozen=True)
+class SolveOptions:
+    """Solver settings of one :func:`solve_model` call."""
+
+    solver: str = "highs"
+    """``highs``, ``scip``, ``cpsat`` (or ``pdlp`` for LPs)."""
+    time_limit_s: float = 60.0
+    """Wall-clock limit for this solve."""
+    threads: int = 1
+    """Solver threads (HiGHS takes none: its MIP search is serial)."""
+    seed: int = 0
+    """Random seed passed to the solver."""
+    abs_gap: float = 1e-6
+    """Absolute gap tolerance of a MIP."""
+    rel_gap: float = 1e-9
+    """Relative gap tolerance of a MIP."""
+    lp_algorithm: str | None = None
+    """``dual_simplex``, ``primal_simplex`` or ``barrier``; solver default when None."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The solver choices of one public call, with its absolute deadline."""
+
+    solver: str = "highs"
+    deadline: float = _INF
+    """``time.perf_counter()`` value of the call's time limit."""
+    threads: int = 1
+    seed: int = 0
+
+    def options(
+        self, *, abs_gap: float = 1e-6, rel_gap: float = 1e-9, solver: str | None = None,
+        lp_algorithm: str | None = None,
+    ) -> SolveOptions:  # fmt: skip
+        """:class:`SolveOptions` with the time left until the deadline."""
+        return SolveOptions(
+            self.solver if solver is None else solver, self.deadline - time.perf_counter(),
+            self.threads, self.seed, abs_gap, rel_gap, lp_algorithm,
+        )  # fmt: skip
+
+
 def solve_model(
     model: LinearModel,
+    options: SolveOptions | None = None,
     *,
-    solver: str = "highs",
-    time_limit_s: float = 60.0,
-    threads: int = 1,
-    seed: int = 0,
     relax: bool = False,
     want: NDArray[np.int64] | None = None,
     hint: dict[int, float] | None = None,
-    abs_gap: float = 1e-6,
-    rel_gap: float = 1e-9,
-    lp_algorithm: str | None = None,
     duals: bool = False,
 ) -> SolveOutcome:
     """Solve ``model`` with MathOpt and return values of the variables in ``want``.
@@ -245,24 +280,14 @@ def solve_model(
     ----------
     model
         The model.
-    solver
-        ``highs``, ``scip`` or ``cpsat``.
-    time_limit_s
-        Wall-clock limit for this solve.
-    threads
-        Solver threads (HiGHS takes none: its MIP search is serial).
-    seed
-        Random seed passed to the solver.
+    options
+        Solver, limits, tolerances (defaults of :class:`SolveOptions` when None).
     relax
         Solve the LP relaxation (``want`` then also gets reduced costs).
     want
         Variable ids whose values to return (all when None).
     hint
         Starting solution, variable id -> value.
-    abs_gap, rel_gap
-        Absolute and relative gap tolerances for a MIP.
-    lp_algorithm
-        ``dual_simplex``, ``primal_simplex`` or ``barrier``; solver default when None.
     duals
         Return the duals of all rows (LP only).
 
@@ -270,6 +295,8 @@ def solve_model(
     -------
     SolveOutcome
     """
+    opt = SolveOptions() if options is None else options
+    solver, time_limit_s = opt.solver, opt.time_limit_s
     from ortools.math_opt.python import mathopt
 
     types = {
@@ -290,14 +317,14 @@ def solve_model(
     wanted = [mo.get_variable(int(i)) for i in ids]
     params = mathopt.SolveParameters(
         time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.01)),
-        random_seed=None if solver == "pdlp" else int(seed),
-        threads=None if solver in ("highs", "pdlp") else int(threads),
+        random_seed=None if solver == "pdlp" else int(opt.seed),
+        threads=None if solver in ("highs", "pdlp") else int(opt.threads),
     )
     if not relax:
-        params.absolute_gap_tolerance = abs_gap
-        params.relative_gap_tolerance = rel_gap
-    if lp_algorithm is not None:
-        params.lp_algorithm = getattr(mathopt.LPAlgorithm, lp_algorithm.upper())
+        params.absolute_gap_tolerance = opt.abs_gap
+        params.relative_gap_tolerance = opt.rel_gap
+    if opt.lp_algorithm is not None:
+        params.lp_algorithm = getattr(mathopt.LPAlgorithm, opt.lp_algorithm.upper())
     mparams = mathopt.ModelSolveParameters(
         variable_values_filter=mathopt.SparseVectorFilter(filtered_items=wanted),
         reduced_costs_filter=mathopt.SparseVectorFilter(filtered_items=wanted),

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ruralnet.classic.heuristics import pmedian_heuristic, pmedian_interchange
-from ruralnet.classic.mip import build_assignment, build_radius, solve_model
+from ruralnet.classic.mip import RunSettings, build_assignment, build_radius, solve_model
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -87,12 +87,11 @@ def solve_pmedian(
     grain: float,
     formulation: str,
     reduce: bool,
-    solver: str,
-    deadline: float,
-    threads: int,
-    seed: int,
+    run: RunSettings,
 ) -> dict[str, Any]:
     """Solve the p-median on weighted costs ``dw``; return open sites, bound and stats.
+
+    ``run`` gives the MIP solver, deadline, threads and seed.
 
     Returns
     -------
@@ -104,39 +103,31 @@ def solve_pmedian(
     if p == m:
         sites = np.arange(m, dtype=np.int64)
         return {"open": sites, "bound": _cost(dw, sites), "stats": stats}
-    run = _Run(dw, p, grain, solver, deadline, threads, seed, stats)
+    state = _Run(dw, p, grain, run, stats)
     if reduce:
         t = time.perf_counter()
-        budget = min(10.0, 0.15 * max(deadline - t, 0.0))
-        sites, cost = pmedian_heuristic(dw, p, seed=seed, time_budget_s=budget)
-        run.offer(sites, cost)
+        budget = min(10.0, 0.15 * max(run.deadline - t, 0.0))
+        sites, cost = pmedian_heuristic(dw, p, seed=run.seed, time_budget_s=budget)
+        state.offer(sites, cost)
         stats.update(heuristic=cost, heuristic_seconds=time.perf_counter() - t)
     if formulation == "assignment":
-        run.assignment()
+        state.assignment()
     elif reduce:
-        run.radius_reduced(cumulative=formulation == "radius_cumulative")
+        state.radius_reduced(cumulative=formulation == "radius_cumulative")
     else:
-        run.radius_plain(cumulative=formulation == "radius_cumulative")
-    stats["total_bound"] = run.bound
-    return {"open": run.inc, "bound": run.bound, "stats": stats}
+        state.radius_plain(cumulative=formulation == "radius_cumulative")
+    stats["total_bound"] = state.bound
+    return {"open": state.inc, "bound": state.bound, "stats": stats}
 
 
 class _Run:
     """State of one p-median solve: incumbent, proven bound and stats."""
 
     def __init__(
-        self,
-        dw: NDArray[np.float64],
-        p: int,
-        grain: float,
-        solver: str,
-        deadline: float,
-        threads: int,
-        seed: int,
-        stats: dict[str, Any],
+        self, dw: NDArray[np.float64], p: int, grain: float, run: RunSettings, stats: dict[str, Any]
     ) -> None:
         self.dw, self.p, self.grain = dw, p, grain
-        self.solver, self.deadline, self.threads, self.seed = solver, deadline, threads, seed
+        self.run, self.deadline = run, run.deadline
         self.stats = stats
         self.inc: NDArray[np.int64] | None = None
         self.ub = math.inf
@@ -165,8 +156,8 @@ class _Run:
         self, model: Any, y_ids: NDArray[np.int64], cand: NDArray[np.int64], want: NDArray[np.int64]
     ) -> Any:
         out = solve_model(
-            model, solver=self.solver, time_limit_s=self.left(), threads=self.threads,
-            seed=self.seed, want=want, hint=self.hint(y_ids, cand), abs_gap=_mip_gap(self.grain),
+            model, self.run.options(abs_gap=_mip_gap(self.grain)), want=want,
+            hint=self.hint(y_ids, cand),
         )  # fmt: skip
         st = self.stats
         st["mip_seconds"] = st.get("mip_seconds", 0.0) + out.seconds
@@ -296,8 +287,8 @@ class _Run:
         st = self.stats
         for solver, alg in (("pdlp", None), ("highs", "dual_simplex")):
             out = solve_model(
-                model, solver=solver, relax=True, time_limit_s=self.left(), want=want,
-                lp_algorithm=alg, duals=solver == "pdlp",
+                model, self.run.options(solver=solver, lp_algorithm=alg), relax=True, want=want,
+                duals=solver == "pdlp",
             )  # fmt: skip
             st["lp_seconds"] = st.get("lp_seconds", 0.0) + out.seconds
             if out.values is None or out.reduced_costs is None:

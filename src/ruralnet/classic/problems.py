@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ruralnet.classic import verify as cv
+from ruralnet.classic.benders import pmedian_benders
 from ruralnet.classic.heuristics import pmedian_greedy, uflp_heuristic
 from ruralnet.classic.lagrangian import PMedianSearch
-from ruralnet.classic.mip import SOLVERS, build_assignment, solve_model
+from ruralnet.classic.mip import SOLVERS, RunSettings, build_assignment, solve_model
 from ruralnet.classic.pmedian import solve_pmedian
 
 if TYPE_CHECKING:
@@ -236,7 +237,8 @@ def _empty(
 # p-median
 
 
-def p_median(
+# public API: the keyword-only options are documented one by one (README, 'ruralnet.classic')
+def p_median(  # noqa: PLR0913
     costs: ArrayLike,
     p: int,
     *,
@@ -291,7 +293,7 @@ def p_median(
     w = _vector(weights, n, "weights", 1.0)
     p = _count(p, m)
     _options(solver, time_limit_s, threads)
-    forms = ("lagrangian", "radius", "radius_cumulative", "assignment")
+    forms = ("lagrangian", "benders", "radius", "radius_cumulative", "assignment")
     if formulation not in forms:
         msg = f"formulation must be one of {', '.join(forms)}, got {formulation!r}"
         raise ValueError(msg)
@@ -303,20 +305,15 @@ def p_median(
         out = {"open": sites, "bound": 0.0, "stats": {"note": "all weights are 0"}}
     elif formulation == "lagrangian":
         out = _pmedian_lagrangian(dw, p, grain, reduce=reduce, deadline=t0 + time_limit_s)
+    elif formulation == "benders":
+        out = _pmedian_benders(dw, p, grain, deadline=t0 + time_limit_s)
     else:
-        out = solve_pmedian(
-            dw,
-            p,
-            grain=grain,
-            formulation=formulation,
-            reduce=reduce,
-            solver=solver,
-            deadline=t0 + time_limit_s,
-            threads=threads,
-            seed=seed,
-        )
+        run = RunSettings(solver, t0 + time_limit_s, threads, seed)
+        out = solve_pmedian(dw, p, grain=grain, formulation=formulation, reduce=reduce, run=run)
     if formulation == "lagrangian":
         solver = "none"
+    elif formulation == "benders":
+        solver = "highs"
     sites = out["open"]
     if sites is None:
         return _empty("p_median", Status.NO_SOLUTION, t0, solver, formulation, **out["stats"])
@@ -359,11 +356,23 @@ def _pmedian_lagrangian(
     return {"open": search.incumbent, "bound": search.bound, "stats": stats}
 
 
+def _pmedian_benders(
+    dw: NDArray[np.float64], p: int, grain: float, *, deadline: float
+) -> dict[str, Any]:
+    """:func:`~ruralnet.classic.benders.pmedian_benders` (all sites open when p = m)."""
+    m = dw.shape[1]
+    if p == m:
+        sites = np.arange(m, dtype=np.int64)
+        return {"open": sites, "bound": float(dw.min(axis=1).sum()), "stats": {}}
+    return pmedian_benders(dw, p, grain, deadline=deadline)
+
+
 # ----------------------------------------------------------------------------------------
 # facility location
 
 
-def facility_location(
+# public API: keyword-only options, as p_median
+def facility_location(  # noqa: PLR0913
     costs: ArrayLike,
     fixed_costs: ArrayLike,
     *,
@@ -407,6 +416,7 @@ def facility_location(
     n, m = d.shape
     f = _vector(fixed_costs, m, "fixed_costs", 0.0)
     _options(solver, time_limit_s, threads)
+    run = RunSettings(solver, t0 + time_limit_s, threads, seed)
     if (capacities is None) != (demands is None):
         msg = "give both capacities and demands (CFLP) or neither (UFLP)"
         raise ValueError(msg)
@@ -414,15 +424,10 @@ def facility_location(
         if formulation not in ("assignment", "radius"):
             msg = f"formulation must be 'assignment' or 'radius', got {formulation!r}"
             raise ValueError(msg)
-        return _uflp(
-            d, f, formulation=formulation, reduce=reduce, solver=solver,
-            deadline=t0 + time_limit_s, threads=threads, seed=seed, t0=t0,
-        )  # fmt: skip
+        return _uflp(d, f, formulation=formulation, reduce=reduce, run=run, t0=t0)
     s = _vector(capacities, m, "capacities", 0.0)
     q = _vector(demands, n, "demands", 0.0)
-    return _cflp(
-        d, f, s, q, solver=solver, deadline=t0 + time_limit_s, threads=threads, seed=seed, t0=t0
-    )
+    return _cflp(d, f, s, q, run=run, t0=t0)
 
 
 def _uflp(
@@ -431,10 +436,7 @@ def _uflp(
     *,
     formulation: str,
     reduce: bool,
-    solver: str,
-    deadline: float,
-    threads: int,
-    seed: int,
+    run: RunSettings,
     t0: float,
 ) -> ClassicResult:
     from ruralnet.classic.mip import build_radius
@@ -444,7 +446,8 @@ def _uflp(
     stats: dict[str, Any] = {}
     inc_sites, inc_cost = None, math.inf
     if reduce:
-        inc_sites, inc_cost = uflp_heuristic(d, f, time_budget_s=min(5.0, 0.1 * (deadline - t0)))
+        budget = min(5.0, 0.1 * (run.deadline - t0))
+        inc_sites, inc_cost = uflp_heuristic(d, f, time_budget_s=budget)
         stats["heuristic"] = inc_cost
     if formulation == "radius":
         rm = build_radius(d, np.full(n, np.inf), np.ones(n, bool), fixed_costs=f)
@@ -458,14 +461,7 @@ def _uflp(
         yv[inc_sites] = 1.0
         hint = dict(zip(y.tolist(), yv.tolist(), strict=True))
     out = solve_model(
-        lm,
-        solver=solver,
-        time_limit_s=deadline - time.perf_counter(),
-        threads=threads,
-        seed=seed,
-        want=y,
-        hint=hint,
-        abs_gap=0.999 * grain if grain > 0 else 1e-6,
+        lm, run.options(abs_gap=0.999 * grain if grain > 0 else 1e-6), want=y, hint=hint
     )
     stats.update(mip_seconds=out.seconds, mip_reason=out.reason, nonzeros=lm.num_nonzeros)
     sites = inc_sites
@@ -474,14 +470,14 @@ def _uflp(
         if len(cand) and _uflp_value(d, f, cand) < inc_cost:
             sites = cand
     if sites is None:
-        return _empty("uflp", Status.NO_SOLUTION, t0, solver, formulation, **stats)
+        return _empty("uflp", Status.NO_SOLUTION, t0, run.solver, formulation, **stats)
     assignment = _nearest(d, sites)
     objective = _uflp_value(d, f, sites)
     bound = min(_round_bound(out.bound, grain), objective)
     status, gap = _status(objective, bound, solved=True)
     result = ClassicResult(
         "uflp", status, objective, bound, gap, np.sort(sites), assignment,
-        time.perf_counter() - t0, solver, formulation, None, {**stats, "grain": grain},
+        time.perf_counter() - t0, run.solver, formulation, None, {**stats, "grain": grain},
     )  # fmt: skip
     cv.raise_on_problems(cv.check_uflp(d, f, result), "UFLP result")
     logger.info("%s", result.summary())
@@ -498,28 +494,18 @@ def _cflp(
     s: NDArray[np.float64],
     q: NDArray[np.float64],
     *,
-    solver: str,
-    deadline: float,
-    threads: int,
-    seed: int,
+    run: RunSettings,
     t0: float,
 ) -> ClassicResult:
     n, m = d.shape
+    solver = run.solver
     if s.sum() < q.sum():
         logger.info("CFLP infeasible: capacity %.6g < demand %.6g", s.sum(), q.sum())
         return _empty(
             "cflp", Status.INFEASIBLE, t0, solver, "assignment", capacity=s.sum(), demand=q.sum()
         )
     am = build_assignment(d, fixed_costs=f, capacities=s, demands=q)
-    out = solve_model(
-        am.model,
-        solver=solver,
-        time_limit_s=deadline - time.perf_counter(),
-        threads=threads,
-        seed=seed,
-        abs_gap=1e-6,
-        rel_gap=1e-9,
-    )
+    out = solve_model(am.model, run.options(abs_gap=1e-6, rel_gap=1e-9))
     stats = {"mip_seconds": out.seconds, "mip_reason": out.reason, "nodes": out.nodes}
     if out.values is None:
         status = Status.INFEASIBLE if out.reason == "infeasible" else Status.NO_SOLUTION
@@ -610,10 +596,8 @@ def set_cover(
     r, j = np.nonzero(rows_needed)
     lm.add_coeffs(rid[r], y[j])
     grain = objective_grain(c)
-    out = solve_model(
-        lm, solver=solver, time_limit_s=time_limit_s - (time.perf_counter() - t0),
-        threads=threads, seed=seed, abs_gap=0.999 * grain if grain > 0 else 1e-6,
-    )  # fmt: skip
+    run = RunSettings(solver, t0 + time_limit_s, threads, seed)
+    out = solve_model(lm, run.options(abs_gap=0.999 * grain if grain > 0 else 1e-6))
     stats = {"mip_seconds": out.seconds, "mip_reason": out.reason, "distinct_rows": len(first)}
     if out.values is None:
         return _empty("set_cover", Status.NO_SOLUTION, t0, solver, "covering", **stats)
@@ -685,10 +669,8 @@ def max_cover(
     card = lm.add_rows(1, lb=-np.inf, ub=float(p))
     lm.add_coeffs(np.repeat(card, m), y)
     grain = objective_grain(w)
-    out = solve_model(
-        lm, solver=solver, time_limit_s=time_limit_s - (time.perf_counter() - t0),
-        threads=threads, seed=seed, want=y, abs_gap=0.999 * grain if grain > 0 else 1e-6,
-    )  # fmt: skip
+    run = RunSettings(solver, t0 + time_limit_s, threads, seed)
+    out = solve_model(lm, run.options(abs_gap=0.999 * grain if grain > 0 else 1e-6), want=y)
     stats = {"mip_seconds": out.seconds, "mip_reason": out.reason}
     if out.values is None:
         return _empty("max_cover", Status.NO_SOLUTION, t0, solver, "covering", **stats)

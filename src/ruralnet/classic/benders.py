@@ -1,0 +1,378 @@
+"""The p-median's LP bound by Benders cuts, radius fixing and the reduced radius MIP.
+
+Used by the ``benders`` method of :func:`ruralnet.classic.problems.p_median` after the
+Lagrangian root (:mod:`ruralnet.classic.lagrangian`) has left a gap.
+"""
+
+# Benders cuts of the radius formulation (Duran-Mateluna, Ales and Elloumi 2023)
+#
+# Project the radius formulation onto the sites: with theta_i the cost of client i, every
+# level t gives the valid cut
+#     theta_i + sum_j max(0, t - d_ij) y_j >= t,
+# (if client i is served at distance h: h >= t leaves t <= h; h < t gives t - (t - h) = h).
+# The master LP  min sum_i theta_i, sum_j y_j = p, 0 <= y <= 1, with the cuts of all levels
+# is the LP relaxation (of the assignment model). It is solved by cutting planes: for an LP
+# point y*, the most violated cut of client i is at the first level t where the y* of the
+# sites with d_ij <= t sum to 1 (the cut's right side is concave in t and turns there).
+# The first cuts sit at the levels around the subgradient multipliers lambda_i of the
+# Lagrangian root and at the incumbent's distances, so few rounds remain.
+#
+# The bound is not taken from the LP solver. With mu the duals of client i's cuts,
+# lambda_i = sum_r mu_r t_r dominates the combination of its cuts (the cut is concave in
+# t), so L(lambda) of the Lagrangian relaxation (lagrangian.py) is at least the LP value and
+# at most the LP bound: the optimal multipliers. L(lambda) is evaluated in numpy; it is a
+# lower bound for any lambda, so LP tolerances cannot make it invalid.
+#
+# Radius fixing. For any solution with client i served by j at cost d_ij,
+#     cost >= L(lambda) + max(0, d_ij - lambda_i)
+# (write cost = sum_i lambda_i + sum_ij (d_ij - lambda_i) x_ij and bound each open site's
+# column by rho_j; client i's own term exceeds min(0, d_ij - lambda_i) by that much). A
+# solution cheaper than the incumbent UB by the grain g therefore serves client i within
+#     R_i = lambda_i + (UB - g - L).
+# Together with Lagrangian reduced-cost fixing of the sites, the radius model over the
+# remaining sites with levels up to R_i, closed there ("hard"), holds every solution better
+# than UB with its cost. Its MIP bound b gives the proven bound min(UB, b) (infeasible: UB
+# is optimal), and the MIP's solutions are evaluated on the full matrix.
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ruralnet.classic.mip import LinearModel, SolveOptions, build_radius, solve_model
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
+
+_MAX_ROUNDS = 60
+_VIOLATION = 1e-6  # relative violation of a cut that counts
+_COVER = 1 - 1e-9  # y* sums reaching this count as 1 in the separation
+
+
+def lagrangian_value(
+    dist: NDArray[np.float64], lam: NDArray[np.float64], p: int
+) -> tuple[float, NDArray[np.float64]]:
+    """Return L(lambda) with no site fixed, and rho_j (see :mod:`ruralnet.classic.lagrangian`)."""
+    rho = np.minimum(dist - lam[:, None], 0.0).sum(axis=0)
+    return float(lam.sum() + np.sort(rho)[:p].sum()), rho
+
+
+@dataclass(frozen=True)
+class CutLP:
+    """Outcome of :func:`benders_lp`."""
+
+    bound: float
+    """L(lam): a rigorous lower bound (the LP bound when ``converged``)."""
+    lam: NDArray[np.float64]
+    """Multipliers from the cut duals."""
+    rho: NDArray[np.float64]
+    """rho_j at ``lam``."""
+    y: NDArray[np.float64]
+    """The last LP point (site values)."""
+    rounds: int
+    cuts: int
+    converged: bool
+    seconds: float
+
+
+@dataclass
+class _Cuts:
+    """The cut pool: client and level of each cut."""
+
+    client: NDArray[np.int64]
+    level: NDArray[np.float64]
+
+    def add(self, client: NDArray[np.int64], level: NDArray[np.float64]) -> None:
+        key = np.unique(
+            np.c_[np.r_[self.client, client], np.r_[self.level, level]], axis=0
+        )  # sorted by client, then level: deterministic order
+        self.client, self.level = key[:, 0].astype(np.int64), key[:, 1]
+
+
+def _cut_model(dist: NDArray[np.float64], p: int, cuts: _Cuts) -> tuple[LinearModel, int]:
+    """Master LP: y (m), theta (n), the cardinality row, then one row per cut."""
+    n, m = dist.shape
+    lm = LinearModel()
+    y = lm.add_vars(m)
+    theta = lm.add_vars(n, ub=dist.max(axis=1), obj=1.0)
+    card = lm.add_rows(1, lb=float(p), ub=float(p))
+    lm.add_coeffs(np.repeat(card, m), y)
+    rows = lm.add_rows(cuts.client.size, lb=cuts.level, ub=np.inf)
+    lm.add_coeffs(rows, theta[cuts.client])
+    r, j = np.nonzero(dist[cuts.client] < cuts.level[:, None])
+    lm.add_coeffs(rows[r], y[j], cuts.level[r] - dist[cuts.client[r], j])
+    return lm, m + n
+
+
+def _separate(
+    dist: NDArray[np.float64],
+    order: NDArray[np.int64],
+    sorted_d: NDArray[np.float64],
+    y: NDArray[np.float64],
+    theta: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Clients with a violated cut at the LP point and the level of their deepest cut."""
+    n = dist.shape[0]
+    reach = np.cumsum(y[order], axis=1)
+    pos = np.argmax(reach >= _COVER, axis=1)
+    level = sorted_d[np.arange(n), pos]
+    value = level - (np.maximum(level[:, None] - dist, 0.0) * y[None, :]).sum(axis=1)
+    bad = np.flatnonzero(value > theta + _VIOLATION * np.maximum(1.0, level))
+    return bad, level[bad]
+
+
+def benders_lp(
+    dist: NDArray[np.float64],
+    p: int,
+    lam0: NDArray[np.float64],
+    served: NDArray[np.float64],
+    *,
+    deadline: float,
+) -> CutLP:
+    """Solve the p-median LP relaxation by Benders cuts (HiGHS dual simplex per round).
+
+    Parameters
+    ----------
+    dist
+        Weighted costs, clients x sites.
+    p
+        Number of sites to open (< number of sites).
+    lam0
+        Multipliers of the Lagrangian root: the first cuts are at the levels around them.
+    served
+        Per client: its distance in the incumbent (one more cut each).
+    deadline
+        ``time.perf_counter()`` value after which the last multipliers are returned.
+
+    Returns
+    -------
+    CutLP
+        The bound is L(lam) of the last round's duals, or of ``lam0`` if that is better.
+    """
+    t0 = time.perf_counter()
+    n = dist.shape[0]
+    order = np.argsort(dist, axis=1, kind="stable")
+    sorted_d = np.take_along_axis(dist, order, axis=1)
+    below = np.maximum((sorted_d < lam0[:, None]).sum(axis=1), 1)
+    above = np.minimum(below, dist.shape[1] - 1)
+    rows = np.arange(n)
+    cuts = _Cuts(np.zeros(0, np.int64), np.zeros(0))
+    cuts.add(
+        np.r_[rows, rows, rows], np.r_[served, sorted_d[rows, below - 1], sorted_d[rows, above]]
+    )
+    best, rho0 = lagrangian_value(dist, lam0, p)
+    lam, rho, y = lam0, rho0, np.zeros(dist.shape[1])
+    converged = False
+    rounds = 0
+    while rounds < _MAX_ROUNDS and time.perf_counter() < deadline:
+        rounds += 1
+        lm, nv = _cut_model(dist, p, cuts)
+        opts = SolveOptions("highs", deadline - time.perf_counter(), lp_algorithm="dual_simplex")
+        out = solve_model(lm, opts, relax=True, want=np.arange(nv), duals=True)
+        if out.values is None or out.duals is None:
+            break
+        y, theta = out.values[: dist.shape[1]], out.values[dist.shape[1] :]
+        mu = np.maximum(out.duals[1:], 0.0)
+        lam_r = np.bincount(cuts.client, weights=mu * cuts.level, minlength=n)
+        value, rho_r = lagrangian_value(dist, lam_r, p)
+        if value > best:
+            best, lam, rho = value, lam_r, rho_r
+        bad, level = _separate(dist, order, sorted_d, y, theta)
+        logger.debug(
+            "Benders round %d: LP %.6f, L %.6f, %d cuts, %d violated",
+            rounds, out.objective, value, cuts.client.size, bad.size,
+        )  # fmt: skip
+        if bad.size == 0:
+            converged = True
+            break
+        cuts.add(bad, level)
+    return CutLP(
+        best, lam, rho, y, rounds, int(cuts.client.size), converged, time.perf_counter() - t0
+    )
+
+
+def service_radius(
+    lam: NDArray[np.float64], bound: float, ub: float, grain: float
+) -> NDArray[np.float64]:
+    """Per client: the distance within which every solution cheaper than ``ub`` serves it.
+
+    ``R_i = lambda_i + (ub - g - L)`` (see the comment block above), with a 1e-6 g slack
+    for the rounding of L; without a grain, ``ub - L`` (solutions no worse than ``ub``).
+    """
+    slack = ub - bound
+    if grain > 0:
+        slack += 1e-6 * grain - grain
+    return lam + max(slack, 0.0) + 1e-9 * max(1.0, abs(ub))
+
+
+@dataclass(frozen=True)
+class RadiusMIP:
+    """Outcome of :func:`reduced_radius_mip`."""
+
+    bound: float
+    """Lower bound on every solution cheaper than the incumbent (inf: none exists)."""
+    sites: NDArray[np.int64] | None
+    """The MIP's best p sites (column indices of the full matrix), or None."""
+    reason: str
+    seconds: float
+    nonzeros: int
+    nodes: int
+
+
+def reduced_radius_mip(
+    dist: NDArray[np.float64],
+    p: int,
+    cand: NDArray[np.int64],
+    radius: NDArray[np.float64],
+    *,
+    forced: NDArray[np.int64],
+    incumbent: NDArray[np.int64],
+    grain: float,
+    deadline: float,
+) -> RadiusMIP:
+    """Solve the radius MIP on sites ``cand`` with every client's levels closed at its radius.
+
+    Parameters
+    ----------
+    dist
+        Weighted costs, clients x sites.
+    p
+        Number of sites to open.
+    cand
+        Sites left by reduced-cost fixing (sorted).
+    radius
+        Per client: the proven service radius of :func:`service_radius`.
+    forced
+        Sites fixed open (a subset of ``cand``).
+    incumbent
+        Hint, used when all its sites are candidates.
+    grain
+        Objective grain (0 when unknown); the MIP stops within it.
+    deadline
+        ``time.perf_counter()`` value at which the MIP stops.
+
+    Returns
+    -------
+    RadiusMIP
+    """
+    n = dist.shape[0]
+    sub = dist[:, cand]
+    rm = build_radius(sub, radius, np.ones(n, bool), p=p)
+    rm.model._var_lb[0] = np.isin(cand, forced).astype(float)
+    hint = None
+    if np.isin(incumbent, cand).all():
+        yv = np.isin(cand, incumbent).astype(float)
+        hint = dict(zip(rm.y.tolist(), yv.tolist(), strict=True))
+    opts = SolveOptions(
+        "highs", deadline - time.perf_counter(), abs_gap=0.999 * grain if grain > 0 else 1e-6
+    )
+    out = solve_model(rm.model, opts, want=rm.y, hint=hint)
+    sites = None
+    if out.values is not None:
+        sites = cand[out.values > 0.5]  # noqa: PLR2004
+        if sites.size != p:
+            sites = None
+    bound = math.inf if out.reason == "infeasible" else out.bound
+    return RadiusMIP(bound, sites, out.reason, out.seconds, rm.model.num_nonzeros, out.nodes)
+
+
+@dataclass
+class _Best:
+    """Incumbent of :func:`pmedian_benders`."""
+
+    dist: NDArray[np.float64]
+    sites: NDArray[np.int64]
+    ub: float = math.inf
+
+    def offer(self, sites: NDArray[np.int64] | None) -> None:
+        if sites is None:
+            return
+        sites = np.sort(np.asarray(sites, np.int64))
+        cost = float(self.dist[:, sites].min(axis=1).sum())
+        if cost < self.ub:
+            self.sites, self.ub = sites, cost
+
+
+def pmedian_benders(
+    dist: NDArray[np.float64], p: int, grain: float, *, deadline: float, root_steps: int = 300
+) -> dict[str, object]:
+    """Lagrangian root, Benders LP, fixing, reduced radius MIP (see the comment block above).
+
+    Parameters
+    ----------
+    dist
+        Weighted costs, clients x sites.
+    p
+        Number of sites to open (1 <= p < number of sites).
+    grain
+        Objective grain (0 when unknown).
+    deadline
+        ``time.perf_counter()`` value of the time limit.
+    root_steps
+        Subgradient steps of the Lagrangian root that seeds the first cuts.
+
+    Returns
+    -------
+    dict
+        ``open`` (p sites), ``bound`` (proven lower bound) and ``stats``.
+    """
+    from ruralnet.classic.heuristics import pmedian_greedy, pmedian_interchange
+    from ruralnet.classic.lagrangian import (
+        ROOT_RULE,
+        lagrangian_fixing,
+        lagrangian_prunes,
+        pmedian_lagrangian,
+    )
+
+    t0 = time.perf_counter()
+    n, m = dist.shape
+    inc = _Best(dist, np.zeros(0, np.int64))
+    inc.offer(pmedian_interchange(dist, pmedian_greedy(dist, p), deadline=deadline))
+    stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
+    stats["heuristic_seconds"] = time.perf_counter() - t0
+    start = np.partition(dist, min(1, m - 1), axis=1)[:, min(1, m - 1)].copy()
+    stop = inc.ub - grain + 2e-6 * grain if grain > 0 else inc.ub
+    rule = dataclasses.replace(ROOT_RULE, max_iter=root_steps)
+    root = pmedian_lagrangian(
+        dist, np.full(n, math.inf), p, start, target=inc.ub, stop=stop, rule=rule,
+        deadline=deadline,
+    )  # fmt: skip
+    bound = root.value
+    stats.update(root_lagrangian=root.value, root_seconds=time.perf_counter() - t0)
+    if lagrangian_prunes(bound, inc.ub, grain) or time.perf_counter() >= deadline:
+        return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}
+    lp = benders_lp(dist, p, root.lam, dist[:, inc.sites].min(axis=1), deadline=deadline)
+    bound = max(bound, lp.bound)
+    stats.update(
+        lp_bound=lp.bound, lp_rounds=lp.rounds, lp_cuts=lp.cuts, lp_seconds=lp.seconds,
+        lp_converged=int(lp.converged),
+    )  # fmt: skip
+    top = np.argsort(-lp.y, kind="stable")[:p]
+    inc.offer(pmedian_interchange(dist, top, deadline=deadline))
+    stats["lp_incumbent"] = inc.ub
+    if lagrangian_prunes(bound, inc.ub, grain) or time.perf_counter() >= deadline:
+        return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}
+    close, force = lagrangian_fixing(lp.bound, lp.rho, p, inc.ub, grain)
+    cand = np.flatnonzero(~close)
+    radius = service_radius(lp.lam, lp.bound, inc.ub, grain)
+    stats.update(sites_fixed_closed=int(close.sum()), sites_fixed_open=int(force.sum()))
+    ub_at_fixing = inc.ub
+    mip = reduced_radius_mip(
+        dist, p, cand, radius, forced=np.flatnonzero(force), incumbent=inc.sites, grain=grain,
+        deadline=deadline,
+    )  # fmt: skip
+    inc.offer(mip.sites)
+    bound = max(bound, min(ub_at_fixing, mip.bound))
+    stats.update(
+        mip_seconds=mip.seconds, mip_reason=mip.reason, mip_nonzeros=mip.nonzeros,
+        nodes=mip.nodes,
+    )  # fmt: skip
+    return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}
