@@ -138,7 +138,10 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     solver = summary["solver"]
     rows = [
-        ("total cost (yuan/year)", f"{summary['total_cost_yuan_per_year']:,.0f}"),
+        (
+            f"total cost (yuan/year; {summary.get('cost_basis', 'siting model')})",
+            f"{summary['total_cost_yuan_per_year']:,.0f}",
+        ),
         *[
             (f"  {k} (yuan/year)", f"{v:,.0f}")
             for k, v in summary["cost_yuan_per_year"].items()
@@ -160,17 +163,7 @@ def _summary_table(summary: dict[str, Any]) -> Table:
             for tier, modes in summary["parcels_per_day_by_mode"].items()
             for mode, value in modes.items()
         ],
-        *(
-            [
-                (
-                    "vans (routed loops)",
-                    f"{summary['routes']['vans']} vans, {summary['routes']['van_km_per_day']:,.0f} km/day",
-                ),
-                ("van routes (yuan/year)", f"{summary['routes']['cost_yuan_per_year']:,.0f}"),
-            ]
-            if summary.get("routes")
-            else []
-        ),
+        *_route_rows(summary),
         (
             "CO2 (kg/day)",
             f"{summary['transport_per_day']['co2_kg_per_day']:,.0f} ({summary['transport_per_day']['van_km_source']})",
@@ -199,6 +192,55 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         table.add_row(name, value)
     if summary.get("generated_data"):
         table.caption = "Generated data: " + ", ".join(summary["generated_data"])
+    return table
+
+
+def _route_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """List the summary table's rows on the siting model's total and the routed fleet."""
+    rows = []
+    if "siting_model_cost_yuan_per_year" in summary:
+        rows.append(
+            (
+                "siting model's total (yuan/year)",
+                f"{summary['siting_model_cost_yuan_per_year']:,.0f} "
+                f"({summary['total_minus_siting_model_yuan_per_year']:+,.0f} to the total)",
+            )
+        )
+    routes = summary.get("routes")
+    if not routes:
+        return rows
+    for tier in ("feeder", "trunk"):
+        kpis = routes.get(tier)
+        if kpis:
+            rows.append(
+                (
+                    f"{tier} vans (fleet)",
+                    f"{kpis['vans']} vans, {kpis['loops_per_van']:.1f} loops/van, "
+                    f"{kpis['van_hours_per_day']:,.0f} van-h/day, shift use {kpis['shift_use']:.0%}, "
+                    f"{kpis['van_km_per_day']:,.0f} km/day",
+                )
+            )
+    return rows
+
+
+def _fleet_table(summary: dict[str, Any]) -> Table | None:
+    """Vans per depot: the fleet each centre (and the hub) needs."""
+    routes = summary.get("routes")
+    if not routes or not routes.get("fleet"):
+        return None
+    table = Table(title="van fleet per depot", show_header=True)
+    for name in ("depot", "tier", "vans", "loops/van", "van-h/day", "shift use", "km/day"):
+        table.add_column(name, justify="left" if name in {"depot", "tier"} else "right")
+    for row in routes["fleet"]:
+        table.add_row(
+            row["depot_id"],
+            row["tier"],
+            str(row["vans"]),
+            f"{row['loops_per_van']:.1f}",
+            f"{row['van_hours']:.1f}",
+            f"{row['shift_use']:.0%}",
+            f"{row['km_per_day']:,.0f}",
+        )
     return table
 
 
@@ -275,7 +317,11 @@ def run(
             )
             raise typer.Exit(130)
         if not quiet:
-            out.print(_summary_table(plan.summary()))
+            summary = plan.summary()
+            out.print(_summary_table(summary))
+            fleet = _fleet_table(summary)
+            if fleet is not None:
+                out.print(fleet)
             if route_rounds:
                 out.print(
                     rounds_table(rounds).to_string(index=False), markup=False, highlight=False

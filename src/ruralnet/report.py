@@ -8,17 +8,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ruralnet.routes.outputs import route_kpis
+from ruralnet.routes.outputs import fleet_table, route_kpis, routed_cost_parts
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
 
 __all__ = [
     "bus_share",
+    "operating_cost",
     "kpi_table",
     "phase_summary",
     "plan_summary",
     "policy_targets",
+    "routes_summary",
     "targets_markdown",
     "township_coverage",
     "transport_figures",
@@ -52,7 +54,10 @@ def transport_figures(plan: Plan) -> dict[str, float | str]:
     van = plan.scenario.van
     on_board = van.capacity_parcels * van.load_factor / 2
     trunk_van_pkm = float(parcel_km[(links["mode"] == "van") & (links["tier"] == "trunk")].sum())
-    if plan.routes is not None:  # feeder vans from the routes, trunk vans estimated
+    trunk_routed = plan.routes is not None and any(c.tier == "trunk" for c in plan.routes.centres)
+    if trunk_routed:
+        van_km = route_kpis(plan.routes)["van_km_per_day"]
+    elif plan.routes is not None:  # feeder vans from the routes, trunk vans estimated
         van_km = route_kpis(plan.routes)["van_km_per_day"] + trunk_van_pkm / on_board
     else:
         van_km = van_pkm / on_board
@@ -61,7 +66,9 @@ def transport_figures(plan: Plan) -> dict[str, float | str]:
         "van_parcel_km_per_day": van_pkm,
         "bus_parcel_km_per_day": bus_pkm,
         "van_km_per_day": van_km,
-        "van_km_source": "routes (feeder) + parcel-km estimate (trunk)"
+        "van_km_source": "routes (feeder and trunk)"
+        if trunk_routed
+        else "routes (feeder) + parcel-km estimate (trunk)"
         if plan.routes is not None
         else "parcel-km estimate",
         "co2_kg_per_day": co2,
@@ -277,18 +284,75 @@ def kpi_table(plan: Plan) -> pd.DataFrame:
         ),
         ("stations opened", float(len(plan.stations)), "count", np.nan, None),
         ("centres opened", float(len(plan.centres)), "count", np.nan, None),
-        ("total cost", v.total_yuan, "yuan/year", np.nan, None),
+        ("total cost", operating_cost(plan)[0], "yuan/year", np.nan, None),
         (
             "cost per parcel",
-            v.total_yuan / total_parcels_year if total_parcels_year else np.nan,
+            operating_cost(plan)[0] / total_parcels_year if total_parcels_year else np.nan,
             "yuan",
             np.nan,
             None,
         ),
-        ("van-km (estimated from parcel-km)", transport["van_km_per_day"], "km/day", np.nan, None),
+        (f"van-km ({transport['van_km_source']})", transport["van_km_per_day"], "km/day", np.nan, None),
         ("CO2", transport["co2_kg_per_day"], "kg/day", np.nan, None),
     ]
     return pd.DataFrame(rows, columns=["kpi", "value", "unit", "target", "met"])
+
+
+def operating_cost(plan: Plan) -> tuple[float, dict[str, float], str]:
+    """
+    Price what the plan costs to run each year, by part, and say what the figure rests on.
+
+    With routes (:meth:`Plan.with_routes`), the vans are priced as routed: a fixed cost per
+    van of the fleet plus a cost per km of its loops, for the feeder (centre → stations) and,
+    when routed, the trunk (hub → centres); facilities, handling, bus fees and residents'
+    access are the verifier's recomputed parts. For a phased plan these are the last phase's
+    yearly costs (the network the routes serve). Without routes the figure is the siting
+    model's (vans priced per parcel-km).
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    tuple
+        ``(total yuan/year, parts, basis)`` where ``basis`` is ``"routes"`` or
+        ``"siting model"``.
+    """
+    v = plan.verification
+    if plan.routes is None:
+        return v.total_yuan, dict(v.cost_parts), "siting model"
+    parts = routed_cost_parts(plan, plan.routes)
+    return float(sum(parts.values())), parts, "routes"
+
+
+def routes_summary(plan: Plan) -> dict[str, Any] | None:
+    """
+    Sum up the routes: all vans, then the feeder and trunk tiers, then each depot's fleet.
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    dict or None
+        :func:`~ruralnet.routes.outputs.route_kpis` of all routes, with ``feeder`` and
+        ``trunk`` (the same per tier, or None when not routed) and ``fleet`` (the rows of
+        :func:`~ruralnet.routes.outputs.fleet_table`); None without routes.
+    """
+    if plan.routes is None:
+        return None
+    tiers = {
+        tier: route_kpis(plan.routes.of_tier(tier))
+        if any(c.tier == tier for c in plan.routes.centres)
+        else None
+        for tier in ("feeder", "trunk")
+    }
+    fleet = fleet_table(plan.routes).to_dict(orient="records")
+    return {**route_kpis(plan.routes), **tiers, "fleet": fleet}
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
@@ -303,19 +367,25 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     Returns
     -------
     dict
-        Costs (yuan/year, recomputed by the verifier), counts, coverage, solver figures,
-        data notes, and ``verified``.
+        Costs (yuan/year): ``total_cost_yuan_per_year`` and ``cost_yuan_per_year`` from
+        :func:`operating_cost` (vans as routed when the plan has routes, ``cost_basis``
+        says which), the siting model's own recomputed total and the difference; counts,
+        coverage, solver figures, the routes and fleet, data notes, and ``verified``.
     """
     s, p, v = plan.solution, plan.problem, plan.verification
     villages, stations = plan.villages, plan.stations
     covered = villages[villages["covered"]]
     links = plan.links
     meta = plan.inputs.meta
+    total, parts, basis = operating_cost(plan)
     return {
         "scenario": plan.scenario.scenario.name,
         "dataset": meta.name,
-        "total_cost_yuan_per_year": round(v.total_yuan, 2),
-        "cost_yuan_per_year": {k: round(val, 2) for k, val in v.cost_parts.items()},
+        "total_cost_yuan_per_year": round(total, 2),
+        "cost_yuan_per_year": {k: round(val, 2) for k, val in parts.items()},
+        "cost_basis": basis,
+        "siting_model_cost_yuan_per_year": round(v.total_yuan, 2),
+        "total_minus_siting_model_yuan_per_year": round(total - v.total_yuan, 2),
         "villages": len(p.village_ids),
         "villages_covered": len(covered),
         "coverage_share": round(v.coverage_share, 6),
@@ -362,7 +432,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
             k: round(val, 3) if isinstance(val, float) else val
             for k, val in transport_figures(plan).items()
         },
-        "routes": route_kpis(plan.routes) if plan.routes is not None else None,
+        "routes": routes_summary(plan),
         "bus_share_of_parcel_rides": round(bus_share(plan), 6),
         "targets": policy_targets(plan),
         "generated_data": list(meta.generated),

@@ -237,16 +237,29 @@ class RouteRules(_Section):
         40.0, description="Average rural van speed, km/h (EST): 8 h × 40 km/h = 320 km a day."
     )
     stop_minutes: NonNegativeFloat = Field(
-        0.0, description="Time at each station stop, minutes (EST; T20 suggests 10 + 0.1/parcel)."
+        10.0, description="Fixed time at each station stop, minutes (T20, EST)."
     )
-    trips_per_van: PositiveInt = Field(
-        1,
-        description="Loops one van may drive a day, back at the centre in between (T22); 1 "
-        "matches the derivation of [van].yuan_per_parcel_km (one van-day per load).",
+    stop_minutes_per_parcel: NonNegativeFloat = Field(
+        0.1, description="Time per parcel handed over or collected at a stop, minutes (T20, EST)."
     )
-    solution_limit: PositiveInt = Field(
+    loading_minutes: NonNegativeFloat = Field(
+        20.0, description="Loading the van at the depot before each loop, minutes (T21, EST)."
+    )
+    trips_per_van: NonNegativeInt = Field(
+        0,
+        description="Most loops one van drives a day, reloading at the depot in between; 0: as "
+        "many as fit the shift (T22, EST).",
+    )
+    iterations: PositiveInt = Field(
+        5000, description="Most iterations of the route search per depot: a deterministic stop."
+    )
+    no_improvement: PositiveInt = Field(
         1000,
-        description="Solutions the route search visits per centre: the deterministic stop.",
+        description="Stop a depot's route search after this many iterations without a better "
+        "solution: a deterministic stop.",
+    )
+    trunk: bool = Field(
+        True, description="Route the hub → centre van links too (same vans and shift rules)."
     )
     time_limit_s: PositiveFloat = Field(
         120.0,

@@ -69,8 +69,9 @@ def best_tour(c: CentreStops, s: RouteSettings, subset: tuple[int, ...]) -> floa
     best = np.inf
     for order in itertools.permutations(subset):
         km = tour_km(c.km, order)
+        handled = [c.deliveries[i] + c.pickups[i] for i in order]
         if max_load(c.deliveries, c.pickups, order) <= s.capacity_parcels + 1e-9 and (
-            s.route_hours(km, len(order)) <= s.shift_hours + 1e-9
+            s.route_hours(km, handled) <= s.shift_hours + 1e-9
         ):
             best = min(best, km)
     return best
@@ -116,28 +117,119 @@ def test_several_loops_match_brute_force(seed):
     c = instance(
         rng.uniform(0, 30, (7, 2)), list(rng.uniform(60, 220, 6)), list(rng.uniform(0, 120, 6))
     )
-    s = settings(fixed_yuan_per_day=50.0)  # low, so km matter as much as van counts
+    s = settings(fixed_yuan_per_day=50.0, trips_per_van=1)  # one loop per van, low fixed cost
     plan = route_instances([c], s)
     assert plan.cost_yuan_per_day == pytest.approx(brute_force_cost(c, s), abs=0.01)
 
 
-def test_capacity_forces_two_vans():
+def fewest_vans(hours: list[float], shift: float, most_loops: int) -> int:
+    """Fewest vans whose days (loops back to back) hold loops of these hours, by enumeration."""
+    n = len(hours)
+    for vans in range(1, n + 1):
+        for assign in itertools.product(range(vans), repeat=n):
+            if len(set(assign)) != vans:
+                continue
+            days = [[h for h, a in zip(hours, assign, strict=True) if a == v] for v in range(vans)]
+            if all(
+                sum(d) <= shift + 1e-9 and (not most_loops or len(d) <= most_loops) for d in days
+            ):
+                return vans
+    return n
+
+
+def partitions(items: list[int]):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in partitions(rest):
+        for k in range(len(part)):
+            yield [*part[:k], [first, *part[k]], *part[k + 1 :]]
+        yield [[first], *part]
+
+
+def brute_force_multi_trip(c: CentreStops, s: RouteSettings) -> float:
+    """Exact cheapest fleet: every partition into loops, each loop's best tour, fewest vans."""
+    best = np.inf
+    for part in partitions(list(range(len(c)))):
+        loops = [tuple(loop) for loop in part]
+        kms = [best_tour(c, s, loop) for loop in loops]
+        if not np.all(np.isfinite(kms)):
+            continue
+        hours = [
+            s.route_hours(km, [c.deliveries[i] + c.pickups[i] for i in loop])
+            for km, loop in zip(kms, loops, strict=True)
+        ]
+        vans = fewest_vans(hours, s.shift_hours, s.trips_per_van)
+        best = min(best, s.fixed_yuan_per_day * vans + s.yuan_per_km * sum(kms))
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_multi_trip_fleet_matches_brute_force(seed):
+    """Vans reload and go again within the shift: the fleet and km cost what the best plan does."""
+    rng = np.random.default_rng(300 + seed)
+    c = instance(
+        rng.uniform(-12, 12, (7, 2)), list(rng.uniform(80, 250, 6)), list(rng.uniform(0, 60, 6))
+    )
+    s = settings(shift_hours=float(rng.choice([4.0, 6.0, 8.0])))
+    plan = route_instances([c], s)
+    want = brute_force_multi_trip(c, s)
+    assert plan.cost_yuan_per_day == pytest.approx(want, abs=0.01)
+    assert len(plan.routes) > plan.vans  # the instances are built so that vans reload
+
+
+def test_loop_limit_per_van_matches_brute_force():
+    rng = np.random.default_rng(9)
+    c = instance(rng.uniform(-10, 10, (7, 2)), list(rng.uniform(150, 250, 6)))
+    s = settings(trips_per_van=2)
+    plan = route_instances([c], s)
+    assert plan.cost_yuan_per_day == pytest.approx(brute_force_multi_trip(c, s), abs=0.01)
+    assert max(r.trip for r in plan.routes) <= 2
+
+
+def test_capacity_forces_two_loops_of_one_van():
     points = np.array([[0, 0], [1, 0], [2, 0], [0, 1], [0, 2]], float)
     c = instance(points, [150, 150, 150, 150])
     plan = route_instances([c], settings())
-    assert plan.vans == 2
+    assert (len(plan.routes), plan.vans) == (2, 1)
+    first, second = sorted(plan.routes, key=lambda r: r.trip)
+    assert second.start_hours >= first.start_hours + first.hours - 1e-9
     assert all(r.parcels_delivered == pytest.approx(300) for r in plan.routes)
     assert all(r.max_load <= 400 for r in plan.routes)
+    one_loop = route_instances([c], settings(trips_per_van=1))
+    assert one_loop.vans == 2
 
 
-def test_pickups_force_a_second_van():
+def test_stop_and_loading_times_count():
+    """20 min loading, 10 min per stop and 0.1 min per parcel handed over (T20, T21)."""
+    points = np.array([[0, 0], [20, 0]], float)
+    c = instance(points, [100], [50])
+    (route,) = route_instances([c], settings()).routes
+    assert route.hours == pytest.approx(20 / 60 + 40 / 40 + (10 + 0.1 * 150) / 60)
+
+
+def test_pickups_force_a_second_loop():
     """Deliveries fit one van (380 of 400) but 420 pickups do not come back in one."""
     points = np.array([[0, 0], [1, 0], [2, 0], [3, 0]], float)
     c = instance(points, [130, 130, 120], [140, 140, 140])
     plan = route_instances([c], settings())
     assert sum(c.deliveries) <= 400 < sum(c.pickups)
-    assert plan.vans == 2
+    assert len(plan.routes) == 2
     assert all(r.max_load <= 400 + 1e-9 for r in plan.routes)
+
+
+def test_release_times_hold_back_a_loop():
+    """Parcels that a bus brings at 3 h leave on a loop that starts loading then or later."""
+    points = np.array([[0, 0], [5, 0], [-5, 0]], float)
+    c = dataclasses.replace(instance(points, [300, 300]), release_hours=np.array([0.0, 3.0]))
+    plan = route_instances([c], settings())
+    late = next(r for r in plan.routes if "S1" in r.stops)
+    assert late.start_hours >= 3.0 - 1e-9
+    early = dataclasses.replace(late, start_hours=1.0)
+    routes = tuple(early if r is late else r for r in plan.routes)
+    found = verify_routes(dataclasses.replace(plan, routes=routes))
+    assert "release" in {v.rule for v in found}
 
 
 def test_pickups_set_the_visiting_order():
@@ -154,13 +246,14 @@ def test_pickups_set_the_visiting_order():
     np.testing.assert_allclose(route.loads, [390, 100, 250])
 
 
-def test_station_bigger_than_a_van_gets_full_direct_trips():
+def test_station_bigger_than_a_van_gets_equal_visits():
     points = np.array([[0, 0], [5, 0], [5, 1]], float)
     c = instance(points, [900, 100], [50, 10])
     plan = route_instances([c], settings())
-    direct = [r for r in plan.routes if r.kind == "direct"]
-    assert [r.stops for r in direct] == [("S0",), ("S0",)]
-    assert [r.delivered[0] for r in direct] == [400, 400]
+    big = [r for r in plan.routes if "S0" in r.stops]
+    assert len(big) == 3
+    for r in big:
+        assert r.delivered[r.stops.index("S0")] == pytest.approx(300)
     got = dict.fromkeys(c.station_ids, 0.0)
     for r in plan.routes:
         for sid, dl in zip(r.stops, r.delivered, strict=True):
@@ -245,8 +338,10 @@ def test_verifier_catches_a_skipped_station(two_loops):
         delivered=r.delivered[:-1],
         picked_up=r.picked_up[:-1],
         km=km,
-        hours=km / 40,
-        cost_yuan_per_day=350 + 1.5 * km,
+        hours=settings().route_hours(
+            km, [a + b for a, b in zip(r.delivered, r.picked_up, strict=True)][:-1]
+        ),
+        cost_yuan_per_day=175 + 1.5 * km,
     )
     found = verify_routes(_with_route(two_loops, 0, broken))
     assert {v.rule for v in found} >= {"visits", "delivered"}
@@ -258,9 +353,12 @@ def test_verifier_catches_an_overload(two_loops):
     a, b = two_loops.routes
     stops = a.stops + b.stops
     km = _km(two_loops, stops)
+    handled = [
+        x + y for x, y in zip(a.delivered + b.delivered, a.picked_up + b.picked_up, strict=True)
+    ]
     merged = Route(
         "C", 1, 1, "loop", stops, a.delivered + b.delivered, a.picked_up + b.picked_up, km,
-        km / 40, 350 + 1.5 * km,
+        settings().route_hours(km, handled), 350 + 1.5 * km,
     )  # fmt: skip
     found = verify_routes(dataclasses.replace(two_loops, routes=(merged,)))
     assert {v.rule for v in found} == {"capacity"}
@@ -309,6 +407,8 @@ def test_verify_routes_needs_neither_router_nor_ortools():
             "__future__",
             "collections",
             "dataclasses",
+            "itertools",
+            "math",
             "numpy",
             "ruralnet.routes.data",
         }, name
@@ -410,7 +510,11 @@ def test_solve_with_routes_reports_each_round():
     assert reports[0].siting_cost == pytest.approx(ordinary.verification.total_yuan)
     for r in reports:
         assert r.route_based_cost == pytest.approx(
-            r.siting_cost - r.siting_van_feeder_cost + r.route_van_feeder_cost
+            r.siting_cost
+            - r.siting_van_feeder_cost
+            - r.siting_van_trunk_cost
+            + r.route_van_feeder_cost
+            + r.route_van_trunk_cost
         )
     assert reports[-1].repeated or len(reports) == 3
     table = rounds_table(reports)

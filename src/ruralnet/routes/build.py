@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from ruralnet.errors import NetworkError
 from ruralnet.network import Snap, pair_distances
@@ -30,6 +31,7 @@ __all__ = [
     "MIN_PARCELS",
     "build_routes",
     "centre_stops",
+    "hub_stops",
     "route_settings",
 ]
 
@@ -66,13 +68,66 @@ def route_settings(scenario: Scenario, rules: RouteRules | None = None) -> Route
         shift_hours=rules.shift_hours,
         speed_kmh=rules.speed_kmh,
         stop_minutes=rules.stop_minutes,
+        stop_minutes_per_parcel=rules.stop_minutes_per_parcel,
+        loading_minutes=rules.loading_minutes,
         trips_per_van=rules.trips_per_van,
     )
 
 
+def _van_links(plan: Plan, tier: str) -> pd.DataFrame:
+    links = plan.links
+    rows = links[(links["tier"] == tier) & (links["mode"] == "van")]
+    noise = rows["parcels_per_day"] < MIN_PARCELS
+    if noise.any():
+        log.debug(
+            "routes: %d %s van links below %g parcels/day ignored",
+            int(noise.sum()),
+            tier,
+            MIN_PARCELS,
+        )
+    return rows[~noise]
+
+
+def _instances(plan: Plan, tier: str) -> tuple[CentreStops, ...]:
+    """One routing instance per depot of a tier: its van-fed stops, parcels and road km."""
+    p = plan.problem
+    rows_all = _van_links(plan, tier)
+    depots, stops = (p.centre_ids, p.station_ids) if tier == "feeder" else (p.hub_ids, p.centre_ids)
+    names = ("centre_sites", "station_sites") if tier == "feeder" else ("hubs", "centre_sites")
+    d_index = {c: i for i, c in enumerate(depots)}
+    s_index = {s: i for i, s in enumerate(stops)}
+    d_snap, s_snap = plan.assembly.snaps[names[0]], plan.assembly.snaps[names[1]]
+    out = []
+    for cid in sorted(set(rows_all["from_id"]), key=d_index.__getitem__):
+        rows = rows_all[rows_all["from_id"] == cid]
+        parcels = rows.groupby("to_id")[["parcels_in_per_day", "parcels_out_per_day"]].sum()
+        sids = sorted(parcels.index, key=s_index.__getitem__)
+        c, st = d_index[cid], np.array([s_index[s] for s in sids], dtype=np.int64)
+        snap = Snap(
+            node=np.concatenate([[d_snap.node[c]], s_snap.node[st]]),
+            km=np.concatenate([[d_snap.km[c]], s_snap.km[st]]),
+        )
+        km = pair_distances(plan.assembly.network, snap, snap)
+        np.fill_diagonal(km, 0.0)
+        if not np.all(np.isfinite(km)):
+            msg = f"routes: {cid} has stops with no road distance between them"
+            raise NetworkError(msg)
+        out.append(
+            CentreStops(
+                centre_id=cid,
+                station_ids=tuple(sids),
+                deliveries=parcels.loc[sids, "parcels_in_per_day"].to_numpy(float),
+                pickups=parcels.loc[sids, "parcels_out_per_day"].to_numpy(float),
+                km=km,
+                tier=tier,
+            )
+        )
+    return tuple(out)
+
+
 def centre_stops(plan: Plan) -> tuple[CentreStops, ...]:
     """
-    Build the routing instances of a plan: per open centre, its van-fed stations and road km.
+    Build the feeder routing instances of a plan: per open centre, its van-fed stations.
 
     Parameters
     ----------
@@ -84,7 +139,8 @@ def centre_stops(plan: Plan) -> tuple[CentreStops, ...]:
     Returns
     -------
     tuple of CentreStops
-        In the problem's centre order; stations in the problem's station order.
+        In the problem's centre order; stations in the problem's station order; road km
+        from the same road graph and snapped sites as the siting model.
 
     Raises
     ------
@@ -92,50 +148,31 @@ def centre_stops(plan: Plan) -> tuple[CentreStops, ...]:
         When two points of a centre have no road distance (should not happen on the kept
         strongly connected road graph).
     """
-    p = plan.problem
-    links = plan.links
-    feeder = links[(links["tier"] == "feeder") & (links["mode"] == "van")]
-    noise = feeder["parcels_per_day"] < MIN_PARCELS
-    if noise.any():
-        log.debug(
-            "routes: %d van links below %g parcels/day ignored", int(noise.sum()), MIN_PARCELS
-        )
-    feeder = feeder[~noise]
-    c_index = {c: i for i, c in enumerate(p.centre_ids)}
-    s_index = {s: i for i, s in enumerate(p.station_ids)}
-    c_snap, s_snap = plan.assembly.snaps["centre_sites"], plan.assembly.snaps["station_sites"]
-    out = []
-    for cid in sorted(set(feeder["from_id"]), key=c_index.__getitem__):
-        rows = feeder[feeder["from_id"] == cid]
-        parcels = rows.groupby("to_id")[["parcels_in_per_day", "parcels_out_per_day"]].sum()
-        sids = sorted(parcels.index, key=s_index.__getitem__)
-        c, st = c_index[cid], np.array([s_index[s] for s in sids], dtype=np.int64)
-        snap = Snap(
-            node=np.concatenate([[c_snap.node[c]], s_snap.node[st]]),
-            km=np.concatenate([[c_snap.km[c]], s_snap.km[st]]),
-        )
-        km = pair_distances(plan.assembly.network, snap, snap)
-        np.fill_diagonal(km, 0.0)
-        if not np.all(np.isfinite(km)):
-            msg = f"routes: centre {cid} has stations with no road distance between them"
-            raise NetworkError(msg)
-        out.append(
-            CentreStops(
-                centre_id=cid,
-                station_ids=tuple(sids),
-                deliveries=parcels.loc[sids, "parcels_in_per_day"].to_numpy(float),
-                pickups=parcels.loc[sids, "parcels_out_per_day"].to_numpy(float),
-                km=km,
-            )
-        )
-    return tuple(out)
+    return _instances(plan, "feeder")
+
+
+def hub_stops(plan: Plan) -> tuple[CentreStops, ...]:
+    """
+    Build the trunk routing instances of a plan: per hub, the centres it supplies by van.
+
+    Parameters
+    ----------
+    plan
+        A verified plan; its ``trunk`` links with mode ``van`` (bus legs are not routed).
+
+    Returns
+    -------
+    tuple of CentreStops
+        With ``tier="trunk"``, in the problem's hub order.
+    """
+    return _instances(plan, "trunk")
 
 
 def build_routes(
     plan: Plan, *, rules: RouteRules | None = None, seed: int | None = None
 ) -> RoutePlan:
     """
-    Plan the daily van loops of every open centre of a plan.
+    Plan the daily van loops of every open centre (and, with ``[routes].trunk``, the hub).
 
     Parameters
     ----------
@@ -160,11 +197,13 @@ def build_routes(
         When the routes fail :func:`~ruralnet.routes.verify.verify_routes`.
     """
     rules = plan.scenario.routes if rules is None else rules
+    instances = centre_stops(plan) + (hub_stops(plan) if rules.trunk else ())
     routed = route_instances(
-        centre_stops(plan),
+        instances,
         route_settings(plan.scenario, rules),
+        iterations=rules.iterations,
+        no_improvement=rules.no_improvement,
         time_limit_s=rules.time_limit_s,
-        solution_limit=rules.solution_limit,
         seed=plan.scenario.scenario.seed if seed is None else seed,
     )
     return replace(routed, paths=route_paths(plan, routed))

@@ -1,48 +1,46 @@
-"""The van router: OR-Tools routing (``pywrapcp``) on the stations of one centre at a time.
+"""The van router: PyVRP on the stops of one depot at a time, vans that reload and go again.
 
 :func:`route_instances` turns routing instances (:class:`~ruralnet.routes.data.CentreStops`)
 into loops and checks them with :func:`ruralnet.routes.verify.verify_routes`. This is the only
-module of :mod:`ruralnet.routes` that imports OR-Tools; :mod:`ruralnet.routes.build` makes the
-instances from a plan and :mod:`ruralnet.routes.outputs` writes the results.
+module of :mod:`ruralnet.routes` that imports a routing solver; :mod:`ruralnet.routes.build`
+makes the instances from a plan and :mod:`ruralnet.routes.outputs` writes the results. The
+solver was chosen by measurement against OR-Tools routing (``benchmarks/bench_vrp.py``).
 
-The routing model of one centre
--------------------------------
-Nodes are the centre (depot) and its van-fed stations; ``d_i`` parcels go out to station
-``i`` and ``p_i`` come back (first-mile pickups) every day. A vehicle of the model is one
-loop: it leaves with all its deliveries, drops ``d_i`` and loads ``p_i`` at each stop, and
-may never hold more than the capacity ``Q``. The load on board after the ``k``-th stop is
-``D - sum(d, first k) + sum(p, first k)`` where ``D`` is the loop's total delivery, so
+The routing model of one depot
+------------------------------
+A van leaves the depot (a township centre, or the county hub for the trunk) with the
+deliveries of its loop, hands over ``d_i`` and collects ``p_i`` parcels at each stop, comes
+back, reloads and may go again (multi-trip, PyVRP's reload depots) as long as its day fits
+the shift:
 
-- dimension ``load`` has transit ``p_i - d_i`` at each stop, cumul bounds ``[0, Q]`` and a
-  free start value; dimension ``delivered`` sums ``d_i`` from zero; one constraint per
-  vehicle ties them: ``load(start) == delivered(end)``. The start load is then exactly
-  ``D`` and every cumul of ``load`` is the true load on arrival at a node, so the capacity
-  holds at every point of the loop. (Two separate dimensions, ``D <= Q`` and
-  ``P <= Q``, are only exact for loops that deliver everything before they pick anything
-  up; this formulation is exact in any visiting order.)
-- dimension ``time`` (seconds, ceiling per arc plus the stop time) caps a loop at the shift.
-- arc cost ``[van].yuan_per_km`` x km, fixed cost ``[van].fixed_yuan_per_day`` per loop
-  (divided by ``trips_per_van`` when vans may drive several loops a day).
+- **load**: PyVRP's simultaneous pickup and delivery keeps the load on board exact at every
+  point of a loop (it leaves with the loop's deliveries, then ``- d_i + p_i`` at each stop)
+  and within the van capacity ``Q``;
+- **time**: loading at the depot before each loop (``loading_minutes``), driving at
+  ``speed_kmh``, and at each stop ``stop_minutes + stop_minutes_per_parcel x (d_i + p_i)``;
+  a van's day, from its first loading to its last return, fits ``shift_hours``; with
+  ``trips_per_van > 0`` a van drives at most that many loops;
+- **release**: a stop whose deliveries are ready at the depot only at ``release_hours``
+  (a bus timetable) can only be on a loop that starts loading then or later;
+- **cost**: ``[van].fixed_yuan_per_day`` per van used plus ``[van].yuan_per_km`` per km; the
+  number of vans used is the fleet the depot needs.
 
-Parcels are rounded *up* to hundredths and the capacity *down*, so an integer-feasible
-loop is feasible in real numbers; the verifier re-checks in floating point.
+Money is counted in thousandths of a yuan, parcels in hundredths (rounded *up*, the capacity
+*down*) and time in whole seconds (rounded *up*), so a plan feasible for the router is
+feasible in real numbers; the verifier re-checks in floating point.
 
-Stations bigger than one van (split rule): a station whose deliveries or pickups reach
-``Q`` gets ``floor(max(d, p) / Q)`` full-load direct out-and-back trips (each delivers up
-to ``Q`` and brings back up to ``Q``); the rest, less than a van-load each way, is one
-stop on a loop. No station is otherwise visited twice.
+Stops bigger than one van (the split rule, :func:`~ruralnet.routes.data.split_visits`): a
+stop is visited ``ceil(max(d, p) / Q)`` times, each visit with an equal share.
 
-The search starts from ``PATH_CHEAPEST_ARC`` and improves with guided local search. It
-stops after ``solution_limit`` solutions (a deterministic rule, so the same inputs and
-seed give the same routes) or at ``time_limit_s`` per centre, a safety net that is logged
-because a time-limited search need not repeat exactly. OR-Tools' routing search has no
-random seed; ``seed`` shuffles the order in which stations are numbered, which changes
-the search's tie-breaking (a different seed is a restart from a different start).
+The search is PyVRP's iterated local search with a fixed ``seed``. It stops after
+``iterations`` iterations or ``no_improvement`` iterations without a better solution,
+whichever comes first: deterministic rules, so the same inputs and seed give the same routes.
+``time_limit_s`` per depot is a safety net; a search stopped by it is logged, because it
+need not repeat exactly.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import time
@@ -51,7 +49,14 @@ from typing import Any
 import numpy as np
 
 from ruralnet.errors import InfeasibleError, SolverError, VerificationError
-from ruralnet.routes.data import CentreStops, Route, RoutePlan, RouteSettings, SearchInfo
+from ruralnet.routes.data import (
+    CentreStops,
+    Route,
+    RoutePlan,
+    RouteSettings,
+    SearchInfo,
+    split_visits,
+)
 from ruralnet.routes.verify import verify_routes
 
 __all__ = ["route_instances"]
@@ -60,212 +65,184 @@ log = logging.getLogger(__name__)
 
 _PARCELS = 100  # the router counts hundredths of a parcel
 _MONEY = 1000  # and thousandths of a yuan
-_SPLIT_TOL = 1e-6  # same tolerance as the verifier's split rule
 
-_Trip = tuple[str, list[int], list[float], list[float]]  # kind, stations, delivered, picked up
+_Visit = tuple[int, float, float]  # stop position, delivered, picked up
 
 
-def _split_full_loads(centre: CentreStops, capacity: float) -> tuple[list[_Trip], np.ndarray]:
-    """Direct trips for full van-loads; the remainders ``(n, 2)`` left for the loops."""
-    direct: list[_Trip] = []
-    rest = np.column_stack([centre.deliveries, centre.pickups]).astype(float)
+def _visits(centre: CentreStops, capacity: float) -> list[_Visit]:
+    """Every visit the split rule asks for, in stop order."""
+    out = []
     for i in range(len(centre)):
-        full = int(np.floor(max(rest[i]) / capacity + _SPLIT_TOL))
-        for _ in range(full):
-            dl, pu = min(rest[i, 0], capacity), min(rest[i, 1], capacity)
-            rest[i] -= (dl, pu)
-            direct.append(("direct", [i], [dl], [pu]))
-        if full and rest[i].sum() <= _SPLIT_TOL:  # a rounding crumb rides the last trip
-            direct[-1][2][0] += rest[i, 0]
-            direct[-1][3][0] += rest[i, 1]
-            rest[i] = 0.0
-    return direct, rest
+        d, p = float(centre.deliveries[i]), float(centre.pickups[i])
+        k = split_visits(d, p, capacity)
+        out += [(i, d / k, p / k)] * k
+    return out
 
 
-def _check_reachable(centre: CentreStops, settings: RouteSettings) -> None:
-    there_back = centre.km[0, 1:] + centre.km[1:, 0]
-    hours = there_back / settings.speed_kmh + settings.stop_minutes / 60.0
-    far = np.flatnonzero(hours > settings.shift_hours)
-    if len(far):
-        names = ", ".join(centre.station_ids[i] for i in far[:5])
+def _check_reachable(centre: CentreStops, visits: list[_Visit], s: RouteSettings) -> None:
+    far = []
+    for i, dl, pu in visits:
+        km = centre.km[0, i + 1] + centre.km[i + 1, 0]
+        if s.route_hours(km, [dl + pu]) > s.shift_hours:
+            far.append(centre.station_ids[i])
+    if far:
+        names = ", ".join(dict.fromkeys(far[:5]))
         msg = (
-            f"routes: {len(far)} station(s) of centre {centre.centre_id} ({names}) cannot be "
-            f"reached and left within a {settings.shift_hours:g} h shift at "
-            f"{settings.speed_kmh:g} km/h; raise shift_hours or lower [service].max_feeder_km"
+            f"routes: {len(set(far))} stop(s) of {centre.centre_id} ({names}) cannot be "
+            f"loaded for, reached and left within a {s.shift_hours:g} h shift at "
+            f"{s.speed_kmh:g} km/h; raise [routes].shift_hours or lower [service].max_feeder_km"
         )
         raise InfeasibleError(msg)
 
 
-def _capacity(settings: RouteSettings) -> int:
-    """Van capacity in the router's units, rounded down."""
-    return int(np.floor(settings.capacity_parcels * _PARCELS + 1e-6))
+def _model(centre: CentreStops, visits: list[_Visit], s: RouteSettings) -> Any:
+    """Build the PyVRP model of one depot."""
+    import pyvrp
 
-
-def _loop_model(
-    m: int,
-    vehicles: int,
-    cost: np.ndarray,
-    seconds: np.ndarray,
-    parcels: tuple[np.ndarray, np.ndarray],
-    settings: RouteSettings,
-) -> tuple[Any, Any]:
-    """Build the routing model: km cost, fixed cost per loop, shift, exact running load."""
-    from ortools.constraint_solver import pywrapcp
-
-    deliver, pickup = parcels
-    cap = _capacity(settings)
-    manager = pywrapcp.RoutingIndexManager(m + 1, vehicles, 0)
-    routing = pywrapcp.RoutingModel(manager)
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(cost.tolist()))
-    fixed = settings.fixed_yuan_per_day / settings.trips_per_van
-    routing.SetFixedCostOfAllVehicles(round(fixed * _MONEY))
-    shift_s = int(np.floor(settings.shift_hours * 3600))
-    routing.AddDimension(routing.RegisterTransitMatrix(seconds.tolist()), 0, shift_s, True, "time")
-    net = (pickup - deliver).tolist()
-    routing.AddDimension(routing.RegisterUnaryTransitVector(net), 0, cap, False, "load")
-    routing.AddDimension(
-        routing.RegisterUnaryTransitVector(deliver.tolist()), 0, cap, True, "delivered"
+    m = pyvrp.Model()
+    stops = sorted({i for i, _, _ in visits})
+    where = [m.add_location(x=0, y=0)] + [m.add_location(x=0, y=0) for _ in stops]
+    depot = m.add_depot(where[0], service_duration=math.ceil(s.loading_minutes * 60 - 1e-9))
+    slot = {i: k + 1 for k, i in enumerate(stops)}
+    for i, dl, pu in visits:
+        ready = centre.release(i) if dl > 0 else 0.0
+        m.add_client(
+            where[slot[i]],
+            delivery=[math.ceil(dl * _PARCELS - 1e-6)],
+            pickup=[math.ceil(pu * _PARCELS - 1e-6)],
+            service_duration=math.ceil(s.stop_hours(dl + pu) * 3600 - 1e-9),
+            release_time=math.ceil(ready * 3600 - 1e-9),
+        )
+    nodes = [0] + [i + 1 for i in stops]
+    km = centre.km[np.ix_(nodes, nodes)]
+    cost = np.rint(km * s.yuan_per_km * _MONEY).astype(np.int64)
+    seconds = np.ceil(km / s.speed_kmh * 3600 - 1e-9).astype(np.int64)
+    for a, frm in enumerate(where):
+        for b, to in enumerate(where):
+            m.add_edge(frm, to, distance=int(cost[a, b]), duration=int(seconds[a, b]))
+    reloads = {} if s.trips_per_van == 1 else {"reload_depots": [depot]}
+    if s.trips_per_van > 1:
+        reloads["max_reloads"] = s.trips_per_van - 1
+    m.add_vehicle_type(
+        num_available=len(visits),
+        capacity=[math.floor(s.capacity_parcels * _PARCELS + 1e-6)],
+        start_depot=depot,
+        end_depot=depot,
+        fixed_cost=round(s.fixed_yuan_per_day * _MONEY),
+        shift_duration=math.floor(s.shift_hours * 3600 + 1e-9),
+        unit_distance_cost=1,
+        **reloads,
     )
-    load, delivered = routing.GetDimensionOrDie("load"), routing.GetDimensionOrDie("delivered")
-    for v in range(vehicles):
-        routing.solver().Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
-    return manager, routing
+    return m
 
 
-def _solve_loops(
-    centre: CentreStops,
-    rest: np.ndarray,
-    settings: RouteSettings,
-    *,
-    time_limit_s: float,
-    solution_limit: int,
-    seed: int,
-) -> tuple[list[list[int]], SearchInfo]:
-    """Solve the capacitated pickup-and-delivery loops of one centre; station positions out."""
-    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+def _stop_rule(iterations: int, no_improvement: int, time_limit_s: float) -> Any:
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
-    todo = np.flatnonzero(rest.sum(axis=1) > _SPLIT_TOL)
-    stations = todo[np.random.default_rng(seed).permutation(len(todo))]
-    m = len(stations)
-    if m == 0:
+    return MultipleCriteria(
+        [MaxIterations(iterations), NoImprovement(no_improvement), MaxRuntime(time_limit_s)]
+    )
+
+
+def _van_days(result: Any) -> list[list[tuple[float, list[int]]]]:
+    """Per van, its loops: (start of loading in hours, visit indices in order)."""
+    days = []
+    for route in result.best.routes():
+        loops: dict[int, tuple[float, list[int]]] = {}
+        for act in route.schedule():
+            if act.is_depot() and act.trip not in loops:
+                loops[act.trip] = (act.start_time / 3600.0, [])
+            elif act.is_client():
+                loops[act.trip][1].append(int(act.idx))
+        days.append([loops[t] for t in sorted(loops) if loops[t][1]])
+    return [d for d in days if d]
+
+
+def _solve_depot(
+    centre: CentreStops, s: RouteSettings, search: dict[str, Any]
+) -> tuple[list[Route], SearchInfo]:
+    """Route one depot; its loops as records and how the search went."""
+    visits = _visits(centre, s.capacity_parcels)
+    if not visits:
         return [], SearchInfo(centre.centre_id, 0.0, 0.0, False, 0)
-    idx = np.concatenate([[0], stations + 1])
-    km = centre.km[np.ix_(idx, idx)]
-    cost = np.rint(km * settings.yuan_per_km * _MONEY).astype(np.int64)
-    stop_s = math.ceil(settings.stop_minutes * 60)
-    seconds = np.ceil(km / settings.speed_kmh * 3600 - 1e-9).astype(np.int64)
-    seconds[1:, :] += stop_s  # time at a stop is spent before leaving it
-    deliver = np.concatenate([[0], np.ceil(rest[stations, 0] * _PARCELS - 1e-6)]).astype(np.int64)
-    pickup = np.concatenate([[0], np.ceil(rest[stations, 1] * _PARCELS - 1e-6)]).astype(np.int64)
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
-    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
-    params.solution_limit = solution_limit
-    vehicles = m  # one loop per station is always feasible: the fallback start
-    manager, routing = _loop_model(m, vehicles, cost, seconds, (deliver, pickup), settings)
+    _check_reachable(centre, visits, s)
+    model = _model(centre, visits, s)
     started = time.perf_counter()
-    solution = routing.SolveWithParameters(params)
-    if solution is None:
-        initial = routing.ReadAssignmentFromRoutes([[k] for k in range(1, m + 1)], True)
-        solution = routing.SolveFromAssignmentWithParameters(initial, params)
-    seconds_used = time.perf_counter() - started
-    if solution is None:
-        msg = f"routes: no loops found for centre {centre.centre_id} (routing status {routing.status()})"
+    result = model.solve(
+        stop=_stop_rule(search["iterations"], search["no_improvement"], search["time_limit_s"]),
+        seed=search["seed"],
+        display=False,
+        collect_stats=False,
+    )
+    seconds = time.perf_counter() - started
+    if not result.is_feasible():
+        msg = f"routes: the router found no feasible loops for {centre.centre_id}"
         raise SolverError(msg)
-    hit = seconds_used >= 0.98 * time_limit_s
+    hit = seconds >= 0.98 * search["time_limit_s"]
     if hit:
         log.warning(
-            "routes: centre %s stopped at the %.0f s time limit, not the solution limit; "
-            "a rerun may differ",
+            "routes: %s stopped at the %.0f s time limit, not the iteration rule; a rerun may differ",
             centre.centre_id,
-            time_limit_s,
+            search["time_limit_s"],
         )
-    loops = []
-    for v in range(vehicles):
-        index = solution.Value(routing.NextVar(routing.Start(v)))
-        loop = []
-        while not routing.IsEnd(index):
-            loop.append(int(stations[manager.IndexToNode(index) - 1]))
-            index = solution.Value(routing.NextVar(index))
-        if loop:
-            loops.append(loop)
-    info = SearchInfo(
-        centre.centre_id, float(solution.ObjectiveValue()), seconds_used, hit, vehicles
-    )
-    return loops, info
-
-
-def _assign_vans(centre: CentreStops, trips: list[_Trip], settings: RouteSettings) -> list[Route]:
-    """Give trips their vans; with several trips per van, pack them first-fit by hours."""
-    measured = []
-    for kind, stops, dl, pu in trips:
-        nodes = [0] + [s + 1 for s in stops] + [0]
-        km = float(sum(centre.km[a, b] for a, b in itertools.pairwise(nodes)))
-        measured.append((kind, stops, dl, pu, km, settings.route_hours(km, len(stops))))
-    vans: list[list[int]] = []
-    hours_used: list[float] = []
-    order = sorted(range(len(measured)), key=lambda t: -measured[t][5])
-    if settings.trips_per_van == 1:
-        order = list(range(len(measured)))
-    for t in order:
-        h = measured[t][5]
-        for v, van in enumerate(vans):
-            fits = len(van) < settings.trips_per_van
-            if fits and hours_used[v] + h <= settings.shift_hours + 1e-9:
-                van.append(t)
-                hours_used[v] += h
-                break
-        else:
-            vans.append([t])
-            hours_used.append(h)
     routes = []
-    for v, van in enumerate(vans, start=1):
-        share = settings.fixed_yuan_per_day / len(van)
-        for trip, t in enumerate(van, start=1):
-            kind, stops, dl, pu, km, hours = measured[t]
+    for v, day in enumerate(_van_days(result), start=1):
+        share = s.fixed_yuan_per_day / len(day)
+        for trip, (start, loop) in enumerate(day, start=1):
+            stops = [visits[k][0] for k in loop]
+            nodes = [0, *(i + 1 for i in stops), 0]
+            km = float(np.sum(centre.km[nodes[:-1], nodes[1:]]))
+            dl = tuple(visits[k][1] for k in loop)
+            pu = tuple(visits[k][2] for k in loop)
             routes.append(
                 Route(
                     centre_id=centre.centre_id,
                     vehicle=v,
                     trip=trip,
-                    kind=kind,
-                    stops=tuple(centre.station_ids[s] for s in stops),
-                    delivered=tuple(float(x) for x in dl),
-                    picked_up=tuple(float(x) for x in pu),
+                    kind="loop",
+                    stops=tuple(centre.station_ids[i] for i in stops),
+                    delivered=dl,
+                    picked_up=pu,
                     km=km,
-                    hours=hours,
-                    cost_yuan_per_day=km * settings.yuan_per_km + share,
+                    hours=s.route_hours(km, [a + b for a, b in zip(dl, pu, strict=True)]),
+                    cost_yuan_per_day=km * s.yuan_per_km + share,
+                    start_hours=start,
+                    tier=centre.tier,
                 )
             )
-    return routes
+    info = SearchInfo(
+        centre.centre_id, float(result.cost()), seconds, hit, len(visits), result.num_iterations
+    )
+    return routes, info
 
 
 def route_instances(
     centres: tuple[CentreStops, ...] | list[CentreStops],
     settings: RouteSettings,
     *,
+    iterations: int = 5000,
+    no_improvement: int = 1000,
     time_limit_s: float = 120.0,
-    solution_limit: int = 1000,
     seed: int = 0,
 ) -> RoutePlan:
     """
-    Route every centre of plain instances (no geometry) and verify the result.
+    Route every depot of plain instances (no geometry) and verify the result.
 
     Parameters
     ----------
     centres
-        The routing instances, e.g. from :func:`centre_stops` or hand-made.
+        The routing instances, e.g. from :func:`~ruralnet.routes.build.centre_stops` or
+        hand-made.
     settings
-        Van capacity, costs and shift.
+        Van capacity, costs, stop and loading times, shift.
+    iterations
+        Most iterations of the search per depot.
+    no_improvement
+        Stop a depot's search after this many iterations without a better solution.
     time_limit_s
-        Safety limit of the search per centre, seconds.
-    solution_limit
-        Solutions the guided local search visits per centre before it stops.
+        Safety limit of the search per depot, seconds.
     seed
-        Shuffles the station numbering inside the router (tie-breaking).
+        Seed of the search.
 
     Returns
     -------
@@ -275,27 +252,21 @@ def route_instances(
     Raises
     ------
     InfeasibleError
-        When a station cannot be reached and left within one shift.
+        When a stop cannot be served within one shift.
     VerificationError
         When :func:`~ruralnet.routes.verify.verify_routes` finds a violation.
     """
+    search = {
+        "iterations": iterations,
+        "no_improvement": no_improvement,
+        "time_limit_s": time_limit_s,
+        "seed": seed,
+    }
     routes: list[Route] = []
     searches = []
     for centre in centres:
-        _check_reachable(centre, settings)
-        direct, rest = _split_full_loads(centre, settings.capacity_parcels)
-        loops, info = _solve_loops(
-            centre,
-            rest,
-            settings,
-            time_limit_s=time_limit_s,
-            solution_limit=solution_limit,
-            seed=seed,
-        )
-        trips = direct + [
-            ("loop", loop, [rest[s, 0] for s in loop], [rest[s, 1] for s in loop]) for loop in loops
-        ]
-        routes += _assign_vans(centre, trips, settings)
+        found, info = _solve_depot(centre, settings, search)
+        routes += found
         searches.append(info)
     plan = RoutePlan(
         settings=settings, centres=tuple(centres), routes=tuple(routes), searches=tuple(searches)
@@ -306,7 +277,7 @@ def route_instances(
         msg = f"the van routes failed verification ({len(violations)} problems: {details})"
         raise VerificationError(msg)
     log.info(
-        "routes: %d centres, %d vans, %d loops, %.1f van-km/day, %.0f yuan/day",
+        "routes: %d depots, %d vans, %d loops, %.1f van-km/day, %.0f yuan/day",
         len(plan.centres),
         plan.vans,
         len(plan.routes),

@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from ruralnet.plan import Plan
 
 __all__ = [
+    "fleet_table",
     "route_kpis",
     "route_paths",
     "route_row",
     "route_stops_table",
+    "routed_cost_parts",
     "routes_geojson",
     "routes_table",
     "write_routes_geojson",
@@ -35,7 +37,9 @@ _TABLE_COLUMNS = [
     "centre_id",
     "vehicle",
     "trip",
+    "tier",
     "kind",
+    "start_hours",
     "n_stops",
     "stops",
     "km",
@@ -71,9 +75,11 @@ def route_paths(plan: Plan, route_plan: RoutePlan) -> tuple[np.ndarray, ...]:
     snaps = plan.assembly.snaps
     node = {cid: int(snaps["centre_sites"].node[i]) for i, cid in enumerate(p.centre_ids)}
     node |= {sid: int(snaps["station_sites"].node[i]) for i, sid in enumerate(p.station_ids)}
+    node |= {hid: int(snaps["hubs"].node[i]) for i, hid in enumerate(p.hub_ids)}
     xy = {}
     for frame in (plan.inputs.centre_sites, plan.inputs.station_sites):
         xy.update(zip(frame["site_id"], frame.geometry, strict=True))
+    xy.update(zip(plan.inputs.hubs["hub_id"], plan.inputs.hubs.geometry, strict=True))
     to_wgs = pyproj.Transformer.from_crs(plan.inputs.crs, 4326, always_xy=True)
     paths: list[np.ndarray | None] = [None] * len(route_plan.routes)
     for centre in route_plan.centres:  # one Dijkstra batch per centre bounds memory
@@ -111,7 +117,9 @@ def route_row(route: Route, settings: RouteSettings) -> dict[str, Any]:
         "centre_id": route.centre_id,
         "vehicle": route.vehicle,
         "trip": route.trip,
+        "tier": route.tier,
         "kind": route.kind,
+        "start_hours": round(route.start_hours, 4),
         "n_stops": len(route.stops),
         "stops": list(route.stops),
         "km": round(route.km, 4),
@@ -246,6 +254,17 @@ def route_stops_table(route_plan: RoutePlan) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _shift_use(route_plan: RoutePlan) -> float:
+    """Mean working day of a van (first loading to last return) over the shift."""
+    days: dict[tuple[str, int], list[Route]] = {}
+    for r in route_plan.routes:
+        days.setdefault((r.centre_id, r.vehicle), []).append(r)
+    if not days:
+        return 0.0
+    spans = [max(r.end_hours for r in d) - min(r.start_hours for r in d) for d in days.values()]
+    return round(float(np.mean(spans)) / route_plan.settings.shift_hours, 4)
+
+
 def route_kpis(route_plan: RoutePlan) -> dict[str, float]:
     """
     Key figures of the van routes.
@@ -258,7 +277,9 @@ def route_kpis(route_plan: RoutePlan) -> dict[str, float]:
     Returns
     -------
     dict
-        ``vans``, ``routes``, ``stations_served``, ``van_km_per_day``, ``van_hours_per_day``,
+        ``vans`` (the fleet), ``routes`` (loops), ``stations_served`` (stops of all depots),
+        ``van_km_per_day``, ``van_hours_per_day``, ``loops_per_van``, ``shift_use`` (mean
+        working day of a van, first loading to last return, over the shift),
         ``parcels_delivered_per_day``, ``parcels_picked_up_per_day``, ``mean_load_share``
         (parcels leaving the centre over capacity, per route), ``cost_yuan_per_day``,
         ``cost_yuan_per_year``, ``co2_kg_per_day`` (``[van].co2_kg_per_km``, E1–E2),
@@ -274,6 +295,8 @@ def route_kpis(route_plan: RoutePlan) -> dict[str, float]:
         "stations_served": sum(len(c) for c in route_plan.centres),
         "van_km_per_day": round(route_plan.km_per_day, 3),
         "van_hours_per_day": round(float(sum(r.hours for r in routes)), 3),
+        "loops_per_van": round(len(routes) / route_plan.vans, 3) if routes else 0.0,
+        "shift_use": _shift_use(route_plan),
         "parcels_delivered_per_day": round(delivered, 3),
         "parcels_picked_up_per_day": round(float(sum(r.parcels_picked_up for r in routes)), 3),
         "mean_load_share": round(delivered / (len(routes) * s.capacity_parcels), 4)
@@ -284,3 +307,93 @@ def route_kpis(route_plan: RoutePlan) -> dict[str, float]:
         "co2_kg_per_day": round(co2, 3),
         "co2_t_per_year": round(co2 * s.days_per_year / 1000, 3),
     }
+
+
+def fleet_table(route_plan: RoutePlan) -> pd.DataFrame:
+    """
+    Tabulate the fleet each depot needs: vans, loops per van, van-hours, shift use.
+
+    Parameters
+    ----------
+    route_plan
+        Routes from :func:`~ruralnet.routes.build.build_routes`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per depot: ``depot_id``, ``tier``, ``vans`` (the fleet to buy), ``loops``,
+        ``loops_per_van``, ``van_hours`` (loading, driving and stops, per day), ``shift_use``
+        (mean working day of its vans, first loading to last return, over the shift),
+        ``longest_day_hours``, ``km_per_day``, ``cost_yuan_per_day``.
+    """
+    shift = route_plan.settings.shift_hours
+    rows = []
+    for centre in route_plan.centres:
+        routes = route_plan.for_centre(centre.centre_id)
+        days: dict[int, list[Route]] = {}
+        for r in routes:
+            days.setdefault(r.vehicle, []).append(r)
+        spans = [max(r.end_hours for r in d) - min(r.start_hours for r in d) for d in days.values()]
+        rows.append(
+            {
+                "depot_id": centre.centre_id,
+                "tier": centre.tier,
+                "vans": len(days),
+                "loops": len(routes),
+                "loops_per_van": round(len(routes) / len(days), 3) if days else 0.0,
+                "van_hours": round(float(sum(r.hours for r in routes)), 3),
+                "shift_use": round(float(np.mean(spans)) / shift, 4) if spans else 0.0,
+                "longest_day_hours": round(max(spans), 3) if spans else 0.0,
+                "km_per_day": round(float(sum(r.km for r in routes)), 3),
+                "cost_yuan_per_day": round(float(sum(r.cost_yuan_per_day for r in routes)), 2),
+            }
+        )
+    columns = ["depot_id", "tier", "vans", "loops", "loops_per_van", "van_hours", "shift_use",
+               "longest_day_hours", "km_per_day", "cost_yuan_per_day"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def routed_cost_parts(plan: Plan, route_plan: RoutePlan) -> dict[str, float]:
+    """
+    Price the plan's yearly cost by part with its vans as routed.
+
+    The siting model's parts (recomputed by the verifier) with its per-parcel-km ``van``
+    part replaced by ``van_feeder`` and ``van_trunk``: the routes' cost for each tier that
+    was routed (plus the siting price of van links left out of the routes as solver
+    round-off), the siting model's price for a tier that was not. For a phased plan the
+    parts are those of the last phase, whose network the routes serve.
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+    route_plan
+        Its routes.
+
+    Returns
+    -------
+    dict
+        yuan per year by part.
+    """
+    v = plan.verification
+    parts = dict((v.phases[-1] if v.phases else v).cost_parts)
+    parts.pop("van", None)
+    links = plan.links
+    for tier in ("feeder", "trunk"):
+        vans = links[(links["tier"] == tier) & (links["mode"] == "van")]
+        routed = {
+            (c.centre_id, sid)
+            for c in route_plan.centres
+            if c.tier == tier
+            for sid in c.station_ids
+        }
+        if routed:
+            left = [
+                (a, b) not in routed for a, b in zip(vans["from_id"], vans["to_id"], strict=True)
+            ]
+            cost = route_plan.of_tier(tier).cost_yuan_per_year
+            cost += float(vans.loc[left, "yuan_per_year"].sum())
+        else:
+            cost = float(vans["yuan_per_year"].sum())
+        parts[f"van_{tier}"] = cost
+    return parts

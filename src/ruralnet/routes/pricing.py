@@ -48,11 +48,19 @@ from ruralnet.plan import Plan
 from ruralnet.problem import Problem
 from ruralnet.routes.build import build_routes
 from ruralnet.routes.data import RoutePlan
+from ruralnet.routes.outputs import routed_cost_parts
 from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
 from ruralnet.verify import verify
 
-__all__ = ["Pricing", "RoundReport", "feeder_prices", "rounds_table", "solve_with_routes"]
+__all__ = [
+    "Pricing",
+    "RoundReport",
+    "feeder_prices",
+    "rounds_table",
+    "solve_with_routes",
+    "trunk_prices",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +80,10 @@ class RoundReport:
     siting_van_feeder_cost
         The part of it for van feeder links.
     route_van_feeder_cost
-        What the van loops of this plan cost (:attr:`RoutePlan.cost_yuan_per_year`).
+        What the feeder van loops of this plan cost.
     route_based_cost
-        ``siting_cost - siting_van_feeder_cost + route_van_feeder_cost``: the plan's cost
-        with its van feeders priced by their routes.
+        The plan's cost with its vans priced by their routes
+        (:func:`~ruralnet.routes.outputs.routed_cost_parts`): what ``summary.json`` reports.
     stations, centres
         Stations and centres opened.
     vans, van_km_per_day
@@ -86,6 +94,8 @@ class RoundReport:
         Wall-clock time of the siting solve and of the routing.
     repeated
         True when this round's stations and centres equal an earlier round's.
+    siting_van_trunk_cost, route_van_trunk_cost
+        The same for the hub → centre van links (equal when the trunk is not routed).
     """
 
     round: int
@@ -101,25 +111,70 @@ class RoundReport:
     solve_seconds: float
     route_seconds: float
     repeated: bool = False
+    siting_van_trunk_cost: float = 0.0
+    route_van_trunk_cost: float = 0.0
 
 
-def _van_feeders(plan: Plan) -> pd.DataFrame:
+def _van_links(plan: Plan, tier: str) -> pd.DataFrame:
     links = plan.links
-    return links[(links["tier"] == "feeder") & (links["mode"] == "van")]
+    return links[(links["tier"] == tier) & (links["mode"] == "van")]
+
+
+def _tier_prices(
+    plan: Plan, route_plan: RoutePlan, tier: str, *, pricing: Pricing, per_centre: bool
+) -> np.ndarray:
+    """Price every option of one tier (``yuan_per_parcel``) from that tier's routes."""
+    p = plan.problem
+    s = route_plan.settings
+    options, depot_ids = (p.feeder, p.centre_ids) if tier == "feeder" else (p.trunk, p.hub_ids)
+    routes = route_plan.of_tier(tier).routes
+    if not routes:
+        return options.yuan_per_parcel.astype(float).copy()
+    links = _van_links(plan, tier)
+    parcel_km = (links["parcels_per_day"] * links["km"]).groupby(links["from_id"]).sum()
+    parcels = links["parcels_per_day"].groupby(links["from_id"]).sum()
+    fixed: dict[str, float] = {}
+    km_cost: dict[str, float] = {}
+    for r in routes:
+        km_cost[r.centre_id] = km_cost.get(r.centre_id, 0.0) + r.km * s.yuan_per_km
+        fixed[r.centre_id] = (
+            fixed.get(r.centre_id, 0.0) + r.cost_yuan_per_day - r.km * s.yuan_per_km
+        )
+    total_pkm, total_parcels = float(parcel_km.sum()), float(parcels.sum())
+    county_fixed, county_km = sum(fixed.values()), sum(km_cost.values())
+    n = len(depot_ids)
+    per_parcel = np.zeros(n)
+    per_pkm = np.full(n, (county_fixed + county_km) / total_pkm if total_pkm else 0.0)
+    if pricing == "two_part":
+        per_parcel[:] = county_fixed / total_parcels if total_parcels else 0.0
+        per_pkm[:] = county_km / total_pkm if total_pkm else 0.0
+    if per_centre:
+        for c, cid in enumerate(depot_ids):
+            if cid not in fixed or parcel_km.get(cid, 0.0) <= 0:
+                continue
+            if pricing == "two_part":
+                per_parcel[c] = fixed[cid] / parcels[cid]
+                per_pkm[c] = km_cost[cid] / parcel_km[cid]
+            else:
+                per_pkm[c] = (fixed[cid] + km_cost[cid]) / parcel_km[cid]
+    van = options.line < 0
+    new = options.yuan_per_parcel.astype(float).copy()
+    new[van] = per_parcel[options.upstream[van]] + per_pkm[options.upstream[van]] * options.km[van]
+    return new
 
 
 def feeder_prices(
     plan: Plan, route_plan: RoutePlan, *, pricing: Pricing = "two_part", per_centre: bool = True
 ) -> np.ndarray:
     """
-    Re-price every feeder option (``yuan_per_parcel``) from the routes of a plan.
+    Re-price every feeder option (``yuan_per_parcel``) from the feeder routes of a plan.
 
     Parameters
     ----------
     plan
         The plan the routes were built from.
     route_plan
-        Its routes.
+        Its routes (only the feeder tier is used).
     pricing
         ``"parcel_km"`` or ``"two_part"`` (see the module docstring).
     per_centre
@@ -130,40 +185,32 @@ def feeder_prices(
     numpy.ndarray
         One price per option of ``plan.problem.feeder``; bus options keep theirs.
     """
-    p = plan.problem
-    s = route_plan.settings
-    feeders = _van_feeders(plan)
-    parcel_km = (feeders["parcels_per_day"] * feeders["km"]).groupby(feeders["from_id"]).sum()
-    parcels = feeders["parcels_per_day"].groupby(feeders["from_id"]).sum()
-    fixed: dict[str, float] = {}
-    km_cost: dict[str, float] = {}
-    for r in route_plan.routes:
-        km_cost[r.centre_id] = km_cost.get(r.centre_id, 0.0) + r.km * s.yuan_per_km
-        fixed[r.centre_id] = (
-            fixed.get(r.centre_id, 0.0) + r.cost_yuan_per_day - r.km * s.yuan_per_km
-        )
-    total_pkm, total_parcels = float(parcel_km.sum()), float(parcels.sum())
-    county_fixed, county_km = sum(fixed.values()), sum(km_cost.values())
-    n = len(p.centre_ids)
-    per_parcel = np.zeros(n)
-    per_pkm = np.full(n, (county_fixed + county_km) / total_pkm if total_pkm else 0.0)
-    if pricing == "two_part":
-        per_parcel[:] = county_fixed / total_parcels if total_parcels else 0.0
-        per_pkm[:] = county_km / total_pkm if total_pkm else 0.0
-    if per_centre:
-        for c, cid in enumerate(p.centre_ids):
-            if cid not in fixed or parcel_km.get(cid, 0.0) <= 0:
-                continue
-            if pricing == "two_part":
-                per_parcel[c] = fixed[cid] / parcels[cid]
-                per_pkm[c] = km_cost[cid] / parcel_km[cid]
-            else:
-                per_pkm[c] = (fixed[cid] + km_cost[cid]) / parcel_km[cid]
-    f = p.feeder
-    van = f.line < 0
-    new = f.yuan_per_parcel.astype(float).copy()
-    new[van] = per_parcel[f.upstream[van]] + per_pkm[f.upstream[van]] * f.km[van]
-    return new
+    return _tier_prices(plan, route_plan, "feeder", pricing=pricing, per_centre=per_centre)
+
+
+def trunk_prices(
+    plan: Plan, route_plan: RoutePlan, *, pricing: Pricing = "two_part", per_centre: bool = True
+) -> np.ndarray:
+    """
+    Re-price every trunk option (hub → centre) from the trunk routes, as :func:`feeder_prices`.
+
+    Parameters
+    ----------
+    plan
+        The plan the routes were built from.
+    route_plan
+        Its routes; without trunk routes the trunk options keep their prices.
+    pricing
+        ``"parcel_km"`` or ``"two_part"``.
+    per_centre
+        Price each hub's options by its own routes.
+
+    Returns
+    -------
+    numpy.ndarray
+        One price per option of ``plan.problem.trunk``.
+    """
+    return _tier_prices(plan, route_plan, "trunk", pricing=pricing, per_centre=per_centre)
 
 
 def _resolve(plan: Plan, problem: Problem) -> Plan:
@@ -178,7 +225,8 @@ def _resolve(plan: Plan, problem: Problem) -> Plan:
             f"the re-priced plan failed verification ({len(report.violations)} problems: {details})"
         )
         raise VerificationError(msg)
-    extra = {"all_van": None} if "all_van" in {f.name for f in dataclasses.fields(Plan)} else {}
+    fields = {f.name for f in dataclasses.fields(Plan)}
+    extra = {name: None for name in ("all_van", "own_village") if name in fields}
     return dataclasses.replace(
         plan,
         assembly=dataclasses.replace(plan.assembly, problem=problem),
@@ -197,21 +245,24 @@ def _key(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
 def _report(
     k: int, plan: Plan, routes: RoutePlan, seconds: tuple[float, float], *, repeated: bool
 ) -> RoundReport:
-    feeders = _van_feeders(plan)
+    feeders = _van_links(plan, "feeder")
     siting_feeder = float(feeders["yuan_per_year"].sum())
     pkm = float((feeders["parcels_per_day"] * feeders["km"]).sum())
     siting = plan.verification.total_yuan
+    parts = routed_cost_parts(plan, routes)
     return RoundReport(
         round=k,
         siting_cost=siting,
         siting_van_feeder_cost=siting_feeder,
-        route_van_feeder_cost=routes.cost_yuan_per_year,
-        route_based_cost=siting - siting_feeder + routes.cost_yuan_per_year,
+        route_van_feeder_cost=parts["van_feeder"],
+        siting_van_trunk_cost=float(_van_links(plan, "trunk")["yuan_per_year"].sum()),
+        route_van_trunk_cost=parts["van_trunk"],
+        route_based_cost=float(sum(parts.values())),
         stations=int(np.sum(plan.solution.open_station)),
         centres=int(np.sum(plan.solution.open_centre)),
         vans=routes.vans,
         van_km_per_day=routes.km_per_day,
-        yuan_per_parcel_km=routes.cost_yuan_per_day / pkm if pkm else 0.0,
+        yuan_per_parcel_km=routes.of_tier("feeder").cost_yuan_per_day / pkm if pkm else 0.0,
         solve_seconds=seconds[0],
         route_seconds=seconds[1],
         repeated=repeated,
@@ -269,9 +320,16 @@ def solve_with_routes(
     if on_round:
         on_round(reports[-1])
     for k in range(1, rounds + 1):
-        prices = feeder_prices(plan, routes, pricing=pricing, per_centre=per_centre)
         problem = dataclasses.replace(
-            plan.problem, feeder=dataclasses.replace(plan.problem.feeder, yuan_per_parcel=prices)
+            plan.problem,
+            feeder=dataclasses.replace(
+                plan.problem.feeder,
+                yuan_per_parcel=feeder_prices(plan, routes, pricing=pricing, per_centre=per_centre),
+            ),
+            trunk=dataclasses.replace(
+                plan.problem.trunk,
+                yuan_per_parcel=trunk_prices(plan, routes, pricing=pricing, per_centre=per_centre),
+            ),
         )
         start = time.perf_counter()
         plan = _resolve(plan, problem)

@@ -1,13 +1,16 @@
 """Independent check of daily van routes, from the plain records of :mod:`ruralnet.routes.data`.
 
-This module never imports the router or a solver. It recomputes, for every centre: which
-parcels each station should get and send (with the split rule for stations bigger than a
-van), the running load along every route, every route's km from the distance matrix, its
-hours against the shift, its cost, and each van's day.
+This module never imports the router or a solver. It recomputes, for every depot: which
+parcels each stop should get and send (with the split rule for stops bigger than a van),
+the running load along every loop, every loop's km from the distance matrix, its hours
+(loading, driving, time at the stops), its start against the release of the parcels it
+carries, its cost, and each van's day: loops in order, one after another, within the shift.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -22,7 +25,7 @@ TOL = 1e-6  # parcels, km and hours; relative on larger figures
 
 @dataclass(frozen=True)
 class RouteViolation:
-    """One broken rule: which rule, which route (or centre), which station, and the numbers."""
+    """One broken rule: which rule, which route (or depot or van), which stop, and the numbers."""
 
     rule: str
     route_id: str
@@ -40,31 +43,31 @@ def _close(a: float, b: float) -> bool:
 
 def expected_visits(deliveries: float, pickups: float, capacity: float) -> int:
     """
-    Visits a station needs under the split rule.
+    Visits a stop needs under the split rule, recomputed here on purpose.
 
-    A station with ``deliveries`` or ``pickups`` of at least one van-load gets
-    ``floor(max(deliveries, pickups) / capacity)`` full-load direct trips; whatever is left
-    (less than a van-load each way) is one visit on a loop.
+    ``ceil(max(deliveries, pickups) / capacity)`` visits (none when nothing moves): one
+    while everything fits one van, more for a stop bigger than a van.
 
     Parameters
     ----------
     deliveries, pickups
-        Parcels per day to and from the station.
+        Parcels per day to and from the stop.
     capacity
         Van capacity in parcels.
 
     Returns
     -------
     int
-        Direct trips plus one if anything is left for a loop.
+        The number of visits.
     """
-    full = int(np.floor(max(deliveries, pickups) / capacity + TOL))
-    left = max(deliveries - full * capacity, 0.0) + max(pickups - full * capacity, 0.0)
-    return full + (1 if left > TOL else 0)
+    most = max(deliveries, pickups)
+    if most <= TOL:
+        return 0
+    return max(1, math.ceil(most / capacity - TOL))
 
 
 def _check_load(route: Route, cap: float, out: list[RouteViolation]) -> None:
-    """Check the running load: all deliveries leave the centre, then -delivered +picked up."""
+    """Check the running load: all deliveries leave the depot, then -delivered +picked up."""
     rid = route.route_id
     load = float(np.sum(route.delivered))
     if load > cap * (1 + TOL) + TOL:
@@ -79,13 +82,47 @@ def _check_load(route: Route, cap: float, out: list[RouteViolation]) -> None:
             )
 
 
+def _route_hours(route: Route, km: float, s: RouteSettings) -> float:
+    stops = sum(
+        s.stop_minutes + s.stop_minutes_per_parcel * (dl + pu)
+        for dl, pu in zip(route.delivered, route.picked_up, strict=True)
+    )
+    return s.loading_minutes / 60.0 + km / s.speed_kmh + stops / 60.0
+
+
+def _check_times(
+    route: Route,
+    centre: CentreStops,
+    position: dict[str, int],
+    out: list[RouteViolation],
+) -> None:
+    rid = route.route_id
+    if route.start_hours < -TOL:
+        out.append(RouteViolation("start", rid, "", f"starts at {route.start_hours:.3f} h < 0"))
+    if centre.release_hours is None:
+        return
+    for sid, dl in zip(route.stops, route.delivered, strict=True):
+        ready = float(centre.release_hours[position[sid]])
+        if dl > TOL and route.start_hours < ready - TOL:
+            out.append(
+                RouteViolation(
+                    "release",
+                    rid,
+                    sid,
+                    f"loads at {route.start_hours:.3f} h, parcels ready at {ready:.3f} h",
+                )
+            )
+
+
 def _check_route(
     route: Route, centre: CentreStops | None, settings: RouteSettings, out: list[RouteViolation]
 ) -> None:
     rid = route.route_id
     if centre is None:
-        out.append(RouteViolation("centre", rid, "", f"unknown centre {route.centre_id}"))
+        out.append(RouteViolation("centre", rid, "", f"unknown depot {route.centre_id}"))
         return
+    if route.tier != centre.tier:
+        out.append(RouteViolation("tier", rid, "", f"{route.tier} route of a {centre.tier} depot"))
     n = len(route.stops)
     if n == 0 or len(route.delivered) != n or len(route.picked_up) != n:
         out.append(RouteViolation("stops", rid, "", "no stops, or parcels not given per stop"))
@@ -97,20 +134,20 @@ def _check_route(
     if unknown:
         return
     if len(set(route.stops)) != n:
-        out.append(RouteViolation("repeat", rid, "", "a station appears twice on one route"))
+        out.append(RouteViolation("repeat", rid, "", "a stop appears twice on one loop"))
     _check_load(route, settings.capacity_parcels, out)
-    # km from the matrix: centre -> stops -> centre
     nodes = np.array([0] + [position[s] + 1 for s in route.stops] + [0])
     km = float(np.sum(centre.km[nodes[:-1], nodes[1:]]))
     if not _close(km, route.km):
         out.append(RouteViolation("km", rid, "", f"reports {route.km:.4f} km, matrix {km:.4f}"))
-    hours = km / settings.speed_kmh + n * settings.stop_minutes / 60.0
+    hours = _route_hours(route, km, settings)
     if not _close(hours, route.hours):
         out.append(RouteViolation("hours", rid, "", f"reports {route.hours:.4f} h, is {hours:.4f}"))
     if hours > settings.shift_hours + TOL:
         out.append(
             RouteViolation("shift", rid, "", f"{hours:.2f} h > shift {settings.shift_hours:.2f} h")
         )
+    _check_times(route, centre, position, out)
 
 
 def _check_centre(
@@ -145,27 +182,40 @@ def _check_centre(
                 )
 
 
+def _check_van_day(
+    vid: str, trips: list[Route], s: RouteSettings, out: list[RouteViolation]
+) -> None:
+    """Loops of one van one after another, within the shift and the loop limit."""
+    if s.trips_per_van and len(trips) > s.trips_per_van:
+        out.append(
+            RouteViolation("trips", vid, "", f"{len(trips)} loops > {s.trips_per_van} per van")
+        )
+    if sorted(r.trip for r in trips) != list(range(1, len(trips) + 1)):
+        out.append(RouteViolation("trips", vid, "", "loop numbers are not 1..n"))
+        return
+    ordered = sorted(trips, key=lambda r: r.trip)
+    for before, after in itertools.pairwise(ordered):
+        if after.start_hours < before.start_hours + before.hours - TOL:
+            out.append(
+                RouteViolation(
+                    "overlap",
+                    after.route_id,
+                    "",
+                    f"starts at {after.start_hours:.3f} h, before loop {before.trip} is back "
+                    f"({before.start_hours + before.hours:.3f} h)",
+                )
+            )
+    day = ordered[-1].start_hours + ordered[-1].hours - ordered[0].start_hours
+    if day > s.shift_hours + TOL:
+        out.append(RouteViolation("shift", vid, "", f"van works {day:.2f} h > {s.shift_hours} h"))
+
+
 def _check_vans(routes: list[Route], settings: RouteSettings, out: list[RouteViolation]) -> None:
     by_van: dict[tuple[str, int], list[Route]] = defaultdict(list)
     for r in routes:
         by_van[(r.centre_id, r.vehicle)].append(r)
     for (cid, vehicle), trips in sorted(by_van.items()):
-        vid = f"{cid}/{vehicle}"
-        if len(trips) > settings.trips_per_van:
-            out.append(
-                RouteViolation(
-                    "trips", vid, "", f"{len(trips)} trips > {settings.trips_per_van} per van"
-                )
-            )
-        if sorted(r.trip for r in trips) != list(range(1, len(trips) + 1)):
-            out.append(RouteViolation("trips", vid, "", "trip numbers are not 1..n"))
-        hours = sum(r.hours for r in trips)
-        if hours > settings.shift_hours + TOL:
-            out.append(
-                RouteViolation(
-                    "shift", vid, "", f"van works {hours:.2f} h > {settings.shift_hours} h"
-                )
-            )
+        _check_van_day(f"{cid}/{vehicle}", trips, settings, out)
         share = settings.fixed_yuan_per_day / len(trips)
         for r in trips:
             cost = r.km * settings.yuan_per_km + share
@@ -187,20 +237,21 @@ def verify_routes(route_plan: RoutePlan) -> list[RouteViolation]:
     Parameters
     ----------
     route_plan
-        The routes and the centre instances (stations, parcels, distance matrix) they serve.
+        The routes and the depot instances (stops, parcels, distance matrix) they serve.
 
     Returns
     -------
     list of RouteViolation
-        Empty when every station gets exactly its parcels in the visits the split rule
-        allows, no van is ever loaded beyond capacity, every route's km and hours match the
-        matrix and fit the shift, and every cost adds up.
+        Empty when every stop gets exactly its parcels in the visits the split rule
+        allows, no van is ever loaded beyond capacity, every loop's km and hours match the
+        matrix, no loop starts before its parcels are ready, every van's loops follow one
+        another within the shift (and the loop limit), and every cost adds up.
     """
     settings = route_plan.settings
     out: list[RouteViolation] = []
     centres = {c.centre_id: c for c in route_plan.centres}
     if len(centres) != len(route_plan.centres):
-        out.append(RouteViolation("centre", "all", "", "a centre appears twice"))
+        out.append(RouteViolation("centre", "all", "", "a depot appears twice"))
     by_centre: dict[str, list[Route]] = defaultdict(list)
     counts = Counter(r.route_id for r in route_plan.routes)
     for rid in sorted(i for i, k in counts.items() if k > 1):
