@@ -29,9 +29,11 @@ SRC = Path(__file__).parents[1] / "src" / "ruralnet"
 
 #: Every module, in the order imports may point: a module imports only modules above it.
 ORDER = [
-    # shared vocabulary and atomic writes
+    # shared vocabulary, atomic writes, translations
     "errors",
     "_files",
+    "_readers",
+    "i18n",
     # the core, down the data flow
     "scenario",
     "gtfs",
@@ -49,6 +51,7 @@ ORDER = [
     "routes.engine",
     "routes.outputs",
     "routes.build",
+    "routes.readback",
     "routes",
     # the plan and its faces
     "plan",
@@ -60,15 +63,20 @@ ORDER = [
     "gis",
     "export",
     "maps",
+    "report_html",
     # leaf wings
     "classic.heuristics",
     "classic.verify",
     "classic.mip",
     "classic.pmedian",
     "classic.lagrangian",
+    "classic.benders",
     "classic.problems",
     "classic",
+    "synth.layout",
     "synth.roads",
+    "synth.real",
+    "synth.layers",
     "synth.county",
     "synth",
     "prepare.coords",
@@ -77,6 +85,7 @@ ORDER = [
     "prepare.roadgraph",
     "prepare.roads",
     "prepare.inputs",
+    "prepare.adcode",
     "prepare.places",
     "prepare.sites",
     "prepare.towns",

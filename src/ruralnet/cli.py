@@ -111,7 +111,7 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
     )
     tasks = {
         name: progress.add_task("", total=1, stage=name, visible=False)
-        for name in (*STAGES, "routes", "export")
+        for name in (*STAGES, "routes", "re-price", "export")
     }
     state: dict[str, Any] = {"current": None}
 
@@ -269,13 +269,14 @@ def run(
         bool, typer.Option("--routes/--no-routes", help="Plan the daily van loops of every centre.")
     ] = True,
     route_rounds: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--route-rounds",
             min=0,
-            help="Re-price van feeder links from the routes and re-solve, up to N rounds.",
+            help="Re-price the van links from the routes and re-solve, up to N rounds "
+            "(default [routes].rounds; 0: route the first plan only).",
         ),
-    ] = 0,
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or table.")
     ] = False,
@@ -296,8 +297,12 @@ def run(
         loaded = _load(scenario, overrides)
         progress, on_stage, on_log = _progress(quiet)
         with progress or contextlib.nullcontext():
-            if route_rounds:
-                plan, route_plan, rounds = solve_with_routes(loaded, rounds=route_rounds)
+            rounds_wanted = loaded.routes.rounds if route_rounds is None else route_rounds
+            rounds = []
+            if routes and rounds_wanted:
+                plan, route_plan, rounds = solve_with_routes(
+                    loaded, rounds=rounds_wanted, on_stage=on_stage, on_solver_log=on_log
+                )
                 plan = replace(plan, routes=route_plan)
             else:
                 plan = solve(loaded, on_stage=on_stage, on_solver_log=on_log)
@@ -322,7 +327,7 @@ def run(
             fleet = _fleet_table(summary)
             if fleet is not None:
                 out.print(fleet)
-            if route_rounds:
+            if rounds:
                 out.print(
                     rounds_table(rounds).to_string(index=False), markup=False, highlight=False
                 )
@@ -346,10 +351,12 @@ def verify(
 
     with _errors_as_lines():
         loaded = _load(scenario, {})
-        problem = build_problem(loaded, load_inputs(loaded.dataset_path)).problem
+        assembly = build_problem(loaded, load_inputs(loaded.dataset_path))
+        problem = assembly.problem
         if len(problem.phases) > 1:  # the tables describe the last phase's network
             problem = problem.for_phase(len(problem.phases) - 1)
         report = verify_plan(problem, read_solution(problem, plan_dir))
+        routes_checked = _verify_routes(loaded, assembly, plan_dir)
         if not report.ok:
             for violation in report.violations[:20]:
                 err.print(f"violation: {violation}", markup=False, highlight=False)
@@ -358,6 +365,28 @@ def verify(
         out.print(
             f"ok: {plan_dir} meets every rule; recomputed cost {report.total_yuan:,.2f} yuan/year"
         )
+        if routes_checked:
+            out.print(
+                f"ok: {plan_dir}: the van routes serve every van-fed stop within the rules",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _verify_routes(scenario: Any, assembly: Any, plan_dir: Path) -> bool:
+    """Re-check the written van routes; raise VerificationError naming each problem."""
+    from ruralnet.routes.readback import check_written_routes
+
+    checked, problems = check_written_routes(scenario, assembly, plan_dir)
+    if problems:
+        for line in problems[:20]:
+            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
+        msg = f"{plan_dir}: the van routes break {len(problems)} rule(s)"
+        raise VerificationError(msg)
+    return checked
+
+
 
 
 @app.command()

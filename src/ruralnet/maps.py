@@ -88,6 +88,7 @@ def _legend(plan: Plan) -> str:
         ("<span style='color:#1a9850'>&#9476;</span>", "bus link (parcels riding a bus line)"),
         ("<span style='color:#1a9850;opacity:0.5'>&#9473;</span>", "bus line (客货邮融合)"),
     ]
+    rows += _real_point_rows(plan)
     body = "".join(f"<div>{sym} {html.escape(text)}</div>" for sym, text in rows)
     title = html.escape(f"{plan.inputs.meta.name} — {plan.scenario.scenario.name}")
     return (
@@ -97,10 +98,48 @@ def _legend(plan: Plan) -> str:
     )
 
 
+def _position_sources(plan: Plan) -> dict[str, str]:
+    """``village_id`` -> ``position_source`` of the dataset (empty when it has no such column)."""
+    villages = plan.inputs.villages
+    if "position_source" not in villages.columns:
+        return {}
+    return dict(zip(villages["village_id"], villages["position_source"], strict=True))
+
+
+def _real_point_rows(plan: Plan) -> list[tuple[str, str]]:
+    """Legend rows saying how many village points and township seats are real."""
+    sources = _position_sources(plan)
+    real = {s for s in sources.values() if s and s != "generated"}
+    rows = []
+    for label in sorted(real):
+        n = sum(1 for s in sources.values() if s == label)
+        rows.append(
+            (
+                "<span style='color:#888;-webkit-text-stroke:1px #000'>&#9679;</span>",
+                f"village at its real {label} point, black ring ({n} of {len(sources)}; "
+                "the others are generated)",
+            )
+        )
+    towns = plan.inputs.townships
+    if "seat_source" in towns.columns:
+        seats = towns["seat_source"].fillna("generated")
+        for label in sorted(set(seats) - {"generated"}):
+            rows.append(
+                (
+                    f"<span style='color:{_CENTRE}'>&#9632;</span>",
+                    f"township seat at its real {label} point: {int((seats == label).sum())} "
+                    f"of {len(seats)} (centre sites C-…-1)",
+                )
+            )
+    return rows
+
+
 def _add_villages(plan: Plan, layer: folium.FeatureGroup, access: folium.FeatureGroup) -> None:
     import folium
 
     villages = _wgs(plan.villages)
+    sources = _position_sources(plan)
+    villages["position_source"] = [sources.get(v, "") for v in villages["village_id"]]
     stations = _wgs(plan.stations).set_index("site_id").geometry
     colour = {sid: _PALETTE[i % len(_PALETTE)] for i, sid in enumerate(plan.stations["site_id"])}
     keys = [
@@ -111,17 +150,19 @@ def _add_villages(plan: Plan, layer: folium.FeatureGroup, access: folium.Feature
         "outbound_parcels_per_day",
         "station_id",
         "distance_km",
+        *(["position_source"] if sources else []),
         "source",
     ]
     for row in villages.to_dict(orient="records"):
         point = row["geometry"]
         covered = bool(row["covered"])
         fill = colour.get(row["station_id"], _UNCOVERED)
+        real = row["position_source"] not in ("", "generated")
         folium.CircleMarker(
             location=(point.y, point.x),
             radius=4 if covered else 7,
-            color="#222" if not covered else fill,
-            weight=1 if covered else 3,
+            color="#222" if not covered or real else fill,
+            weight=2 if covered and real else 1 if covered else 3,
             fill=True,
             fill_color=fill,
             fill_opacity=0.9,

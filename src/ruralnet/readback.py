@@ -156,7 +156,10 @@ def read_solution(problem: Problem, folder: str | Path) -> Solution:
         objective=float(
             summary["phases"][-1]["cost_yuan_per_year"]
             if len(summary.get("phases") or ()) > 1
-            else solver.get("objective", summary.get("total_cost_yuan_per_year", np.nan))
+            else summary.get(
+                "siting_model_cost_yuan_per_year",
+                solver.get("objective", summary.get("total_cost_yuan_per_year", np.nan)),
+            )
         ),
         best_bound=float(solver.get("best_bound", np.nan)),
         seconds=float(solver.get("seconds", 0.0)),

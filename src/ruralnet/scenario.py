@@ -267,9 +267,10 @@ class RouteRules(_Section):
         "it is logged, as it need not repeat exactly).",
     )
     rounds: NonNegativeInt = Field(
-        0,
-        description="Re-price the van feeder links from the routes and re-solve, up to this many "
-        "rounds (0: route the plan once); --route-rounds overrides it.",
+        4,
+        description="Re-price the van links (feeder and trunk) from the routes and re-solve, until "
+        "a plan repeats or this many rounds; the cheapest routed plan is kept (0: route the first "
+        "plan only); --route-rounds overrides it.",
     )
     pricing: Literal["parcel_km", "two_part"] = Field(
         "two_part",

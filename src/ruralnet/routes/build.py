@@ -24,6 +24,7 @@ from ruralnet.routes.engine import route_instances
 from ruralnet.routes.outputs import route_paths
 
 if TYPE_CHECKING:
+    from ruralnet.assemble import Assembly
     from ruralnet.plan import Plan
     from ruralnet.scenario import RouteRules, Scenario
 
@@ -32,6 +33,7 @@ __all__ = [
     "build_routes",
     "centre_stops",
     "hub_stops",
+    "link_instances",
     "route_settings",
 ]
 
@@ -74,8 +76,7 @@ def route_settings(scenario: Scenario, rules: RouteRules | None = None) -> Route
     )
 
 
-def _van_links(plan: Plan, tier: str) -> pd.DataFrame:
-    links = plan.links
+def _van_links(links: pd.DataFrame, tier: str) -> pd.DataFrame:
     rows = links[(links["tier"] == tier) & (links["mode"] == "van")]
     noise = rows["parcels_per_day"] < MIN_PARCELS
     if noise.any():
@@ -88,15 +89,38 @@ def _van_links(plan: Plan, tier: str) -> pd.DataFrame:
     return rows[~noise]
 
 
-def _instances(plan: Plan, tier: str) -> tuple[CentreStops, ...]:
-    """One routing instance per depot of a tier: its van-fed stops, parcels and road km."""
-    p = plan.problem
-    rows_all = _van_links(plan, tier)
+def link_instances(links: pd.DataFrame, assembly: Assembly, tier: str) -> tuple[CentreStops, ...]:
+    """
+    Build one routing instance per depot of a tier from a links table.
+
+    Parameters
+    ----------
+    links
+        A plan's links (:attr:`Plan.links`, or ``links.csv`` read back with numeric
+        ``parcels_per_day``, ``parcels_in_per_day`` and ``parcels_out_per_day``).
+    assembly
+        The problem, road network and snapped sites the plan was made on.
+    tier
+        ``"feeder"`` (centres and their stations) or ``"trunk"`` (hubs and their centres).
+
+    Returns
+    -------
+    tuple of CentreStops
+        Per depot with van links of that tier: its stops, their deliveries and pickups and
+        the road-distance matrix, in the problem's order.
+
+    Raises
+    ------
+    NetworkError
+        When two points of a depot have no road distance.
+    """
+    p = assembly.problem
+    rows_all = _van_links(links, tier)
     depots, stops = (p.centre_ids, p.station_ids) if tier == "feeder" else (p.hub_ids, p.centre_ids)
     names = ("centre_sites", "station_sites") if tier == "feeder" else ("hubs", "centre_sites")
     d_index = {c: i for i, c in enumerate(depots)}
     s_index = {s: i for i, s in enumerate(stops)}
-    d_snap, s_snap = plan.assembly.snaps[names[0]], plan.assembly.snaps[names[1]]
+    d_snap, s_snap = assembly.snaps[names[0]], assembly.snaps[names[1]]
     out = []
     for cid in sorted(set(rows_all["from_id"]), key=d_index.__getitem__):
         rows = rows_all[rows_all["from_id"] == cid]
@@ -107,7 +131,7 @@ def _instances(plan: Plan, tier: str) -> tuple[CentreStops, ...]:
             node=np.concatenate([[d_snap.node[c]], s_snap.node[st]]),
             km=np.concatenate([[d_snap.km[c]], s_snap.km[st]]),
         )
-        km = pair_distances(plan.assembly.network, snap, snap)
+        km = pair_distances(assembly.network, snap, snap)
         np.fill_diagonal(km, 0.0)
         if not np.all(np.isfinite(km)):
             msg = f"routes: {cid} has stops with no road distance between them"
@@ -148,7 +172,7 @@ def centre_stops(plan: Plan) -> tuple[CentreStops, ...]:
         When two points of a centre have no road distance (should not happen on the kept
         strongly connected road graph).
     """
-    return _instances(plan, "feeder")
+    return link_instances(plan.links, plan.assembly, "feeder")
 
 
 def hub_stops(plan: Plan) -> tuple[CentreStops, ...]:
@@ -165,7 +189,7 @@ def hub_stops(plan: Plan) -> tuple[CentreStops, ...]:
     tuple of CentreStops
         With ``tier="trunk"``, in the problem's hub order.
     """
-    return _instances(plan, "trunk")
+    return link_instances(plan.links, plan.assembly, "trunk")
 
 
 def build_routes(

@@ -119,7 +119,7 @@ def route_row(route: Route, settings: RouteSettings) -> dict[str, Any]:
         "trip": route.trip,
         "tier": route.tier,
         "kind": route.kind,
-        "start_hours": round(route.start_hours, 4),
+        "start_hours": round(route.start_hours, 6),
         "n_stops": len(route.stops),
         "stops": list(route.stops),
         "km": round(route.km, 4),

@@ -43,7 +43,7 @@ import pandas as pd
 
 from ruralnet.errors import VerificationError
 from ruralnet.model import build_model
-from ruralnet.pipeline import solve
+from ruralnet.pipeline import price_without_buses, solve
 from ruralnet.plan import Plan
 from ruralnet.problem import Problem
 from ruralnet.routes.build import build_routes
@@ -274,6 +274,8 @@ def solve_with_routes(
     *,
     rounds: int | None = None,
     on_round: Callable[[RoundReport], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    on_solver_log: Callable[[str], None] | None = None,
 ) -> tuple[Plan, RoutePlan, list[RoundReport]]:
     """
     Site, route, re-price the van feeders by their routes, and re-solve.
@@ -292,13 +294,19 @@ def solve_with_routes(
         when omitted.
     on_round
         Called with each round's report as it completes.
+    on_stage, on_solver_log
+        Progress hooks of the first solve (see :func:`ruralnet.solve`); ``on_stage`` also
+        hears ``"routes"`` before the first routing and ``"re-price"`` before each round.
 
     Returns
     -------
     tuple
         ``(plan, route_plan, reports)``: the round with the lowest route-based total cost,
         its routes, and every round's report. ``reports[0].siting_cost`` is the ordinary
-        per-parcel-km estimate of :func:`ruralnet.solve`.
+        per-parcel-km estimate of :func:`ruralnet.solve`. The returned plan carries the
+        scenario's own prices: its verification (and so the summary's siting-model cost)
+        is recomputed with them, and its all-van comparison too; ``solution.objective`` is
+        the objective of the re-priced model it was found with.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -308,9 +316,12 @@ def solve_with_routes(
         msg = f"solve_with_routes: rounds must be >= 0, got {rounds}"
         raise ValueError(msg)
     pricing, per_centre = rules.pricing, rules.per_centre
+    stage = on_stage or (lambda _name: None)
     start = time.perf_counter()
-    plan = solve(scenario)
+    plan = solve(scenario, on_stage=on_stage, on_solver_log=on_solver_log)
+    first = plan
     solved = time.perf_counter()
+    stage("routes")
     routes = build_routes(plan)
     seen = {_key(plan): 0}
     history = [(plan, routes)]
@@ -320,6 +331,7 @@ def solve_with_routes(
     if on_round:
         on_round(reports[-1])
     for k in range(1, rounds + 1):
+        stage("re-price")
         problem = dataclasses.replace(
             plan.problem,
             feeder=dataclasses.replace(
@@ -354,7 +366,23 @@ def solve_with_routes(
         if repeated:
             break
     best = min(range(len(reports)), key=lambda i: (reports[i].route_based_cost, i))
-    return history[best][0], history[best][1], reports
+    chosen = history[best][0] if best == 0 else _at_scenario_prices(first, history[best][0])
+    return chosen, history[best][1], reports
+
+
+def _at_scenario_prices(first: Plan, found: Plan) -> Plan:
+    """Re-verify a re-priced round's plan, and its all-van comparison, at the scenario's prices."""
+    problem = first.problem
+    report = verify(problem, found.solution, check_objective=False)
+    if not report.ok:
+        details = "; ".join(str(v) for v in report.violations[:5])
+        msg = f"the re-priced plan failed verification at the scenario's prices ({details})"
+        raise VerificationError(msg)
+    fields = {f.name for f in dataclasses.fields(Plan)}
+    extra = {}
+    if "all_van" in fields and first.all_van is not None:
+        extra["all_van"] = price_without_buses(problem, found.solution, first.scenario)
+    return dataclasses.replace(found, assembly=first.assembly, verification=report, **extra)
 
 
 def rounds_table(reports: list[RoundReport]) -> pd.DataFrame:

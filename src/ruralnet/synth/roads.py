@@ -1,15 +1,8 @@
-"""Generated geography for :mod:`ruralnet.synth.county`: village layout, townships, roads, bus lines.
-
-Layout
-    A jittered, randomly rotated hexagonal lattice covers the county (minus the urban core).
-    Township seats come from a capacity-constrained power diagram over the lattice (Lloyd
-    steps with additive weights), so each township's cell holds lattice points in proportion
-    to its village count. Seats snap to a lattice point; villages take the points of the cell
-    nearest the seat (with noise), so they cluster around it and leave fringe gaps.
+"""Generated roads and bus lines for :mod:`ruralnet.synth.county` (layout: :mod:`~ruralnet.synth.layout`).
 
 Roads
-    Every road is an edge of one Delaunay triangulation of all generated points (hub, road
-    gates, seats, centre sites, villages). Delaunay edges never cross, so the network is
+    Every road is an edge of one Delaunay triangulation of all points (hub, road gates, seats,
+    centre sites, villages; real or generated). Delaunay edges never cross, so the network is
     planar and already split at every junction: each edge is one ``LineString`` whose ends
     are network nodes, and every village is a node.
 
@@ -26,7 +19,6 @@ Roads
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +26,7 @@ import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix, diags
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
-from scipy.spatial import Delaunay, cKDTree
+from scipy.spatial import Delaunay
 
 logger = logging.getLogger(__name__)
 
@@ -71,196 +63,6 @@ class RoadOptions:
     extra_link_share: float = 0.4
     loop_share: float = 0.5
     track_share: float = 0.1
-
-
-def hex_lattice(
-    area: shapely.Geometry, spacing: float, jitter: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Jittered, rotated hexagonal lattice points inside ``area``."""
-    minx, miny, maxx, maxy = area.bounds
-    c = np.array([(minx + maxx) / 2, (miny + maxy) / 2])
-    r = math.hypot(maxx - minx, maxy - miny) / 2 + spacing
-    ys = np.arange(-r, r, spacing * math.sqrt(3) / 2)
-    xs = np.arange(-r, r, spacing)
-    gx, gy = np.meshgrid(xs, ys)
-    gx = gx + (np.arange(len(ys)) % 2)[:, None] * spacing / 2
-    p = np.column_stack([gx.ravel(), gy.ravel()]) + rng.uniform(0, spacing, 2)
-    th = rng.uniform(0, math.pi)
-    p = p @ np.array([[math.cos(th), math.sin(th)], [-math.sin(th), math.cos(th)]]) + c
-    rad = jitter * np.sqrt(rng.uniform(0, 1, len(p)))
-    ang = rng.uniform(0, 2 * math.pi, len(p))
-    p += np.column_stack([rad * np.cos(ang), rad * np.sin(ang)])
-    shapely.prepare(area)
-    return p[shapely.contains_xy(area, p[:, 0], p[:, 1])]
-
-
-def _centroids(p: np.ndarray, lab: np.ndarray, k: int, old: np.ndarray) -> np.ndarray:
-    cnt = np.bincount(lab, minlength=k)
-    sx = np.bincount(lab, p[:, 0], minlength=k)
-    sy = np.bincount(lab, p[:, 1], minlength=k)
-    new = old.copy()
-    ok = cnt > 0
-    new[ok] = np.column_stack([sx[ok] / cnt[ok], sy[ok] / cnt[ok]])
-    return new
-
-
-def _power_labels(p: np.ndarray, seats: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Power-diagram cell of each point (searched among its nearest seats)."""
-    kk = min(len(seats), 12)
-    d, idx = cKDTree(seats).query(p, k=list(range(1, kk + 1)))
-    cost = d**2 - w[idx]
-    return idx[np.arange(len(p)), np.argmin(cost, axis=1)]
-
-
-def place_seats(
-    p: np.ndarray,
-    counts: np.ndarray,
-    street: np.ndarray,
-    hub: np.ndarray,
-    cell_area: float,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Seat per township and lattice-point labels, cell sizes ∝ ``counts``."""
-    k = len(counts)
-    seats = p[np.sort(rng.choice(len(p), size=k, replace=False))]
-    for _ in range(10):  # plain Lloyd: even cells
-        seats = _centroids(p, cKDTree(seats).query(p)[1], k, seats)
-    order = np.argsort(np.hypot(*(seats - hub).T), kind="stable")
-    ns = int(street.sum())
-    perm = np.empty(k, np.int64)
-    perm[np.flatnonzero(street)] = order[:ns][rng.permutation(ns)]
-    perm[np.flatnonzero(~street)] = order[ns:][rng.permutation(k - ns)]
-    seats = seats[perm]
-    target = counts * len(p) / counts.sum()
-    w = np.zeros(k)
-    for _ in range(60):  # weighted Lloyd: cells sized to the targets
-        lab = _power_labels(p, seats, w)
-        got = np.bincount(lab, minlength=k)
-        w += 0.5 * 2.0 / math.pi * (target - got) * cell_area
-        seats = 0.5 * seats + 0.5 * _centroids(p, lab, k, seats)
-    lab = _power_labels(p, seats, w)
-    got = np.bincount(lab, minlength=k)
-    logger.debug("township cells: max relative size error %.2f", np.max(abs(got / target - 1)))
-    return seats, lab
-
-
-def pick_points(
-    p: np.ndarray,
-    lab: np.ndarray,
-    seats: np.ndarray,
-    counts: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Snap seats to lattice points and choose ``counts[k]`` village points per township.
-
-    Returns the seat point per township, and the chosen village points and their townships,
-    ordered by township then closeness to the seat.
-    """
-    k = len(counts)
-    d = np.hypot(*(p - seats[lab]).T)
-    order = np.lexsort((d, lab))
-    first = np.full(k, -1, np.int64)
-    u, at = np.unique(lab[order], return_index=True)
-    first[u] = order[at]
-    free = np.ones(len(p), bool)
-    free[first[first >= 0]] = False
-    tree = cKDTree(p)
-    for t in np.flatnonzero(first < 0):  # empty cell: nearest free point
-        cand = tree.query(seats[t], k=len(p))[1]
-        first[t] = cand[free[cand]][0]
-        free[first[t]] = False
-    score = d / np.median(d) + rng.normal(0, 0.35, len(p))
-    idx = np.flatnonzero(free)
-    idx = idx[np.lexsort((score[idx], lab[idx]))]
-    starts = np.searchsorted(lab[idx], lab[idx], side="left")
-    rank = np.arange(len(idx)) - starts
-    take = idx[rank < counts[lab[idx]]]
-    town = lab[take]
-    free[take] = False
-    short = counts - np.bincount(town, minlength=k)
-    extra_p, extra_t = [], []
-    for t in np.flatnonzero(short > 0):  # cell too small: nearest free points
-        cand = tree.query(p[first[t]], k=len(p))[1]
-        got = cand[free[cand]][: short[t]]
-        if len(got) < short[t]:
-            msg = "not enough lattice points for the villages; lower lattice_fill"
-            raise ValueError(msg)
-        free[got] = False
-        extra_p.append(got)
-        extra_t.append(np.full(len(got), t))
-    if extra_p:
-        logger.debug("%d villages placed outside their township cell", sum(map(len, extra_p)))
-        take = np.concatenate([take, *extra_p])
-        town = np.concatenate([town, *extra_t])
-        o = np.argsort(town, kind="stable")
-        take, town = take[o], town[o]
-    return first, take, town
-
-
-def road_gates(
-    area: shapely.Geometry, hub: np.ndarray, n: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Two points per primary road where it leaves the county, on opposite sides of the hub."""
-    minx, miny, maxx, maxy = area.bounds
-    far = 2 * math.hypot(maxx - minx, maxy - miny)
-    th0 = rng.uniform(0, math.pi)
-    out = []
-    for i in range(2 * n):
-        th = th0 + i * math.pi / n if i < n else th0 + (i - n) * math.pi / n + math.pi
-        u = np.array([math.cos(th), math.sin(th)])
-        hit = shapely.get_coordinates(
-            shapely.LineString([hub, hub + far * u]).intersection(area.boundary)
-        )
-        dist = np.min(np.hypot(*(hit - hub).T)) if len(hit) else 1000.0
-        out.append(hub + max(dist - 300.0, dist * 0.9) * u)
-    return np.array(out)
-
-
-def centre_extras(
-    seats: np.ndarray,
-    occupied: np.ndarray,
-    area: shapely.Geometry,
-    lo_hi: tuple[int, int],
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Extra centre sites 0.5–1.5 km from each seat, at least 300 m from villages/seats."""
-    tree = cKDTree(occupied)
-    n_extra = rng.integers(lo_hi[0], lo_hi[1] + 1, size=len(seats))
-    pts, town = [], []
-    for t, s in enumerate(seats):
-        for _ in range(n_extra[t]):
-            for _attempt in range(30):
-                r, a = rng.uniform(500, 1500), rng.uniform(0, 2 * math.pi)
-                q = s + r * np.array([math.cos(a), math.sin(a)])
-                if tree.query(q)[0] >= 300.0 and area.contains(shapely.Point(q)):  # noqa: PLR2004
-                    pts.append(q)
-                    town.append(t)
-                    break
-    return np.array(pts).reshape(-1, 2), np.array(town, np.int64)
-
-
-def township_areas(
-    p: np.ndarray,
-    lab: np.ndarray,
-    seat_pt: np.ndarray,
-    take: np.ndarray,
-    town: np.ndarray,
-    k: int,
-    rural: shapely.Geometry,
-) -> np.ndarray:
-    """Township polygons: Voronoi cells of the lattice points, merged, clipped to the county."""
-    final = lab.copy()
-    final[take] = town
-    final[seat_pt] = np.arange(k)
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(p), extend_to=rural, ordered=True)
-    )
-    order = np.argsort(final, kind="stable")
-    bounds = np.searchsorted(final[order], np.arange(k + 1))
-    merged = np.array(
-        [shapely.union_all(cells[order[bounds[t] : bounds[t + 1]]]) for t in range(k)]
-    )
-    return shapely.intersection(merged, rural)
 
 
 def delaunay_edges(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
