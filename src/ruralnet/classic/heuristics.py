@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,19 +24,33 @@ _EPS = 1e-9
 _DENSE_SWAP_P = 16  # up to this many open sites the dense swap evaluation is faster
 
 
-def _nearest_two(
-    dist: NDArray[np.float64], open_sites: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-    """Per client: nearest open distance, its position in ``open_sites``, second nearest."""
+@dataclass(frozen=True)
+class _Nearest:
+    """Per client: nearest and second-nearest open distance and their positions."""
+
+    d1: NDArray[np.float64]
+    c1: NDArray[np.int64]
+    d2: NDArray[np.float64]
+    c2: NDArray[np.int64]
+
+
+def _nearest_two(dist: NDArray[np.float64], open_sites: NDArray[np.int64]) -> _Nearest:
+    """Nearest and second-nearest open site of every client (positions in ``open_sites``)."""
     sub = dist[:, open_sites]
     n = sub.shape[0]
     if sub.shape[1] == 1:
-        return sub[:, 0], np.zeros(n, np.int64), np.full(n, np.inf)
+        zero = np.zeros(n, np.int64)
+        return _Nearest(sub[:, 0], zero, np.full(n, np.inf), zero)
     two = np.argpartition(sub, 1, axis=1)[:, :2]
     a = sub[np.arange(n), two[:, 0]]
     b = sub[np.arange(n), two[:, 1]]
-    first = np.where(a <= b, two[:, 0], two[:, 1])
-    return np.minimum(a, b), first, np.maximum(a, b)
+    near = a <= b
+    return _Nearest(
+        np.minimum(a, b),
+        np.where(near, two[:, 0], two[:, 1]),
+        np.maximum(a, b),
+        np.where(near, two[:, 1], two[:, 0]),
+    )
 
 
 def pmedian_greedy(dist: NDArray[np.float64], p: int) -> NDArray[np.int64]:
@@ -63,8 +78,8 @@ def pmedian_greedy(dist: NDArray[np.float64], p: int) -> NDArray[np.int64]:
 
 
 def _swap_deltas(
-    dist: NDArray[np.float64], cur: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], float]:
+    dist: NDArray[np.float64], cur: NDArray[np.int64], near: _Nearest
+) -> NDArray[np.float64]:
     """Cost change of every swap (open position r out, site j in) and the current cost.
 
     Per client i with nearest open distance d1, second nearest d2:
@@ -75,13 +90,13 @@ def _swap_deltas(
     """
     p = len(cur)
     n, m = dist.shape
-    d1, c1, d2 = _nearest_two(dist, cur)
+    d1, c1, d2 = near.d1, near.c1, near.d2
     if p <= _DENSE_SWAP_P:
         gain = np.maximum(d1[:, None] - dist, 0.0).sum(axis=0)
         extra = np.minimum(dist, d2[:, None]) - np.minimum(dist, d1[:, None])
         member = np.zeros((p, n))
         member[c1, np.arange(n)] = 1.0
-        return member @ extra - gain[None, :], float(d1.sum())
+        return member @ extra - gain[None, :]
     r, j = np.nonzero(dist < d2[:, None])
     dij = dist[r, j]
     gain = np.bincount(j, weights=np.maximum(d1[r] - dij, 0.0), minlength=m)
@@ -89,7 +104,37 @@ def _swap_deltas(
     # (d2 - d1) - (min(d_ij, d2) - min(d_ij, d1)) for the pairs with d_ij < d2
     corr = (d2[r] - d1[r]) - (dij - np.minimum(dij, d1[r]))
     less = np.bincount(c1[r] * m + j, weights=corr, minlength=p * m).reshape(p, m)
-    return base[:, None] - less - gain[None, :], float(d1.sum())
+    return base[:, None] - less - gain[None, :]
+
+
+def _independent_swaps(
+    dist: NDArray[np.float64], near: _Nearest, delta: NDArray[np.float64], tol: float
+) -> list[tuple[int, int]]:
+    """Improving swaps, best first, that touch disjoint sets of clients.
+
+    Swap (r, j) can change the nearest or second-nearest open site only of the clients
+    served first or second by r and of those with d_ij < d2; on disjoint sets the cost
+    changes add up exactly, so all of them can be made in one step. The first is the best
+    swap overall.
+    """
+    best_j = np.argmin(delta, axis=1)
+    best = delta[np.arange(delta.shape[0]), best_j]
+    taken = np.zeros(dist.shape[0], bool)
+    used: set[int] = set()
+    chosen: list[tuple[int, int]] = []
+    for r in np.argsort(best, kind="stable"):
+        if best[r] >= -tol:
+            break
+        j = int(best_j[r])
+        if j in used:
+            continue
+        touched = (near.c1 == r) | (near.c2 == r) | (dist[:, j] < near.d2)
+        if (touched & taken).any():
+            continue
+        taken |= touched
+        used.add(j)
+        chosen.append((int(r), j))
+    return chosen
 
 
 def pmedian_interchange(
@@ -102,7 +147,8 @@ def pmedian_interchange(
     """Best-improvement swap local search from ``open_sites``; return a local optimum.
 
     Each step evaluates every swap at once (:func:`_swap_deltas`), plus
-    ``fixed[j] - fixed[r]`` when opening costs are given, and makes the best one.
+    ``fixed[j] - fixed[r]`` when opening costs are given, and makes the best one together
+    with every improving swap independent of it (:func:`_independent_swaps`).
     """
     cur = np.array(open_sites, np.int64)
     p = len(cur)
@@ -110,14 +156,16 @@ def pmedian_interchange(
     if p in (0, m):
         return np.sort(cur)
     while time.perf_counter() < deadline:
-        delta, total = _swap_deltas(dist, cur)
+        near = _nearest_two(dist, cur)
+        delta = _swap_deltas(dist, cur, near)
         if fixed is not None:
             delta += fixed[None, :] - fixed[cur][:, None]
         delta[:, cur] = np.inf
-        r, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-        if delta[r, j] >= -_EPS * max(1.0, total):
+        swaps = _independent_swaps(dist, near, delta, _EPS * max(1.0, float(near.d1.sum())))
+        if not swaps:
             break
-        cur[r] = j
+        for r, j in swaps:
+            cur[r] = j
     return np.sort(cur)
 
 

@@ -316,7 +316,7 @@ def solve_model(
     ids = np.arange(model.num_vars) if want is None else np.asarray(want, np.int64)
     wanted = [mo.get_variable(int(i)) for i in ids]
     params = mathopt.SolveParameters(
-        time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.01)),
+        time_limit=datetime.timedelta(seconds=min(max(time_limit_s, 0.01), 1e7)),
         random_seed=None if solver == "pdlp" else int(opt.seed),
         threads=None if solver in ("highs", "pdlp") else int(opt.threads),
     )

@@ -1,0 +1,130 @@
+"""ruralnet.classic: the Benders-cut LP, radius fixing, the fast heuristics, time-limited bounds."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from ruralnet.classic import Status, objective_grain, p_median
+from ruralnet.classic.benders import benders_lp, lagrangian_value, service_radius
+from ruralnet.classic.heuristics import pmedian_greedy, pmedian_interchange
+
+
+def points(n: int, seed: int) -> np.ndarray:
+    """Floor-Euclidean distances of n random points in a 1000 x 1000 square (as TSPLIB)."""
+    xy = np.random.default_rng(seed).uniform(0, 1000, (n, 2))
+    return np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+
+
+def pset_costs(d: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
+    return {
+        s: float(d[:, list(s)].min(axis=1).sum())
+        for s in itertools.combinations(range(d.shape[1]), p)
+    }
+
+
+def lp_bound(d: np.ndarray, p: int) -> float:
+    """LP relaxation of the assignment model by scipy (x_ij <= y_j, sum_j x_ij = 1, sum y = p)."""
+    n, m = d.shape
+    nx = n * m
+    c = np.r_[d.ravel(), np.zeros(m)]
+    a_eq = np.zeros((n + 1, nx + m))
+    for i in range(n):
+        a_eq[i, i * m : (i + 1) * m] = 1.0
+    a_eq[n, nx:] = 1.0
+    b_eq = np.r_[np.ones(n), p]
+    a_ub = np.zeros((nx, nx + m))
+    a_ub[np.arange(nx), np.arange(nx)] = 1.0
+    a_ub[np.arange(nx), nx + np.tile(np.arange(m), n)] = -1.0
+    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(nx), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1))
+    return float(res.fun)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(4, 9), st.integers(0, 2**32 - 1))
+def test_benders_matches_brute_force(n, seed):
+    d = points(n, seed)
+    p = int(np.random.default_rng(seed).integers(1, n))
+    best = min(pset_costs(d, p).values())
+    res = p_median(d, p, formulation="benders")
+    assert res.status == Status.OPTIMAL
+    assert res.objective == best
+    assert res.bound <= best
+    assert res.solver == "highs"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_benders_lp_reaches_the_lp_bound_with_multipliers_below_every_solution(seed):
+    """Converged cuts: L(lambda) of the duals equals scipy's LP value and bounds every p-set."""
+    d = points(12, seed)
+    p = 3
+    start = np.partition(d, 1, axis=1)[:, 1]
+    lp = benders_lp(d, p, start, d.min(axis=1) + 50.0, deadline=math.inf)
+    assert lp.converged
+    assert lp.bound == pytest.approx(lp_bound(d, p), abs=1e-6)
+    value, _ = lagrangian_value(d, lp.lam, p)
+    assert value == pytest.approx(lp.bound)
+    assert lp.bound <= min(pset_costs(d, p).values()) + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(5, 8), st.integers(0, 2**32 - 1))
+def test_service_radius_keeps_every_cheaper_solution(n, seed):
+    """Any multipliers, any UB: a p-set cheaper than UB serves each client within R_i."""
+    rng = np.random.default_rng(seed)
+    d = points(n, seed)
+    p = int(rng.integers(1, n))
+    costs = pset_costs(d, p)
+    ub = sorted(set(costs.values()))[int(rng.integers(0, len(set(costs.values()))))] + 1.0
+    lam = rng.uniform(0, 600, n)
+    value, _ = lagrangian_value(d, lam, p)
+    radius = service_radius(lam, value, ub, objective_grain(d))
+    for s, c in costs.items():
+        if c <= ub - 1:
+            assert (d[:, list(s)].min(axis=1) <= radius).all()
+
+
+def naive_greedy(d: np.ndarray, p: int) -> list[int]:
+    best, chosen = np.full(d.shape[0], np.inf), []
+    for _ in range(p):
+        total = np.minimum(d, best[:, None]).sum(axis=0)
+        total[chosen] = np.inf
+        j = int(np.argmin(total))
+        chosen.append(j)
+        best = np.minimum(best, d[:, j])
+    return chosen
+
+
+@pytest.mark.parametrize(("n", "p"), [(30, 1), (30, 4), (60, 25), (80, 40)])
+def test_greedy_and_interchange(n, p):
+    """Incremental greedy = the textbook one; interchange ends where no single swap helps."""
+    d = points(n, n + p)
+    g = pmedian_greedy(d, p)
+    assert g.tolist() == naive_greedy(d, p)
+    s = pmedian_interchange(d, g)
+    assert len(set(s.tolist())) == p
+    cost = d[:, s].min(axis=1).sum()
+    assert cost <= d[:, g].min(axis=1).sum()
+    closed = np.setdiff1d(np.arange(n), s)
+    for r, j in itertools.product(range(p), closed):
+        t = s.copy()
+        t[r] = j
+        assert d[:, t].min(axis=1).sum() >= cost - 1e-9
+
+
+@pytest.mark.parametrize("formulation", ["lagrangian", "benders"])
+def test_time_limited_run_reports_a_finite_bound(formulation):
+    """A 0.2 s limit on a 700-point p = 12 instance: feasible, finite bound <= objective."""
+    d = points(700, 7)
+    res = p_median(d, 12, formulation=formulation, time_limit_s=0.2)
+    assert res.status == Status.FEASIBLE
+    assert math.isfinite(res.bound)
+    assert 0 < res.bound <= res.objective
+    assert math.isfinite(res.gap)
+    assert res.gap == pytest.approx((res.objective - res.bound) / res.objective)
