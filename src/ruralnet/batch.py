@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: File name of the combined table in the output folder.
 SUMMARY_FILE = "batch_summary.csv"
+#: File names of the per-county targets tables and the map of every county.
+TARGETS_FILE, MAP_FILE = "targets.md", "map.html"
 #: Columns of :attr:`BatchResult.summary` and ``batch_summary.csv``.
 SUMMARY_COLUMNS = (
     "scenario",
@@ -405,4 +407,101 @@ def run_batch(
     summary_path = write_text_atomic(
         out / SUMMARY_FILE, table.to_csv(index=False, lineterminator="\n"), encoding="utf-8-sig"
     )
+    write_batch_reports(jobs, out, with_map=with_map)
     return BatchResult(jobs=tuple(jobs), summary=table, summary_path=summary_path)
+
+
+def batch_targets_markdown(jobs: tuple[JobResult, ...] | list[JobResult]) -> str:
+    """
+    Report the policy targets of every county of a batch: an overview, a table per county.
+
+    The overview counts the Qingdao plan's targets across the counties: a co-delivery centre
+    in every town (centres opened / townships) and county distribution centre coverage
+    (counties whose plan has a county hub feeding its town centres).
+
+    Parameters
+    ----------
+    jobs
+        The batch's job results.
+
+    Returns
+    -------
+    str
+        Markdown; failed jobs are listed with their error.
+    """
+    done = [job for job in jobs if job.ok and job.summary]
+    lines = ["# Policy targets by county", ""]
+    with_hub = sum(1 for job in done if (job.summary or {}).get("hubs_open", 0) >= 1)
+    lines += [
+        f"County distribution centre coverage: {with_hub} of {len(jobs)} counties have a county "
+        "hub feeding every town centre (Qingdao plan: 100 % by end 2024)"
+        + (f"; {len(jobs) - len(done)} failed" if len(done) < len(jobs) else "")
+        + ".",
+        "",
+        "| county | scenario | centres / towns | centre in every town | county hub "
+        "| villages covered | yuan/year |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for job in done:
+        s = job.summary or {}
+        every = s.get("centres_opened", 0) >= s.get("townships", 0)
+        lines.append(
+            f"| {s.get('dataset', '')} | {job.scenario.stem} "
+            f"| {s.get('centres_opened')} / {s.get('townships')} | {'yes' if every else '**no**'} "
+            f"| {'yes' if s.get('hubs_open', 0) >= 1 else '**no**'} "
+            f"| {s.get('villages_covered')} / {s.get('villages')} "
+            f"| {s.get('total_cost_yuan_per_year', 0):,.0f} |"
+        )
+    for job in jobs:
+        if not job.ok:
+            lines.append(f"| — | {job.scenario.stem} | failed: {job.error_type}: {job.error} |||||")
+    for job in done:
+        s = job.summary or {}
+        lines += ["", f"## {s.get('dataset', '')} — {s.get('scenario', job.scenario.stem)}", ""]
+        if s.get("generated_data"):
+            lines += [f"> Generated data: {'; '.join(s['generated_data'])}.", ""]
+        lines += ["| target | source | goal | plan | met |", "|---|---|---|---|---|"]
+        for row in s.get("targets", []):
+            met = {True: "yes", False: "**no**"}.get(row.get("met"), "—")
+            lines.append(
+                f"| {row['target']} | {row['source']} | {row['goal']} | {row['value']} | {met} |"
+            )
+        lines += [
+            "",
+            f"Full report: [{job.out_dir.name}/targets.md]({job.out_dir.name}/targets.md)",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_batch_reports(
+    jobs: tuple[JobResult, ...] | list[JobResult], out: Path, *, with_map: bool
+) -> list[Path]:
+    """
+    Write ``targets.md`` (every county's targets) and ``map.html`` (every county on one map).
+
+    Parameters
+    ----------
+    jobs
+        The batch's job results.
+    out
+        The batch output folder.
+    with_map
+        Also write the map (when at least one job succeeded).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, each atomically.
+    """
+    from ruralnet._files import atomic_path
+
+    written = [write_text_atomic(out / TARGETS_FILE, batch_targets_markdown(jobs))]
+    folders = [job.out_dir for job in jobs if job.ok]
+    if with_map and folders:
+        from ruralnet.maps import counties_map
+
+        title = f"{len(folders)} counties" if len(folders) > 1 else folders[0].name
+        with atomic_path(out / MAP_FILE) as tmp:
+            counties_map(folders, title=title).save(str(tmp))
+        written.append(out / MAP_FILE)
+    return written

@@ -7,7 +7,10 @@ ruralnet works without it.
 from __future__ import annotations
 
 import html
+import json
+from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
     from ruralnet.plan import Plan
     from ruralnet.routes.data import RoutePlan
 
-__all__ = ["add_routes_layer", "plan_map"]
+__all__ = ["add_routes_layer", "counties_map", "plan_map"]
 
 _PALETTE = (
     "#1f77b4",
@@ -468,3 +471,122 @@ def add_routes_layer(
         ).add_to(layer)
     layer.add_to(m)
     return layer
+
+
+def _add_county(folder: Path, m: folium.Map, summary: dict[str, Any]) -> tuple[float, ...]:
+    """Draw one written plan (boundary, villages, trunk links, stations, centres, hub) as a layer."""
+    import folium
+    import pyogrio
+
+    group = folium.FeatureGroup(name=f"{summary['dataset']}: {summary['scenario']}")
+    if "boundary" in {str(n) for n, _ in pyogrio.list_layers(folder / "plan.gpkg")}:
+        folium.GeoJson(
+            _wgs(gpd.read_file(folder / "plan.gpkg", layer="boundary")[["geometry"]]).to_json(),
+            style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
+        ).add_to(group)
+    feats = gpd.read_file(folder / "plan.geojson")
+    role = feats["role"]
+    for row in feats[role == "village"].to_dict(orient="records"):
+        covered = bool(row.get("station_id"))
+        folium.CircleMarker(
+            location=(row["geometry"].y, row["geometry"].x),
+            radius=3 if covered else 6,
+            color="#888" if covered else _UNCOVERED,
+            weight=1,
+            fill=True,
+            fill_opacity=0.8,
+            tooltip=html.escape(f"{row['name']} ({row.get('station_id') or 'NOT COVERED'})"),
+        ).add_to(group)
+    for row in feats[(role == "link") & (feats["tier"] == "trunk")].to_dict(orient="records"):
+        folium.PolyLine(
+            [(lat, lon) for lon, lat in row["geometry"].coords],
+            weight=2,
+            **{k: v for k, v in _MODE_STYLE[row["mode"]].items() if v is not None},
+            tooltip=html.escape(f"{row['from_id']} → {row['to_id']} ({row['mode']})"),
+        ).add_to(group)
+    styles = (
+        ("station", {"color": lambda r: _STATION[r["kind"]], "symbol": "&#9679;", "size": 12}),
+        ("centre", {"color": _CENTRE, "symbol": "&#9632;", "size": 18}),
+        ("hub", {"color": _HUB, "symbol": "&#9733;", "size": 26}),
+    )
+    for kind, style in styles:
+        points = feats[role == kind]
+        title = "hub_id" if kind == "hub" else "site_id"
+        keys = [
+            c for c in ("site_id", "hub_id", "name", "kind", "township_id", "source") if c in points
+        ]
+        _add_points(points, group, {**style, "kind": kind}, title, keys)
+    group.add_to(m)
+    return tuple(feats[role == "village"].total_bounds)
+
+
+def _counties_legend(title: str, summaries: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(s['dataset'])}</td>"
+        f"<td style='text-align:right'>{s['total_cost_yuan_per_year']:,.0f}</td>"
+        f"<td style='text-align:right'>{s['villages_covered']}/{s['villages']}</td>"
+        f"<td style='text-align:right'>{s['centres_opened']}/{s['townships']}</td></tr>"
+        for s in summaries
+    )
+    generated = sorted({g for s in summaries for g in s.get("generated_data") or []})
+    sources = sorted({a for s in summaries for a in s.get("attribution") or []})
+    notice = (
+        "<div style='margin-top:4px;color:#b30000'><b>Generated data:</b> "
+        f"{html.escape('; '.join(generated))}</div>"
+        if generated
+        else ""
+    )
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in sources)
+    return (
+        "<div id='ruralnet-legend' style='position:fixed;bottom:24px;left:12px;z-index:9999;"
+        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
+        f"font:12px sans-serif;max-width:420px'><b>{html.escape(title)}</b>"
+        "<table><tr><th>county</th><th>yuan/year</th><th>villages</th><th>centres/towns</th></tr>"
+        f"{rows}</table>"
+        f"<div><span style='color:{_STATION['existing']}'>&#9679;</span>/"
+        f"<span style='color:{_STATION['new']}'>&#9679;</span> station upgraded/new, "
+        f"<span style='color:{_CENTRE}'>&#9632;</span> centre, "
+        f"<span style='color:{_HUB}'>&#9733;</span> county hub, lines: trunk links</div>"
+        f"{notice}<details><summary>Data sources</summary>"
+        f"<ul style='padding-left:14px;margin:2px'>{items}</ul></details></div>"
+    )
+
+
+def counties_map(folders: Sequence[str | Path], *, title: str = "Counties") -> folium.Map:
+    """
+    Draw several written plans (one county each, e.g. a batch) on one map, a layer per county.
+
+    Parameters
+    ----------
+    folders
+        Plan folders written by ``ruralnet run`` or ``ruralnet batch`` (``plan.geojson``,
+        ``plan.gpkg``, ``summary.json``).
+    title
+        Legend title.
+
+    Returns
+    -------
+    folium.Map
+        Boundaries, villages, trunk links, stations, centres and hubs of every county; the
+        legend lists each county's cost, coverage and centres, and the generated data.
+    """
+    import folium
+
+    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    _inline_leaflet(m)
+    attribution = "Map tiles © OpenStreetMap contributors | ruralnet plans"
+    folium.TileLayer(
+        "OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap (online)"
+    ).add_to(m)
+    _blank_base(m, attribution)
+    summaries, bounds = [], []
+    for folder in map(Path, folders):
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summaries.append(summary)
+        bounds.append(_add_county(folder, m, summary))
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(folium.Element(_counties_legend(title, summaries)))
+    if bounds:
+        box = np.array(bounds)
+        m.fit_bounds([(box[:, 1].min(), box[:, 0].min()), (box[:, 3].max(), box[:, 2].max())])
+    return m
