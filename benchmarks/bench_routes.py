@@ -1,7 +1,7 @@
 """Van routes on the shipped Dongchangfu scenario: re-pricing rounds and their effect.
 
-Run ``.venv/bin/python benchmarks/bench_routes.py`` (about a quarter of an hour: one
-siting solve per round). For each pricing scheme and scope it prints, per round, the siting
+Run ``.venv/bin/python benchmarks/bench_routes.py`` (a few minutes: one siting solve and one
+routing of every centre and the hub per round). For each pricing scheme and scope it prints, per round, the siting
 model's cost, the cost with the van feeders priced by their routes, stations and centres
 opened, vans and van-km per day; then the ordinary per-parcel-km plan against the returned
 route-priced plan.
@@ -24,7 +24,8 @@ SCENARIO = Path(__file__).parents[1] / "scenarios" / "dongchangfu.toml"
 def _row(pricing: str, r: RoundReport) -> str:
     return (
         f"| {pricing} | {r.round}{' (repeat)' if r.repeated else ''} | {r.siting_cost:,.0f} | "
-        f"{r.siting_van_feeder_cost:,.0f} | {r.route_van_feeder_cost:,.0f} | "
+        f"{r.siting_van_feeder_cost + r.siting_van_trunk_cost:,.0f} | "
+        f"{r.route_van_feeder_cost:,.0f} + {r.route_van_trunk_cost:,.0f} | "
         f"{r.route_based_cost:,.0f} | {r.stations} | {r.centres} | {r.vans} | "
         f"{r.van_km_per_day:,.1f} | {r.yuan_per_parcel_km:.4f} | {r.solve_seconds:.0f} + "
         f"{r.route_seconds:.0f} |"
@@ -41,8 +42,8 @@ def main() -> None:
         default=["parcel_km/centre", "parcel_km/county", "two_part/centre", "two_part/county"],
         help="pricing/scope pairs: pricing parcel_km or two_part, scope centre or county",
     )
-    parser.add_argument("--trips-per-van", type=int, default=1)
-    parser.add_argument("--stop-minutes", type=float, default=0.0)
+    parser.add_argument("--trips-per-van", type=int, default=None, help="default: the scenario's")
+    parser.add_argument("--stop-minutes", type=float, default=None, help="default: the scenario's")
     parser.add_argument(
         "--across-townships",
         action="store_true",
@@ -52,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.v else logging.WARNING)
     print(
-        "| pricing | round | siting cost | siting van feeders | route van feeders | "
+        "| pricing | round | siting cost | siting vans | routed vans (feeder + trunk) | "
         "route-based cost | stations | centres | vans | van-km/day | yuan/parcel-km | "
         "seconds (solve + route) |"
     )
@@ -64,12 +65,11 @@ def main() -> None:
     for pricing in args.schemes:
         kind, scope = pricing.split("/")
         start = time.perf_counter()
-        rules = {
-            "pricing": kind,
-            "per_centre": scope == "centre",
-            "trips_per_van": args.trips_per_van,
-            "stop_minutes": args.stop_minutes,
-        }
+        rules = {"pricing": kind, "per_centre": scope == "centre"}
+        if args.trips_per_van is not None:
+            rules["trips_per_van"] = args.trips_per_van
+        if args.stop_minutes is not None:
+            rules["stop_minutes"] = args.stop_minutes
         _plan, routes, reports = solve_with_routes(
             scenario.with_overrides({"routes": rules}),
             rounds=args.rounds,

@@ -72,6 +72,8 @@ ORDER = [
     "classic.lagrangian",
     "classic.benders",
     "classic.problems",
+    "classic.lrp_verify",
+    "classic.location_routing",
     "classic",
     "synth.layout",
     "synth.roads",

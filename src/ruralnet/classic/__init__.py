@@ -7,10 +7,13 @@
 * :mod:`~ruralnet.classic.mip` -- matrix-built MathOpt models (the only OR-Tools import).
 * :mod:`~ruralnet.classic.heuristics` -- greedy, interchange and UFLP heuristics.
 * :mod:`~ruralnet.classic.verify` -- the independent verifier.
+* :func:`location_routing` -- :mod:`~ruralnet.classic.location_routing` (capacitated
+  location-routing, routed with PyVRP), checked by :mod:`~ruralnet.classic.lrp_verify`.
 """
 
 from __future__ import annotations
 
+from ruralnet.classic.location_routing import LocationRoutingResult, location_routing
 from ruralnet.classic.problems import (
     ClassicResult,
     Status,
@@ -23,8 +26,10 @@ from ruralnet.classic.problems import (
 
 __all__ = [
     "ClassicResult",
+    "LocationRoutingResult",
     "Status",
     "facility_location",
+    "location_routing",
     "max_cover",
     "objective_grain",
     "p_median",
