@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
-from ruralnet.routes.outputs import route_row
+from ruralnet.routes.outputs import fleet_table, route_row
 
 if TYPE_CHECKING:
     import folium
@@ -446,12 +446,21 @@ def add_routes_layer(
 
     layer = folium.FeatureGroup(name=name, show=show)
     settings = route_plan.settings
+    fleet = fleet_table(route_plan).set_index("depot_id")
     for k, route in enumerate(route_plan.routes):
         if not route_plan.paths:
             break
-        row = route_row(route, settings)
+        depot = fleet.loc[route.centre_id]
+        row = {
+            **route_row(route, settings),
+            "depot fleet": f"{depot['vans']} vans, {depot['loops_per_van']:.1f} loops/van, "
+            f"{depot['van_hours']:.1f} van-h/day, shift use {depot['shift_use']:.0%}",
+        }
+        minutes = round(route.start_hours * 60)
+        start = f"{minutes // 60:02d}:{minutes % 60:02d}"
         tip = (
-            f"{route.route_id}: {len(route.stops)} stops, {route.km:.1f} km, "
+            f"{route.route_id} ({route.tier}; van {route.vehicle}, loop {route.trip}, loads at "
+            f"{start} h into the shift): {len(route.stops)} stops, {route.km:.1f} km, "
             f"{route.parcels_delivered:.0f} out / {route.parcels_picked_up:.0f} back, "
             f"max load {route.max_load:.0f}/{settings.capacity_parcels:.0f}"
         )
@@ -465,7 +474,7 @@ def add_routes_layer(
             color=_ROUTE_PALETTE[(route.vehicle - 1) % len(_ROUTE_PALETTE)],
             weight=3,
             opacity=0.85,
-            dash_array="6 4" if route.kind == "direct" else None,
+            dash_array="6 4" if route.tier == "trunk" else None,
             tooltip=html.escape(tip),
             popup=folium.Popup(f"<b>van route</b><table>{cells}</table>", max_width=420),
         ).add_to(layer)

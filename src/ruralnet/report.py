@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "bus_share",
-    "operating_cost",
+    "fleet_markdown",
     "kpi_table",
+    "operating_cost",
     "phase_summary",
     "plan_summary",
     "policy_targets",
@@ -216,7 +217,45 @@ def targets_markdown(plan: Plan) -> str:
         lines.append(
             f"| {row.name} ({row.township_id}) | {row.villages} | {row.covered} | {row.share:.0%} | {row.centres_open} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + fleet_markdown(plan)) + "\n"
+
+
+def fleet_markdown(plan: Plan) -> list[str]:
+    """
+    List the Markdown lines of the van fleet section of ``targets.md`` (none without routes).
+
+    Parameters
+    ----------
+    plan
+        A verified plan.
+
+    Returns
+    -------
+    list of str
+        A heading, the shift rules and one table row per depot: vans, loops per van,
+        van-hours, shift use and km per day.
+    """
+    if plan.routes is None:
+        return []
+    s = plan.routes.settings
+    limit = f"at most {s.trips_per_van}" if s.trips_per_van else "as many as fit the shift"
+    lines = [
+        "",
+        "## Van fleet",
+        "",
+        f"Vans as routed: {s.shift_hours:g} h shift at {s.speed_kmh:g} km/h, "
+        f"{s.loading_minutes:g} min loading per loop, {s.stop_minutes:g} min + "
+        f"{s.stop_minutes_per_parcel:g} min per parcel at each stop, loops per van: {limit}.",
+        "",
+        "| depot | tier | vans | loops per van | van-hours/day | shift use | km/day |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in fleet_table(plan.routes).itertuples():
+        lines.append(
+            f"| {row.depot_id} | {row.tier} | {row.vans} | {row.loops_per_van:.1f} | "
+            f"{row.van_hours:.1f} | {row.shift_use:.0%} | {row.km_per_day:,.0f} |"
+        )
+    return lines
 
 
 def kpi_table(plan: Plan) -> pd.DataFrame:
