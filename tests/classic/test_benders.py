@@ -107,15 +107,16 @@ def test_greedy_and_interchange(n, p):
     d = points(n, n + p)
     g = pmedian_greedy(d, p)
     assert g.tolist() == naive_greedy(d, p)
-    s = pmedian_interchange(d, g)
-    assert len(set(s.tolist())) == p
-    cost = d[:, s].min(axis=1).sum()
-    assert cost <= d[:, g].min(axis=1).sum()
-    closed = np.setdiff1d(np.arange(n), s)
-    for r, j in itertools.product(range(p), closed):
-        t = s.copy()
-        t[r] = j
-        assert d[:, t].min(axis=1).sum() >= cost - 1e-9
+    for independent in (False, True):
+        s = pmedian_interchange(d, g, independent=independent)
+        assert len(set(s.tolist())) == p
+        cost = d[:, s].min(axis=1).sum()
+        assert cost <= d[:, g].min(axis=1).sum()
+        closed = np.setdiff1d(np.arange(n), s)
+        for r, j in itertools.product(range(p), closed):
+            t = s.copy()
+            t[r] = j
+            assert d[:, t].min(axis=1).sum() >= cost - 1e-9
 
 
 @pytest.mark.parametrize("formulation", ["lagrangian", "benders"])

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _MAX_ROUNDS = 60
+_POLISH_S = 5.0  # time cap of the perturbation restarts from the rounded LP
 _VIOLATION = 1e-6  # relative violation of a cut that counts
 _COVER = 1 - 1e-9  # y* sums reaching this count as 1 in the separation
 
@@ -340,7 +341,7 @@ def pmedian_benders(
     dict
         ``open`` (p sites), ``bound`` (proven lower bound) and ``stats``.
     """
-    from ruralnet.classic.heuristics import pmedian_greedy, pmedian_interchange
+    from ruralnet.classic.heuristics import pmedian_greedy, pmedian_heuristic, pmedian_interchange
     from ruralnet.classic.lagrangian import (
         ROOT_RULE,
         lagrangian_fixing,
@@ -351,7 +352,8 @@ def pmedian_benders(
     t0 = time.perf_counter()
     n, m = dist.shape
     inc = _Best(dist, np.zeros(0, np.int64))
-    inc.offer(pmedian_interchange(dist, pmedian_greedy(dist, p), deadline=deadline))
+    greedy = pmedian_greedy(dist, p)
+    inc.offer(pmedian_interchange(dist, greedy, deadline=deadline, independent=True))
     stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
     stats["heuristic_seconds"] = time.perf_counter() - t0
     start = np.partition(dist, min(1, m - 1), axis=1)[:, min(1, m - 1)].copy()
@@ -382,7 +384,8 @@ def pmedian_benders(
         lp_converged=int(lp.converged),
     )  # fmt: skip
     top = keep[np.argsort(-lp.y, kind="stable")[:p]]
-    inc.offer(pmedian_interchange(dist, top, deadline=deadline))
+    budget = min(_POLISH_S, 0.1 * max(deadline - time.perf_counter(), 0.0))
+    inc.offer(pmedian_heuristic(dist, p, starts=top, time_budget_s=budget)[0])
     stats["lp_incumbent"] = inc.ub
     if lagrangian_prunes(bound, inc.ub, grain) or time.perf_counter() >= deadline:
         return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}

@@ -143,12 +143,15 @@ def pmedian_interchange(
     *,
     fixed: NDArray[np.float64] | None = None,
     deadline: float = np.inf,
+    independent: bool = False,
 ) -> NDArray[np.int64]:
     """Best-improvement swap local search from ``open_sites``; return a local optimum.
 
     Each step evaluates every swap at once (:func:`_swap_deltas`), plus
-    ``fixed[j] - fixed[r]`` when opening costs are given, and makes the best one together
-    with every improving swap independent of it (:func:`_independent_swaps`).
+    ``fixed[j] - fixed[r]`` when opening costs are given, and makes the best one; with
+    ``independent`` also every improving swap independent of it (:func:`_independent_swaps`:
+    4x faster for p = 500, but its local optima were worse on OR-Library pmed25/30/34, which
+    then needed 300+ branch-and-bound nodes instead of 1, so it only seeds a first bound).
     """
     cur = np.array(open_sites, np.int64)
     p = len(cur)
@@ -161,7 +164,12 @@ def pmedian_interchange(
         if fixed is not None:
             delta += fixed[None, :] - fixed[cur][:, None]
         delta[:, cur] = np.inf
-        swaps = _independent_swaps(dist, near, delta, _EPS * max(1.0, float(near.d1.sum())))
+        tol = _EPS * max(1.0, float(near.d1.sum()))
+        if independent:
+            swaps = _independent_swaps(dist, near, delta, tol)
+        else:
+            r, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
+            swaps = [(int(r), int(j))] if delta[r, j] < -tol else []
         if not swaps:
             break
         for r, j in swaps:

@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 _GAP_TOL = 1e-6
+_BENDERS_FROM = 1000  # formulation='auto': clients and sites from which to use 'benders'
 
 
 class Status(StrEnum):
@@ -243,7 +244,7 @@ def p_median(  # noqa: PLR0913
     p: int,
     *,
     weights: ArrayLike | None = None,
-    formulation: str = "lagrangian",
+    formulation: str = "auto",
     reduce: bool = True,
     solver: str = "highs",
     time_limit_s: float = 60.0,
@@ -261,8 +262,12 @@ def p_median(  # noqa: PLR0913
     weights
         Client weights (>= 0); 1 each when None.
     formulation
-        ``lagrangian`` (branch-and-bound on the Lagrangian relaxation of the assignment
-        rows, no MIP solver), ``radius`` (chained covering rows over distance levels),
+        ``auto`` (default): ``benders`` when there are at least 1000 clients and 1000
+        sites, else ``lagrangian`` (the measured choices: OR-Library, n <= 900, and the
+        TSPLIB instances of ``benchmarks/README.md``). ``lagrangian`` (branch-and-bound on
+        the Lagrangian relaxation of the assignment rows, no MIP solver), ``benders``
+        (Lagrangian root, the LP bound by Benders cuts, site and radius fixing, then the
+        radius MIP on what is left; HiGHS), ``radius`` (chained covering rows over distance levels),
         ``radius_cumulative`` (Elloumi's cumulative rows) or ``assignment`` (the
         textbook x_ij <= y_j model).
     reduce
@@ -293,10 +298,12 @@ def p_median(  # noqa: PLR0913
     w = _vector(weights, n, "weights", 1.0)
     p = _count(p, m)
     _options(solver, time_limit_s, threads)
-    forms = ("lagrangian", "benders", "radius", "radius_cumulative", "assignment")
+    forms = ("auto", "lagrangian", "benders", "radius", "radius_cumulative", "assignment")
     if formulation not in forms:
         msg = f"formulation must be one of {', '.join(forms)}, got {formulation!r}"
         raise ValueError(msg)
+    if formulation == "auto":
+        formulation = "benders" if min(n, m) >= _BENDERS_FROM else "lagrangian"
     active = np.flatnonzero(w > 0)
     dw = d[active] * w[active, None]
     grain = objective_grain(dw)
