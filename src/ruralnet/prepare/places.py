@@ -214,7 +214,10 @@ class LocateResult:
     township_polygons: dict[str, OsmArea] = field(default_factory=dict)
 
 
-def _points_lookup(points: pd.DataFrame | None) -> tuple[dict[str, int], dict[str, list[int]]]:
+def _points_lookup(
+    points: pd.DataFrame | None, listed_codes: set[str]
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Points rows by code, and by name key; a row whose code is listed is that village's only."""
     by_code: dict[str, int] = {}
     by_name: dict[str, list[int]] = {}
     if points is None:
@@ -222,7 +225,7 @@ def _points_lookup(points: pd.DataFrame | None) -> tuple[dict[str, int], dict[st
     for i, (code, name) in enumerate(zip(points["code12"], points["name"], strict=True)):
         if code:
             by_code.setdefault(code, i)
-        if name:
+        if name and code not in listed_codes:
             by_name.setdefault(name_key(name), []).append(i)
     return by_code, by_name
 
@@ -293,7 +296,7 @@ def locate_listed(
         hits = area_index.lookup(name)
         if len(hits) == 1:
             result.township_polygons[str(code)] = admin_areas[int(hits[0])]  # type: ignore[arg-type]
-    lookups = _points_lookup(points)
+    lookups = _points_lookup(points, set(villages["code12"]))
     shapely.prepare(accept_area)
     claimed: dict[int, list[int]] = {}
     pending: list[tuple[pd.Series, int | None, str]] = []

@@ -209,7 +209,11 @@ def centre_sites(
             xy = metric_xy(
                 transformer, [cand[0]] + [k[0] for k in kept], [cand[1]] + [k[1] for k in kept]
             )
-            if len(kept) and np.min(np.hypot(*(xy[1:] - xy[0]).T)) < _SAME_SITE_M:
+            near = np.hypot(*(xy[1:] - xy[0]).T) if len(kept) else np.empty(0)
+            if len(near) and near.min() < _SAME_SITE_M:
+                j = int(np.argmin(near))  # one site; an existing facility there makes it existing
+                if cand[2] == "existing" and kept[j][2] == "new":
+                    kept[j] = (*kept[j][:2], "existing", f"{kept[j][3]}; {cand[3]}")
                 continue
             kept.append(cand)
         for i, (lon, lat, kind, source) in enumerate(kept[:_MAX_CENTRES], start=1):
