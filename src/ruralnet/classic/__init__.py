@@ -3,6 +3,8 @@
 * :func:`p_median`, :func:`facility_location` (UFLP/CFLP), :func:`set_cover`,
   :func:`max_cover` -- :mod:`~ruralnet.classic.problems`, the public face.
 * :mod:`~ruralnet.classic.lagrangian` -- the p-median's Lagrangian branch-and-bound.
+* :mod:`~ruralnet.classic.benders` -- Benders-cut bounds, radius fixing and a reduced radius
+  MIP for large p-median instances (the ``auto`` default from 1,000 clients and sites).
 * :mod:`~ruralnet.classic.pmedian` -- the p-median MIP formulations (radius, assignment).
 * :mod:`~ruralnet.classic.mip` -- matrix-built MathOpt models (the only OR-Tools import).
 * :mod:`~ruralnet.classic.heuristics` -- greedy, interchange and UFLP heuristics.
