@@ -35,6 +35,7 @@ ORDER = [
     "_readers",
     "i18n",
     # the core, down the data flow
+    "policy_settings",
     "scenario",
     "gtfs",
     "data",
@@ -56,9 +57,11 @@ ORDER = [
     # the plan and its faces
     "plan",
     "tables",
+    "express_targets",
     "pipeline",
     "routes.pricing",
     "report",
+    "brands",
     "readback",
     "gis",
     "export",

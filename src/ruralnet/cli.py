@@ -111,7 +111,7 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
     )
     tasks = {
         name: progress.add_task("", total=1, stage=name, visible=False)
-        for name in (*STAGES, "routes", "re-price", "export")
+        for name in (*STAGES, "routes", "re-price", "brands", "export")
     }
     state: dict[str, Any] = {"current": None}
 
@@ -186,6 +186,16 @@ def _summary_table(summary: dict[str, Any]) -> Table:
             if summary.get("saving_vs_all_van_yuan_per_year") is not None
             else []
         ),
+        *(
+            [
+                (
+                    "saving vs each brand on its own (yuan/year)",
+                    f"{summary['saving_vs_separate_brands_yuan_per_year']:,.0f}",
+                )
+            ]
+            if summary.get("saving_vs_separate_brands_yuan_per_year") is not None
+            else []
+        ),
         ("verified", "yes" if summary["verified"] else "NO"),
     ]
     for name, value in rows:
@@ -252,8 +262,18 @@ def _load(scenario: Path, overrides: dict[str, dict[str, Any]]) -> Any:
     return loaded.with_overrides(overrides) if overrides else loaded
 
 
+def _with_brands(plan: Any, brand: str | None, on_stage: Callable[[str], None]) -> Any:
+    """Add the each-brand-on-its-own baseline ([brands].enabled), or swap in one brand's plan."""
+    if plan.solution.status.value == "interrupted" or not (plan.scenario.brands.enabled or brand):
+        return plan
+    from ruralnet.brands import one_brand_plan
+
+    on_stage("brands")
+    return one_brand_plan(plan, brand) if brand else plan.with_separate_brands()
+
+
 @app.command()
-def run(
+def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a parameter
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Output folder (created or replaced).")
@@ -280,6 +300,14 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or table.")
     ] = False,
+    brand: Annotated[
+        str | None,
+        typer.Option(
+            "--brand",
+            help="Write this brand's own network (a [brands].shares id) instead of the shared "
+            "plan, to compare the two with 'ruralnet compare'.",
+        ),
+    ] = None,
 ) -> None:
     """Solve a scenario, verify the plan, route the vans, and write every output file."""
     from ruralnet.export import write_plan
@@ -309,6 +337,7 @@ def run(
                 if routes and plan.solution.status.value != "interrupted":
                     on_stage("routes")
                     plan = plan.with_routes()
+            plan = _with_brands(plan, brand, on_stage)
             on_stage("export")
             written = write_plan(plan, out_dir, with_map=not no_map)
             if progress is not None:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from ruralnet.brands import SeparateBrands
+
 __all__ = ["Plan"]
 
 
@@ -37,6 +39,7 @@ class Plan:
     verification: VerificationReport
     all_van: VerificationReport | None = None
     routes: RoutePlan | None = None
+    separate_brands: SeparateBrands | None = None  # [brands]: each brand on its own
 
     @property
     def problem(self) -> Problem:
@@ -96,6 +99,12 @@ class Plan:
         from ruralnet.routes.build import build_routes
 
         return replace(self, routes=build_routes(self, rules=rules))
+
+    def with_separate_brands(self) -> Plan:
+        """Return this plan with the each-brand-on-its-own baseline; see :func:`ruralnet.brands.separate_brands`."""
+        from ruralnet.brands import separate_brands
+
+        return replace(self, separate_brands=separate_brands(self))
 
     def kpis(self) -> pd.DataFrame:
         """

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ruralnet.express_targets import express_target_rows
 from ruralnet.routes.outputs import fleet_table, route_kpis, routed_cost_parts
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ def policy_targets(plan: Plan) -> list[dict[str, object]]:
     upgraded = float((stations["kind"] == "existing").mean()) if len(stations) else 0.0
     rows.append({"target": "reuse existing 村邮站", "source": "Dongchangfu plan: support upgrading",
                  "goal": "as many as pay off", "value": f"{upgraded:.0%} of stations upgraded", "met": None})  # fmt: skip
+    rows.extend(express_target_rows(plan))
     return rows
 
 
@@ -449,6 +451,10 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "saving_vs_all_van_yuan_per_year": (
             round(plan.all_van.total_yuan - v.total_yuan, 2) if plan.all_van else None
         ),
+        "saving_vs_separate_brands_yuan_per_year": (
+            round(plan.separate_brands.saving_yuan_per_year, 2) if plan.separate_brands else None
+        ),
+        "separate_brands": plan.separate_brands.figures() if plan.separate_brands else None,
         "mean_access_km": round(float(covered["distance_km"].mean()), 3) if len(covered) else None,
         "longest_access_km": round(float(covered["distance_km"].max()), 3)
         if len(covered)

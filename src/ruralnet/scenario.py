@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from ruralnet.errors import ScenarioError
+from ruralnet.policy_settings import BrandSettings, DemonstrationSettings, ParkSettings
 
 __all__ = [
     "BusSettings",
@@ -366,6 +367,9 @@ class Scenario(_Section):
     routes: RouteRules = RouteRules()
     network: NetworkSettings = NetworkSettings()
     solver: SolverSettings = SolverSettings()
+    brands: BrandSettings = BrandSettings()
+    park: ParkSettings = ParkSettings()
+    demonstration: DemonstrationSettings = DemonstrationSettings()
     phases: tuple[Phase, ...] = Field(
         (), description="Phases solved jointly; none means one phase at [service].coverage_target."
     )

@@ -1,0 +1,120 @@
+"""Scenario tables for the county plans' asks beyond coverage: brands, the express park, standards.
+
+``[brands]`` splits the parcels by express brand for the "each brand on its own" baseline
+(快递共配), ``[park]`` states the express-park rule (快递园区, Dongchangfu: at least one park with
+3 or more express companies) and ``[demonstration]`` the standard a station must meet to count
+towards the Qingdao plan's national rural demonstration stations. Every default cites its
+``DOMAIN.md``/``SEEDS.md`` row or is labelled EST; the README's scenario table repeats them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    field_validator,
+)
+
+__all__ = ["BRAND_NAMES", "BrandSettings", "DemonstrationSettings", "ParkSettings"]
+
+#: Display names of the brand ids used in ``[brands].shares`` and ``brand_shares.csv``.
+BRAND_NAMES = {
+    "ems": "China Post/EMS 中国邮政",
+    "sf": "SF 顺丰",
+    "zto": "ZTO 中通",
+    "yto": "YTO 圆通",
+    "yunda": "Yunda 韵达",
+    "sto": "STO 申通",
+    "jt": "J&T 极兔",
+    "jd": "JD 京东",
+}
+
+#: EST: rounded from the brands' own reported 2023 parcel volumes over the national 132 bn
+#: (DOMAIN.md D1), the small brands folded in pro rata; not a sourced figure and not rural.
+DEFAULT_BRAND_SHARES = {
+    "zto": 0.23,
+    "yto": 0.16,
+    "yunda": 0.14,
+    "sto": 0.13,
+    "jt": 0.12,
+    "ems": 0.10,
+    "sf": 0.09,
+    "jd": 0.03,
+}
+
+_SHARE_TOLERANCE = 1e-3
+
+
+class _Table(BaseModel):
+    # as the scenario's other tables: frozen, unknown keys are errors, no guessing of types
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class BrandSettings(_Table):
+    """The ``[brands]`` table: the express brands that share the co-delivery network (快递共配)."""
+
+    enabled: bool = Field(
+        False,
+        description="Also solve the baseline 'each brand on its own' (own township outlets and "
+        "vans per brand, the same stations) and report the co-delivery saving.",
+    )
+    shares: dict[str, NonNegativeFloat] = Field(
+        default_factory=lambda: dict(DEFAULT_BRAND_SHARES),
+        description="Share of every village's parcels per brand id (they add up to 1; EST from "
+        "national 2023 volumes, DOMAIN.md D1); a dataset's brand_shares.csv overrides villages.",
+    )
+
+    @field_validator("shares")
+    @classmethod
+    def _shares_add_up(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            msg = "needs at least one brand"
+            raise ValueError(msg)
+        total = math.fsum(value.values())
+        if abs(total - 1.0) > _SHARE_TOLERANCE:
+            msg = f"brand shares must add up to 1, they add up to {total:g}"
+            raise ValueError(msg)
+        return dict(sorted(value.items()))
+
+
+class ParkSettings(_Table):
+    """The ``[park]`` table: the express park (快递园区) rule for the county hub."""
+
+    min_companies: PositiveInt = Field(
+        3,
+        description="Express companies a hub must gather to count as an express park "
+        "(Dongchangfu plan: at least one park with >= 3 companies by end 2024, SEEDS.md).",
+    )
+    companies: tuple[str, ...] = Field(
+        (),
+        strict=False,
+        description="Companies willing to co-locate at a hub whose park_companies column is "
+        "empty or missing (EST unless the county says so); none: unknown.",
+    )
+
+
+class DemonstrationSettings(_Table):
+    """The ``[demonstration]`` table: the standard of a demonstration station (示范站)."""
+
+    services: tuple[str, ...] = Field(
+        ("express", "post"),
+        strict=False,
+        description="Services a station must offer (station_sites.services, ';'-separated; "
+        "missing: an upgraded 村邮站 offers express and post, a new station express, EST).",
+    )
+    min_capacity_parcels_per_day: NonNegativeFloat = Field(
+        300.0,
+        description="Least station capacity in parcels per day (EST: about four times a "
+        "700-person village's daily parcels, DOMAIN.md D6).",
+    )
+    goal_stations: NonNegativeInt = Field(
+        50,
+        description="Demonstration stations the county should have (EST: the Qingdao plan's "
+        "500 by end 2026 over Qingdao's 10 district-level units, SEEDS.md).",
+    )
