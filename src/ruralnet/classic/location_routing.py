@@ -4,11 +4,13 @@
 priced by a multi-depot vehicle routing solve (PyVRP, the van router of
 :mod:`ruralnet.routes.engine`), not by a distance estimate. The steps:
 
-1. **Start** from the set a site-first estimate likes best: a greedy + drop/add/swap search
+1. **Start** from the set a site-first estimate likes best: a greedy + local search (the moves
+   of step 2)
    over open sets, each priced as opening costs plus a radial estimate of its routes
    (customers assigned within capacity, at ``(c(j, i) + c(i, j)) q_i / Q`` each, plus a
    vehicle cost per van-load).
-2. **Search by routing**: drop, add and swap moves on the open set, each priced by a short
+2. **Search by routing**: drop, add, swap and merge (two open depots for one shut one) moves
+   on the open set, tried in the order the estimate ranks them, each priced by a short
    multi-depot routing solve; the first improving move is taken, until none improves or the
    search time runs out.
 3. **Finish** the best set with a long routing solve.
@@ -26,6 +28,7 @@ routed once. Both return a :class:`LocationRoutingResult` checked by
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -135,7 +138,12 @@ def _neighbours(opened: tuple[int, ...], m: int) -> list[tuple[int, ...]]:
     drops = [tuple(j for j in opened if j != d) for d in opened if len(opened) > 1]
     adds = [tuple(sorted((*opened, a))) for a in shut]
     swaps = [tuple(sorted((*(j for j in opened if j != d), a))) for d in opened for a in shut]
-    return drops + adds + swaps
+    merges = [  # two open depots for one shut one: capacity moves to fewer, bigger depots
+        tuple(sorted((*(j for j in opened if j not in pair), a)))
+        for pair in itertools.combinations(opened, 2)
+        for a in shut
+    ]
+    return drops + adds + swaps + merges
 
 
 def site_first(inst: _Instance) -> tuple[int, ...]:
@@ -171,30 +179,33 @@ def _solve(inst: _Instance, opened: tuple[int, ...], prices: NDArray[np.int64], 
     import pyvrp
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
-    m, scale = inst.m, run["scale"]
-    model = pyvrp.Model()
+    m, scale, k = inst.m, run["scale"], len(opened)
     nodes = [*opened, *range(m, m + inst.n)]
-    where = [model.add_location(x=0, y=0) for _ in nodes]
-    depots = [model.add_depot(where[k]) for k in range(len(opened))]
-    for i in range(inst.n):
-        model.add_client(where[len(opened) + i], delivery=[round(inst.demands[i])])
-    for k, depot in enumerate(depots):
-        model.add_vehicle_type(
+    locations = [pyvrp.Location(x=0, y=0) for _ in nodes]
+    depots = [pyvrp.Depot(location=d) for d in range(k)]
+    clients = [
+        pyvrp.Client(location=k + i, delivery=[round(inst.demands[i])]) for i in range(inst.n)
+    ]
+    vehicles = [
+        pyvrp.VehicleType(
             num_available=inst.n,
             capacity=[math.floor(inst.vehicle_capacity + 1e-9)],
-            start_depot=depot,
-            end_depot=depot,
+            start_depot=d,
+            end_depot=d,
             fixed_cost=round(inst.vehicle_cost * scale),
-            unit_duration_cost=int(prices[k]),
+            unit_duration_cost=int(prices[d]),
         )
+        for d in range(k)
+    ]
     arc = np.rint(inst.costs[np.ix_(nodes, nodes)] * scale).astype(np.int64)
-    entered = np.concatenate([np.zeros(len(opened)), inst.demands]).astype(np.int64)
-    for a, frm in enumerate(where):
-        for b, to in enumerate(where):
-            duration = int(entered[b]) if a != b else 0
-            model.add_edge(frm, to, distance=int(arc[a, b]) if a != b else 0, duration=duration)
+    np.fill_diagonal(arc, 0)
+    entered = np.broadcast_to(
+        np.concatenate([np.zeros(k), inst.demands]).astype(np.int64), arc.shape
+    ).copy()  # the duration of an arc is the demand of the customer it enters
+    np.fill_diagonal(entered, 0)
+    data = pyvrp.ProblemData(locations, clients, depots, vehicles, [arc], [entered])
     stop = MultipleCriteria([MaxIterations(run["iterations"]), MaxRuntime(run["seconds"])])
-    result = model.solve(stop=stop, seed=run["seed"], display=False, collect_stats=False)
+    result = pyvrp.solve(data, stop=stop, seed=run["seed"], display=False, collect_stats=False)
     routes = []
     for route in result.best.routes():
         depot = opened[route.vehicle_type()]
@@ -247,10 +258,14 @@ def _price(
     """Route an open set within the depot capacities; its total (inf if it cannot)."""
     if inst.capacities[list(opened)].sum() < inst.demands.sum() - 1e-9:
         return math.inf, []
-    prices = run["prices"].get(opened, np.zeros(len(opened), dtype=np.int64)).copy()
-    unit = max(1.0, run["scale"] * float(np.median(inst.costs)) / inst.vehicle_capacity)
+    prices = run["prices"][list(opened)].copy()  # learned per depot, across sets
+    unit = max(1.0, 4 * run["scale"] * float(np.median(inst.costs)) / inst.vehicle_capacity)
+    deadline = run.get("deadline")
     best: tuple[float, list] = (math.inf, [])
-    for _ in range(rounds):
+    for k in range(rounds):
+        if deadline is not None:  # the finish: half the time left, all of it for the last
+            left = max(0.5, deadline - time.perf_counter())
+            run["seconds"] = left if k == rounds - 1 else left / 2
         routes = _solve(inst, opened, prices, run)
         run["evaluations"] += 1
         over = _loads(inst, routes)[list(opened)] - inst.capacities[list(opened)]
@@ -261,7 +276,7 @@ def _price(
         if fits:
             break
         prices += np.where(over > _TOL, np.ceil(unit + prices / 2), 0).astype(np.int64)
-    run["prices"][opened] = prices
+    run["prices"][list(opened)] = prices
     found = run["found"].get(opened, (math.inf, []))
     best = min(found, best, key=lambda t: t[0])  # the search's own routes count too
     run["found"][opened] = best
@@ -296,7 +311,14 @@ def _runs(inst: _Instance, time_limit_s: float, seed: int) -> tuple[dict, dict]:
     short = {"iterations": max(200, 4 * inst.n), "seconds": max(0.2, time_limit_s / 40)}
     final = {"iterations": 10**9, "seconds": time_limit_s}
     for run in (short, final):
-        run.update(scale=scale, seed=seed, evaluations=0, history=[], prices={}, found={})
+        run.update(
+            scale=scale,
+            seed=seed,
+            evaluations=0,
+            history=[],
+            prices=np.zeros(inst.m, dtype=np.int64),
+            found={},
+        )
     return short, final
 
 
@@ -356,11 +378,12 @@ def location_routing(
     improved = True
     while improved and time.perf_counter() < search_until:
         improved = False
-        for cand in _neighbours(opened, inst.m):
+        ranked = sorted(_neighbours(opened, inst.m), key=lambda c: _estimate(inst, c))
+        for cand in ranked:
             if cand in seen or time.perf_counter() >= search_until:
                 continue
             seen.add(cand)
-            value, _ = _price(inst, cand, short)
+            value, _ = _price(inst, cand, short, rounds=2)
             if value < best - 1e-9:
                 opened, best, improved = cand, value, True
                 short["history"].append(best)
@@ -372,7 +395,8 @@ def location_routing(
         prices=short["prices"],
         found=short["found"],
     )
-    value, routes = _price(inst, opened, final, rounds=1)
+    final["deadline"] = started + time_limit_s
+    value, routes = _price(inst, opened, final, rounds=3)
     if not math.isfinite(value):
         msg = "location_routing: no routes within the depot capacities were found"
         raise InfeasibleError(msg)
@@ -409,7 +433,8 @@ def location_routing_sequential(
     _price(inst, opened, short)  # learns the depot prices on short solves
     final["seconds"] = max(1.0, started + time_limit_s - time.perf_counter())
     final.update(evaluations=short["evaluations"], prices=short["prices"], found=short["found"])
-    value, routes = _price(inst, opened, final, rounds=1)
+    final["deadline"] = started + time_limit_s
+    value, routes = _price(inst, opened, final, rounds=3)
     if not math.isfinite(value):
         msg = "location_routing: no routes within the depot capacities were found"
         raise InfeasibleError(msg)
