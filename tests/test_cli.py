@@ -45,11 +45,11 @@ def test_verify_catches_an_edited_plan(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["run", str(DATA / "tiny.toml"), "--out", str(out), "-q", "--no-map"]) == 0
     villages = (out / "villages.csv").read_text(encoding="utf-8-sig").splitlines()
-    villages[1] = villages[1].replace(",SV1,", ",SV5,")  # V1 to the station 20 km away
+    villages[1] = villages[1].replace(",SV1,", ",SV5,")  # V1 to V5's station, 20 km away
     (out / "villages.csv").write_text("\n".join(villages), encoding="utf-8-sig")
     assert cli.main(["verify", str(DATA / "tiny.toml"), str(out)]) == 1
     err = capsys.readouterr().err
-    assert "violation: distance[V1]" in err
+    assert "violation: own_village[V1]: served by station SV5, which stands in village V5" in err
 
 
 @pytest.mark.parametrize(

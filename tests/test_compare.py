@@ -23,7 +23,8 @@ from ruralnet.export import write_plan
 
 DATA = Path(__file__).parent / "data"
 
-# cheap access lets V1 and V5 walk 4 km to a neighbour's station (SV1, SV5 close);
+# stations shared within 5 km (rule = "within_distance"): cheap access lets V1 and V5 walk
+# 4 km to a neighbour's station (SV1, SV5 close);
 # a dear upgrade moves township T1's centre from the existing depot C3 to the new site C1
 CHANGES = {
     "service": {"access_yuan_per_parcel_km": 0.01},
@@ -33,7 +34,9 @@ CHANGES = {
 
 @pytest.fixture(scope="module")
 def plans() -> tuple[rn.Plan, rn.Plan]:
-    scenario = rn.load_scenario(DATA / "tiny.toml")
+    scenario = rn.load_scenario(DATA / "tiny.toml").with_overrides(
+        {"service": {"rule": "within_distance"}}
+    )
     return rn.solve(scenario), rn.solve(scenario.with_overrides(CHANGES))
 
 

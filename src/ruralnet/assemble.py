@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,11 +12,19 @@ import pandas as pd
 from ruralnet.buses import BusNetwork, build_bus_network, bus_options
 from ruralnet.data import Inputs
 from ruralnet.errors import InfeasibleError
-from ruralnet.network import Pairs, RoadNetwork, Snap, build_network, near_pairs, snap_points
+from ruralnet.network import (
+    Pairs,
+    RoadNetwork,
+    Snap,
+    build_network,
+    near_pairs,
+    paired_distances,
+    snap_points,
+)
 from ruralnet.problem import Arcs, LinkOptions, Mode, Phases, Problem
 from ruralnet.scenario import Scenario, annuity_factor
 
-__all__ = ["Assembly", "build_problem"]
+__all__ = ["Assembly", "build_problem", "coverage_fields", "with_coverage_rule"]
 
 log = logging.getLogger(__name__)
 
@@ -136,14 +145,136 @@ def _snap_all(scenario: Scenario, inputs: Inputs, network: RoadNetwork) -> dict[
     }
 
 
-def _access_arcs(scenario: Scenario, network: RoadNetwork, snaps: dict[str, Snap]) -> Arcs:
-    limit = scenario.service.max_access_km
-    pairs = near_pairs(network, snaps["villages"], snaps["station_sites"], limit_km=limit)
+def _needs_own_station(
+    scenario: Scenario, villages: pd.DataFrame, parcels: np.ndarray
+) -> np.ndarray:
+    """Villages that must be served by a station of their own under the scenario's rule."""
+    service = scenario.service
+    if service.rule == "own_village":
+        return np.ones(len(villages), dtype=bool)
+    needs = np.zeros(len(villages), dtype=bool)
+    if service.share_below_population is not None:
+        pop = pd.to_numeric(villages["population"], errors="coerce").to_numpy(float)
+        needs |= ~(pop < service.share_below_population)  # no figure: keeps its own
+    if service.share_below_parcels_per_day is not None:
+        needs |= ~(parcels < service.share_below_parcels_per_day)
+    return needs
+
+
+def _station_villages(stations: pd.DataFrame, villages: pd.DataFrame) -> np.ndarray:
+    """Index of the village each station site stands in (``village_id``), -1 for none."""
+    v_index = {vid: i for i, vid in enumerate(villages["village_id"])}
+    return np.array(
+        [v_index.get(vid, -1) if isinstance(vid, str) else -1 for vid in stations["village_id"]],
+        dtype=np.int64,
+    )
+
+
+def _access_arcs(
+    scenario: Scenario,
+    network: RoadNetwork,
+    snaps: dict[str, Snap],
+    station_village: np.ndarray,
+    needs_own: np.ndarray,
+) -> Arcs:
+    """Village -> station site pairs the coverage rule allows, with their road km.
+
+    A village that needs its own station may use its own sites only, at any distance; the
+    others may use every site within ``[service].max_access_km``.
+    """
+    service = scenario.service
+    village_snap, site_snap = snaps["villages"], snaps["station_sites"]
+    origin, target, km = [], [], []
+    if not np.all(needs_own):
+        near = near_pairs(network, village_snap, site_snap, limit_km=service.max_access_km)
+        shared = ~needs_own[near.origin]
+        origin.append(near.origin[shared])
+        target.append(near.target[shared])
+        km.append(near.km[shared])
+    own_sites = np.flatnonzero(station_village >= 0)
+    own_sites = own_sites[needs_own[station_village[own_sites]]]
+    if len(own_sites):
+        homes = station_village[own_sites]
+        own_km = paired_distances(
+            network,
+            Snap(village_snap.node[homes], village_snap.km[homes]),
+            Snap(site_snap.node[own_sites], site_snap.km[own_sites]),
+        )
+        reached = np.isfinite(own_km)
+        origin.append(homes[reached])
+        target.append(own_sites[reached])
+        km.append(own_km[reached])
+    v = np.concatenate([np.zeros(0, dtype=np.int64), *origin]).astype(np.int64)
+    s = np.concatenate([np.zeros(0, dtype=np.int64), *target]).astype(np.int64)
+    d = np.concatenate([np.zeros(0), *km])
+    order = np.lexsort((s, v))
     return Arcs(
-        village=pairs.origin,
-        station=pairs.target,
-        km=pairs.km,
-        yuan_per_parcel=scenario.service.access_yuan_per_parcel_km * pairs.km,
+        village=v[order],
+        station=s[order],
+        km=d[order],
+        yuan_per_parcel=service.access_yuan_per_parcel_km * d[order],
+    )
+
+
+def coverage_fields(
+    scenario: Scenario,
+    inputs: Inputs,
+    network: RoadNetwork,
+    snaps: dict[str, Snap],
+    parcels: np.ndarray,
+) -> dict[str, Any]:
+    """
+    Build the problem's fields that follow from the coverage rule ``[service].rule``.
+
+    Parameters
+    ----------
+    scenario
+        Supplies the rule, the service distance and the sharing limits.
+    inputs
+        The county dataset (villages and station sites, in the problem's order).
+    network, snaps
+        The road graph and the snapped villages and station sites.
+    parcels
+        Parcels per day of each village, both directions (base demand).
+
+    Returns
+    -------
+    dict
+        ``access``, ``station_village``, ``needs_own_station`` and ``max_access_km``, ready
+        for :class:`~ruralnet.problem.Problem` or :func:`dataclasses.replace`.
+    """
+    station_village = _station_villages(inputs.station_sites, inputs.villages)
+    needs_own = _needs_own_station(scenario, inputs.villages, parcels)
+    return {
+        "access": _access_arcs(scenario, network, snaps, station_village, needs_own),
+        "station_village": station_village,
+        "needs_own_station": needs_own,
+        "max_access_km": float(scenario.service.max_access_km),
+    }
+
+
+def with_coverage_rule(assembly: Assembly, scenario: Scenario, inputs: Inputs) -> Problem:
+    """
+    Return the assembled problem under the coverage rule of ``scenario`` (same data and roads).
+
+    Parameters
+    ----------
+    assembly
+        A problem built from ``inputs``.
+    scenario
+        The scenario whose ``[service]`` rule applies, e.g. the plan's own with
+        ``rule = "own_village"`` to price one station per village.
+    inputs
+        The dataset the assembly was built from.
+
+    Returns
+    -------
+    Problem
+        The same problem with the access arcs and coverage fields of that rule.
+    """
+    p = assembly.problem
+    return replace(
+        p, **coverage_fields(scenario, inputs, assembly.network, assembly.snaps, p.parcels)
     )
 
 
@@ -257,7 +388,7 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         hub_capacity=np.where(
             np.isnan(hub_capacity), total_parcels * phases.demand_factor.max(), hub_capacity
         ),
-        access=_access_arcs(scenario, network, snaps),
+        **coverage_fields(scenario, inputs, network, snaps, inbound + outbound),
         feeder=feeder,
         trunk=trunk,
         bus=buses.lines,

@@ -151,6 +151,16 @@ def _summary_table(summary: dict[str, Any]) -> Table:
             "villages covered",
             f"{summary['villages_covered']} / {summary['villages']} ({summary['coverage_share']:.1%}, target {summary['coverage_target']:.0%})",
         ),
+        *(
+            [
+                (
+                    "  with a station of their own",
+                    f"{summary['villages_with_own_station']} / {summary['villages']} ({summary['own_station_share']:.1%}, the seed plan's count)",
+                )
+            ]
+            if summary.get("coverage_rule") == "within_distance"
+            else []
+        ),
         (
             "stations opened",
             f"{summary['stations_opened']} ({summary['stations_upgraded_existing']} upgraded, {summary['stations_new']} new)",
@@ -184,6 +194,16 @@ def _summary_table(summary: dict[str, Any]) -> Table:
                 )
             ]
             if summary.get("saving_vs_all_van_yuan_per_year") is not None
+            else []
+        ),
+        *(
+            [
+                (
+                    "saving vs a station in every village (yuan/year)",
+                    f"{summary['saving_vs_own_village_yuan_per_year']:,.0f}",
+                )
+            ]
+            if summary.get("saving_vs_own_village_yuan_per_year") is not None
             else []
         ),
         *(

@@ -10,7 +10,8 @@ Data (all from :class:`~ruralnet.problem.Problem`):
     S station sites: yearly cost F[s], capacity K[s]
     C centre sites in townships t(c): yearly cost G[c], capacity L[c]
     H hubs, fixed or candidate: yearly cost E[h], capacity M[h]
-    A access arcs (v, s) within the service distance, cost a[v,s] per parcel
+    A access arcs (v, s) the coverage rule allows: v's own sites (一村一站), or sites within the
+      service distance where villages may share (多村一站); cost a[v,s] per parcel
     O feeder options o = (c -> s, mode, line), cost k[o] per parcel
     R trunk options r = (h -> c, mode, line), cost k[r] per parcel
     D days per year; hs, hc handling cost per parcel at a station, a centre

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from ruralnet.assemble import Assembly, build_problem
-from ruralnet.data import load_inputs
+from ruralnet.assemble import Assembly, build_problem, with_coverage_rule
+from ruralnet.data import Inputs, load_inputs
 from ruralnet.errors import InfeasibleError, VerificationError
 from ruralnet.model import build_model
-from ruralnet.plan import Plan
+from ruralnet.plan import Counterpart, Plan
 from ruralnet.problem import Problem, Solution, SolveStatus
 from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
@@ -22,7 +23,15 @@ __all__ = ["STAGES", "check_feasible", "solve"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("load data", "cost matrices", "build model", "solve", "verify", "all-van")
+STAGES = (
+    "load data",
+    "cost matrices",
+    "build model",
+    "solve",
+    "verify",
+    "all-van",
+    "own-village",
+)
 
 _LISTED = 8  # ids spelled out in a message; the rest are counted
 
@@ -48,17 +57,7 @@ def check_feasible(assembly: Assembly) -> None:
     p = assembly.problem
     reachable = np.zeros(len(p.village_ids), dtype=bool)
     reachable[p.access.village] = True
-    stranded = np.flatnonzero(~reachable)
-    if len(p.village_ids) - len(stranded) < p.min_covered:
-        names = ", ".join(p.village_ids[i] for i in stranded[:8])
-        more = f" and {len(stranded) - 8} more" if len(stranded) > 8 else ""  # noqa: PLR2004
-        msg = (
-            f"{len(stranded)} village(s) have no candidate station site within the service distance "
-            f"({names}{more}); the coverage target needs {p.min_covered} of {len(p.village_ids)}. "
-            "Add station_sites in those villages, raise [service].max_access_km, "
-            "or lower [service].coverage_target"
-        )
-        raise InfeasibleError(msg)
+    _check_reach(p, reachable)
     peak = p.parcels * float(np.max(p.phases.demand_factor))
     room = np.zeros(len(p.village_ids))
     np.maximum.at(room, p.access.village, p.station_capacity[p.access.station])
@@ -81,6 +80,60 @@ def check_feasible(assembly: Assembly) -> None:
             f"villages to serve need {need:.0f}; raise capacities"
         )
         raise InfeasibleError(msg)
+
+
+def _without_own_site(p: Problem) -> np.ndarray:
+    """Villages that need a station of their own but have no candidate site in them."""
+    if p.needs_own_station is None:
+        return np.zeros(0, dtype=np.int64)
+    has_site = np.zeros(len(p.village_ids), dtype=bool)
+    if p.station_village is not None:
+        has_site[p.station_village[p.station_village >= 0]] = True
+    return np.flatnonzero(p.needs_own_station & ~has_site)
+
+
+def _check_reach(p: Problem, reachable: np.ndarray) -> None:
+    """Name the villages no station site can serve: none of their own, or none near enough.
+
+    Villages without a site of their own are named in full (a warning when the coverage
+    target can do without them, an error otherwise).
+    """
+    homeless = _without_own_site(p)
+    far = np.setdiff1d(np.flatnonzero(~reachable), homeless)
+    clauses = []
+    if len(homeless):
+        clauses.append(
+            f"{len(homeless)} administrative village(s) have no candidate station site of their "
+            f"own ({', '.join(p.village_ids[i] for i in homeless)}), which they need to be "
+            "covered (一村一站)"
+        )
+    if len(far):
+        names = ", ".join(p.village_ids[i] for i in far[:_LISTED])
+        more = f" and {len(far) - _LISTED} more" if len(far) > _LISTED else ""
+        clauses.append(
+            f"{len(far)} village(s) have no candidate station site within the service distance "
+            f"({names}{more})"
+        )
+    if not clauses:
+        return
+    if len(p.village_ids) - int(np.sum(~reachable)) >= p.min_covered:
+        log.warning("%s; they cannot be covered", "; ".join(clauses))
+        return
+    fixes = []
+    if len(homeless):
+        fixes.append(
+            "add a station_sites row in each village without one (the village point as a `new` "
+            'site with its village_id will do), set [service].rule = "within_distance" to let '
+            "villages share a station"
+        )
+    if len(far):
+        fixes.append("add station_sites in those villages, raise [service].max_access_km")
+    fix = ", ".join(fixes)
+    msg = (
+        f"{'; '.join(clauses)}; the coverage target needs {p.min_covered} of "
+        f"{len(p.village_ids)}. {fix[0].upper()}{fix[1:]}, or lower [service].coverage_target"
+    )
+    raise InfeasibleError(msg)
 
 
 def _check_first_budget(p: Problem) -> None:
@@ -224,6 +277,10 @@ def solve(
     if has_buses and solution.status is not SolveStatus.INTERRUPTED:
         stage("all-van")
         all_van = price_without_buses(assembly.problem, solution, scenario)
+    own_village = None
+    if not assembly.problem.own_village_rule and solution.status is not SolveStatus.INTERRUPTED:
+        stage("own-village")
+        own_village = price_own_village(assembly, scenario, inputs, report.total_yuan)
     return Plan(
         scenario=scenario,
         inputs=inputs,
@@ -231,6 +288,7 @@ def solve(
         solution=solution,
         verification=report,
         all_van=all_van,
+        own_village=own_village,
     )
 
 
@@ -275,3 +333,53 @@ def price_without_buses(
         log.warning("the plan's network cannot be served by vans alone; no all-van comparison")
         return None
     return _verified(van_problem, van_solution)
+
+
+def price_own_village(
+    assembly: Assembly, scenario: Scenario, inputs: Inputs, plan_yuan: float
+) -> Counterpart | None:
+    """
+    Solve the same county with a station in every covered village (一村一站), and verify it.
+
+    The plan of a scenario whose villages may share stations (``rule = "within_distance"``)
+    is compared with it: the difference in cost is what sharing saves.
+
+    Parameters
+    ----------
+    assembly
+        The plan's problem, road network and snapped points.
+    scenario
+        The plan's scenario; its rule is replaced by ``own_village``, nothing else changes.
+    inputs
+        The dataset the assembly was built from.
+    plan_yuan
+        The plan's own verified cost (siting model), which the counterpart is compared with.
+
+    Returns
+    -------
+    Counterpart or None
+        The verified one-station-per-village plan, or None when the data cannot give every
+        village to cover a station of its own (the reason is logged).
+    """
+    own = scenario.with_overrides(
+        {
+            "service": {
+                "rule": "own_village",
+                "share_below_population": None,
+                "share_below_parcels_per_day": None,
+            }
+        }
+    )
+    problem = with_coverage_rule(assembly, own, inputs)
+    try:
+        check_feasible(replace(assembly, problem=problem))
+        solution = solve_model(build_model(problem), own.solver, seed=own.scenario.seed)
+    except InfeasibleError as exc:
+        log.warning("no one-station-per-village comparison: %s", exc)
+        return None
+    return Counterpart(
+        problem=problem,
+        solution=solution,
+        verification=_verified(problem, solution),
+        compared_with_yuan=plan_yuan,
+    )

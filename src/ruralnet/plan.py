@@ -21,7 +21,20 @@ if TYPE_CHECKING:
 
     from ruralnet.brands import SeparateBrands
 
-__all__ = ["Plan"]
+__all__ = ["Counterpart", "Plan"]
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    """The same county solved another way and verified: what a plan is compared with.
+
+    E.g. one station in every village (一村一站) beside a plan whose villages share stations.
+    """
+
+    problem: Problem
+    solution: Solution
+    verification: VerificationReport
+    compared_with_yuan: float  # the siting-model cost of the plan it was solved beside
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class Plan:
     solution: Solution
     verification: VerificationReport
     all_van: VerificationReport | None = None
+    own_village: Counterpart | None = None  # under rule = "within_distance": one station each
     routes: RoutePlan | None = None
     separate_brands: SeparateBrands | None = None  # [brands]: each brand on its own
 

@@ -154,6 +154,12 @@ class Problem:
     station_one_off_yuan: np.ndarray | None = None  # build or upgrade, for phase budgets
     centre_one_off_yuan: np.ndarray | None = None
     hub_one_off_yuan: np.ndarray | None = None
+    # the coverage rule: which village each station site stands in (-1: none), which villages
+    # must be served by a station of their own (一村一站), and the road km within which the
+    # others may share a station (多村一站)
+    station_village: np.ndarray | None = None
+    needs_own_station: np.ndarray | None = None
+    max_access_km: float = np.inf
 
     def for_phase(self, k: int) -> Problem:
         """
@@ -197,6 +203,11 @@ class Problem:
             feeder=self.feeder.subset(self.feeder.line < 0),
             trunk=self.trunk.subset(self.trunk.line < 0),
         )
+
+    @property
+    def own_village_rule(self) -> bool:
+        """True when every village must be served by a station of its own (一村一站)."""
+        return self.needs_own_station is not None and bool(np.all(self.needs_own_station))
 
     @property
     def min_covered(self) -> int:

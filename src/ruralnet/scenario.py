@@ -22,6 +22,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -70,8 +71,28 @@ class ScenarioMeta(_Section):
 class ServiceSettings(_Section):
     """The ``[service]`` table: what coverage means."""
 
+    rule: Literal["own_village", "within_distance"] = Field(
+        "own_village",
+        description="What covers an administrative village: `own_village` (一村一站, as the seed "
+        "plan counts coverage): an open station at one of the village's own candidate sites "
+        "(`station_sites.village_id`); `within_distance` (多村一站): an open station within "
+        "`max_access_km` road km, which neighbours may share (P5, seed plan).",
+    )
     max_access_km: PositiveFloat = Field(
-        2.0, description="Longest road distance from a village to its station, km (P5, EST)."
+        2.0,
+        description='Longest road distance from a village to a shared station, km; used with rule = "within_distance" (P5, EST).',
+    )
+    share_below_population: PositiveInt | None = Field(
+        None,
+        description='With rule = "within_distance": only villages of fewer residents may share a '
+        "station; the others (and villages without a population figure) keep a station of their "
+        "own. None: every village may share (EST).",
+    )
+    share_below_parcels_per_day: PositiveFloat | None = Field(
+        None,
+        description='With rule = "within_distance": only villages handling fewer parcels per day '
+        "(both directions, at base demand) may share a station; the others keep their own. None: "
+        "no limit (EST).",
     )
     coverage_target: float = Field(
         1.0,
@@ -91,6 +112,14 @@ class ServiceSettings(_Section):
         40.0,
         description="Longest road distance from a centre to a station it feeds, km (T10, EST).",
     )
+
+    @field_validator("share_below_population", "share_below_parcels_per_day")
+    @classmethod
+    def _only_when_shared(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("rule") != "within_distance":
+            msg = 'applies only with [service].rule = "within_distance"'
+            raise ValueError(msg)
+        return value
 
 
 class DemandSettings(_Section):

@@ -37,6 +37,13 @@ class VerificationReport:
     cost_parts: dict[str, float] = field(default_factory=dict)
     coverage_share: float = 0.0
     phases: tuple[VerificationReport, ...] = ()  # per phase, for a phased plan
+    # per village: an open station stands in it (一村一站, the seed plan's coverage count)
+    own_station: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def own_station_share(self) -> float:
+        """Share of villages with an open station of their own (policy coverage)."""
+        return float(np.mean(self.own_station)) if len(self.own_station) else 0.0
 
     @property
     def ok(self) -> bool:
@@ -49,8 +56,42 @@ class VerificationReport:
         return float(sum(self.cost_parts.values()))
 
 
+def _check_access(p: Problem, v: int, station: int, allowed: dict, out: list[Violation]) -> None:
+    """Check the coverage rule for one served village: its own station, or one near enough."""
+    vid, sid = p.village_ids[v], p.station_ids[station]
+    needs_own = p.needs_own_station is not None and bool(p.needs_own_station[v])
+    if needs_own:
+        home = -1 if p.station_village is None else int(p.station_village[station])
+        if home != v:
+            where = f"village {p.village_ids[home]}" if home >= 0 else "no village"
+            out.append(
+                Violation(
+                    "own_village",
+                    vid,
+                    f"served by station {sid}, which stands in {where}; the village needs a "
+                    "station of its own (一村一站)",
+                )
+            )
+            return
+    km = allowed.get((v, station))
+    if km is None:
+        reason = "not one of its own sites" if needs_own else "beyond the service distance"
+        out.append(Violation("distance", vid, f"station {sid} is {reason}"))
+    elif not needs_own and km > p.max_access_km + TOL:
+        out.append(
+            Violation(
+                "distance",
+                vid,
+                f"station {sid} is {km:.3f} road km away, beyond {p.max_access_km:.3f} km",
+            )
+        )
+
+
 def _check_villages(p: Problem, s: Solution, out: list[Violation]) -> None:
-    allowed = {(int(v), int(st)) for v, st in zip(p.access.village, p.access.station, strict=True)}
+    allowed = {
+        (int(v), int(st)): float(km)
+        for v, st, km in zip(p.access.village, p.access.station, p.access.km, strict=True)
+    }
     for v, station in enumerate(s.village_station):
         if station < 0:
             continue
@@ -60,14 +101,7 @@ def _check_villages(p: Problem, s: Solution, out: list[Violation]) -> None:
                     "serve", p.village_ids[v], f"served by closed station {p.station_ids[station]}"
                 )
             )
-        if (v, int(station)) not in allowed:
-            out.append(
-                Violation(
-                    "distance",
-                    p.village_ids[v],
-                    f"station {p.station_ids[station]} is beyond the service distance",
-                )
-            )
+        _check_access(p, v, int(station), allowed, out)
     covered = int(np.sum(s.village_station >= 0))
     if covered < p.min_covered:
         out.append(
@@ -75,6 +109,15 @@ def _check_villages(p: Problem, s: Solution, out: list[Violation]) -> None:
                 "coverage", "all", f"{covered} villages served, at least {p.min_covered} required"
             )
         )
+
+
+def _own_station(p: Problem, s: Solution) -> np.ndarray:
+    """Villages with an open station standing in them (the seed plan's coverage count)."""
+    has = np.zeros(len(p.village_ids), dtype=bool)
+    if p.station_village is not None:
+        home = p.station_village[np.flatnonzero(s.open_station)]
+        has[home[home >= 0]] = True
+    return has
 
 
 def _loads(p: Problem, s: Solution) -> tuple[np.ndarray, np.ndarray]:
@@ -312,6 +355,7 @@ def _verify_phases(p: Problem, s: Solution, check_objective: bool) -> Verificati
         cost_parts=parts,
         coverage_share=reports[-1].coverage_share,
         phases=tuple(reports),
+        own_station=reports[-1].own_station,
     )
 
 
@@ -386,4 +430,9 @@ def verify(
             )
         )
     share = float(np.mean(s.village_station >= 0)) if len(p.village_ids) else 1.0
-    return VerificationReport(violations=tuple(out), cost_parts=parts, coverage_share=share)
+    return VerificationReport(
+        violations=tuple(out),
+        cost_parts=parts,
+        coverage_share=share,
+        own_station=_own_station(p, s),
+    )

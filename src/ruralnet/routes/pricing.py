@@ -382,6 +382,8 @@ def _at_scenario_prices(first: Plan, found: Plan) -> Plan:
     extra = {}
     if "all_van" in fields and first.all_van is not None:
         extra["all_van"] = price_without_buses(problem, found.solution, first.scenario)
+    if "own_village" in fields:  # one station per village, solved at the scenario's prices too
+        extra["own_village"] = first.own_village
     return dataclasses.replace(found, assembly=first.assembly, verification=report, **extra)
 
 
