@@ -57,22 +57,38 @@ def _population(point: OsmPoint, default: int) -> tuple[int, bool]:
         return round(default * factor), True
 
 
-def _seat(name: str, places: Sequence[OsmPoint], polygon: OsmArea | None) -> OsmPoint | None:
+@dataclass(frozen=True)
+class _SeatIndex:
+    """Places by the township key of their name, and their coordinates (built once per run)."""
+
+    places: Sequence[OsmPoint]
+    by_key: dict[str, list[int]]
+    lon: np.ndarray
+    lat: np.ndarray
+
+    @classmethod
+    def of(cls, places: Sequence[OsmPoint]) -> _SeatIndex:
+        by_key: dict[str, list[int]] = {}
+        for i, p in enumerate(places):
+            if p.tags.get("place") in _SEAT_PLACES:
+                by_key.setdefault(township_key(p.tags.get("name", "")), []).append(i)
+        lon = np.array([p.lon for p in places], dtype=float)
+        lat = np.array([p.lat for p in places], dtype=float)
+        return cls(places, by_key, lon, lat)
+
+
+def _seat(name: str, index: _SeatIndex, polygon: OsmArea | None) -> OsmPoint | None:
     """Find the place named like the township (in its polygon if known), else its biggest town."""
-    key = township_key(name)
-    named = [
-        p
-        for p in places
-        if p.tags.get("place") in _SEAT_PLACES and township_key(p.tags.get("name", "")) == key
-    ]
+    places = index.places
+    named = list(index.by_key.get(township_key(name), []))
     if polygon is not None:
-        inside = [p for p in places if polygon.geometry.contains(shapely.Point(p.lon, p.lat))]
-        named = [p for p in named if p in inside]
+        inside = set(np.flatnonzero(shapely.contains_xy(polygon.geometry, index.lon, index.lat)))
+        named = [i for i in named if i in inside]
         if not named:
-            named = [p for p in inside if p.tags.get("place") in {"city", "town"}]
+            named = [i for i in sorted(inside) if places[i].tags.get("place") in {"city", "town"}]
     if not named:
         return None
-    return max(named, key=lambda p: (place_rank(p), -p.id))
+    return max((places[i] for i in named), key=lambda p: (place_rank(p), -p.id))
 
 
 def _village_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
@@ -181,10 +197,11 @@ def places_from_list(
     towns: list[TownshipInfo] = []
     trecords: list[dict[str, object]] = []
     township_points = False
+    seats = _SeatIndex.of(places)
     for code in sorted(set(villages["township_id"])):
         name = str(names[code])
         polygon = result.township_polygons.get(code)
-        seat = _seat(name, places, polygon)
+        seat = _seat(name, seats, polygon)
         if polygon is not None:
             geometry, source = polygon.geometry, f"village list; area: OSM {polygon.ref}"
         elif seat is not None:
@@ -271,13 +288,14 @@ def places_from_osm(
     villages = _village_frame(records)
     used = set(villages["township_id"])
     towns, trecords = [], []
+    seats = _SeatIndex.of(places)
     for area in areas:
         tid = osm_id(area.ref)
         if tid not in used:
             warnings.append(f"township {area.tags.get('name')} ({tid}) has no place; not written")
             continue
         name = area.tags.get("name", tid)
-        towns.append(TownshipInfo(tid, name, area.geometry, _seat(name, places, area)))
+        towns.append(TownshipInfo(tid, name, area.geometry, _seat(name, seats, area)))
         trecords.append(
             {
                 "township_id": tid,
