@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ruralnet.i18n import N_
+
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
 
@@ -71,7 +73,7 @@ def _park_row(plan: Plan) -> dict[str, object]:
         or "companies unknown (no hubs.park_companies, no [park].companies)"
     )
     met = any(len(c) >= need for c, _ in known.values()) if known else None
-    return {"target": "express park at the county hub", "definition": None,
+    return {"target": N_("express park at the county hub"), "definition": None,
             "source": PARK_SOURCE, "goal": f">= 1 hub with >= {need} companies",
             "value": value, "met": met}  # fmt: skip
 
@@ -126,7 +128,7 @@ def _demonstration_row(plan: Plan) -> dict[str, object]:
         f"services {' + '.join(rule.services) or 'any'}, "
         f"capacity >= {rule.min_capacity_parcels_per_day:g} parcels/day"
     )
-    return {"target": "demonstration stations (示范站)", "definition": None,
+    return {"target": N_("demonstration stations (示范站)"), "definition": None,
             "counted_as": f"open stations meeting the standard: {standard}",
             "source": DEMONSTRATION_SOURCE, "goal": f">= {rule.goal_stations}",
             "value": f"{meeting} of {len(table)} stations", "met": meeting >= rule.goal_stations}  # fmt: skip
@@ -143,7 +145,7 @@ def _co_delivery_row(plan: Plan) -> dict[str, object] | None:
         f"{avoided['centres']:.0f} brand outlets{vans}, {avoided['van_km_per_day']:,.0f} van-km/day "
         f"and {avoided['co2_kg_per_day']:,.0f} kg CO2/day avoided"
     )
-    return {"target": "co-delivery across brands (快递共配)", "definition": None,
+    return {"target": N_("co-delivery across brands (快递共配)"), "definition": None,
             "counted_as": f"against each of {len(baseline.networks)} brands on its own",
             "source": CO_DELIVERY_SOURCE, "goal": "> 0 yuan/year saved",
             "value": value, "met": baseline.saving_yuan_per_year > 0}  # fmt: skip

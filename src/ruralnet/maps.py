@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
+from ruralnet.i18n import N_, translator
 from ruralnet.routes.outputs import fleet_table, route_row
 
 if TYPE_CHECKING:
@@ -67,30 +68,33 @@ def _wgs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _legend(plan: Plan) -> str:
+    _ = translator(plan.scenario.report.language)
     generated = plan.inputs.meta.generated
+    generated_label, sources_label = _("Generated data:"), _("Data sources")
     notice = (
-        f"<div style='margin-top:4px;color:#b30000'><b>Generated data:</b> {html.escape(', '.join(generated))}</div>"
+        f"<div style='margin-top:4px;color:#b30000'><b>{html.escape(generated_label)}</b> {html.escape(', '.join(generated))}</div>"
         if generated
         else ""
     )
     sources = "".join(f"<li>{html.escape(line)}</li>" for line in plan.inputs.meta.attribution)
     if sources:
-        notice += f"<details><summary>Data sources</summary><ul style='padding-left:14px;margin:2px'>{sources}</ul></details>"
+        notice += f"<details><summary>{html.escape(sources_label)}</summary><ul style='padding-left:14px;margin:2px'>{sources}</ul></details>"
     rows = [
         (
             f"<span style='color:{_STATION['existing']}'>&#9679;</span>",
-            "station, upgraded existing 村邮站",
+            N_("station, upgraded existing 村邮站"),
         ),
-        (f"<span style='color:{_STATION['new']}'>&#9679;</span>", "station, new"),
-        (f"<span style='color:{_CENTRE}'>&#9632;</span>", "township co-delivery centre"),
-        (f"<span style='color:{_HUB}'>&#9733;</span>", "county hub"),
-        ("<span style='color:#888'>&#8226;</span>", "village (colour of its station)"),
-        (f"<span style='color:{_UNCOVERED}'>&#10006;</span>", "village not covered"),
-        ("<span style='color:#444'>&#9473;</span>", "van link (straight line)"),
-        ("<span style='color:#d95f02'>&#9473;</span>", "van route along the roads (when routed)"),
-        ("<span style='color:#1a9850'>&#9476;</span>", "bus link (parcels riding a bus line)"),
-        ("<span style='color:#1a9850;opacity:0.5'>&#9473;</span>", "bus line (客货邮融合)"),
+        (f"<span style='color:{_STATION['new']}'>&#9679;</span>", N_("station, new")),
+        (f"<span style='color:{_CENTRE}'>&#9632;</span>", N_("township co-delivery centre")),
+        (f"<span style='color:{_HUB}'>&#9733;</span>", N_("county hub")),
+        ("<span style='color:#888'>&#8226;</span>", N_("village (colour of its station)")),
+        (f"<span style='color:{_UNCOVERED}'>&#10006;</span>", N_("village not covered")),
+        ("<span style='color:#444'>&#9473;</span>", N_("van link (straight line)")),
+        ("<span style='color:#d95f02'>&#9473;</span>", N_("van route along the roads (when routed)")),
+        ("<span style='color:#1a9850'>&#9476;</span>", N_("bus link (parcels riding a bus line)")),
+        ("<span style='color:#1a9850;opacity:0.5'>&#9473;</span>", N_("bus line (客货邮融合)")),
     ]
+    rows = [(sym, _(text)) for sym, text in rows]
     rows += _real_point_rows(plan)
     body = "".join(f"<div>{sym} {html.escape(text)}</div>" for sym, text in rows)
     title = html.escape(f"{plan.inputs.meta.name} — {plan.scenario.scenario.name}")
@@ -310,6 +314,7 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     import folium
 
     meta = plan.inputs.meta
+    _ = translator(plan.scenario.report.language)
     attribution = "Map tiles © OpenStreetMap contributors | ruralnet plan" + (
         " | GENERATED data: see legend" if meta.generated else ""
     )
@@ -317,18 +322,18 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
         m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
         _inline_leaflet(m)
         folium.TileLayer(
-            "OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap (online)"
+            "OpenStreetMap", attr=html.escape(attribution), name=_("OpenStreetMap (online)")
         ).add_to(m)
         _blank_base(m, attribution)
     if plan.inputs.boundary is not None:
         folium.GeoJson(
             _wgs(plan.inputs.boundary[["geometry"]]).to_json(),
-            name="County boundary",
+            name=_("County boundary"),
             style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
         ).add_to(m)
     folium.GeoJson(
         _wgs(plan.inputs.roads[["highway", "geometry"]]).to_json(),
-        name="Roads",
+        name=_("Roads"),
         style_function=lambda f: {
             "color": "#9e9e9e",
             "weight": 2 if f["properties"]["highway"] in _MAJOR_ROADS else 1,
@@ -339,14 +344,14 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     groups = {
         # with routes, the straight van links are hidden at first: the loops show the van work
         name: folium.FeatureGroup(
-            name=name, show=not (name == "Links: van" and plan.routes is not None)
+            name=_(name), show=not (name == "Links: van" and plan.routes is not None)
         )
         for name in (
-            "Access (village → station)",
-            "Villages",
-            "Links: van",
-            "Bus lines",
-            "Links: bus",
+            N_("Access (village → station)"),
+            N_("Villages"),
+            N_("Links: van"),
+            N_("Bus lines"),
+            N_("Links: bus"),
         )
     }
     _add_villages(plan, groups["Villages"], groups["Access (village → station)"])
@@ -383,8 +388,9 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     phased = len(plan.problem.phases) > 1
     for name in plan.problem.phases.names if phased else [None]:
         suffix = f" opened {name}" if phased else ""
-        groups[f"Stations{suffix}"] = folium.FeatureGroup(name=f"Stations{suffix}")
-        groups[f"Centres{suffix}"] = folium.FeatureGroup(name=f"Centres{suffix}")
+        shown = _(" opened {phase}").format(phase=name) if phased else ""
+        groups[f"Stations{suffix}"] = folium.FeatureGroup(name=_("Stations") + shown)
+        groups[f"Centres{suffix}"] = folium.FeatureGroup(name=_("Centres") + shown)
         stations = (
             plan.stations if not phased else plan.stations[plan.stations["opened_phase"] == name]
         )
@@ -397,7 +403,7 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
             [*station_keys, "opened_phase"],
         )
         _add_points(centres, groups[f"Centres{suffix}"], centre_style, "township_name", centre_keys)
-    groups["Hub"] = folium.FeatureGroup(name="Hub")
+    groups["Hub"] = folium.FeatureGroup(name=_("Hub"))
     _add_points(
         plan.hubs,
         groups["Hub"],
@@ -408,7 +414,7 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     for group in groups.values():
         group.add_to(m)
     if plan.routes is not None:
-        add_routes_layer(plan.routes, m)
+        add_routes_layer(plan.routes, m, name=_("Van routes"))
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(_legend(plan)))
     minx, miny, maxx, maxy = _wgs(plan.villages).total_bounds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ruralnet.express_targets import express_target_rows
+from ruralnet.i18n import N_, translator
 from ruralnet.routes.outputs import fleet_table, route_kpis, routed_cost_parts
 
 if TYPE_CHECKING:
@@ -70,11 +72,11 @@ def transport_figures(plan: Plan) -> dict[str, float | str]:
         "van_parcel_km_per_day": van_pkm,
         "bus_parcel_km_per_day": bus_pkm,
         "van_km_per_day": van_km,
-        "van_km_source": "routes (feeder and trunk)"
+        "van_km_source": N_("routes (feeder and trunk)")
         if trunk_routed
-        else "routes (feeder) + parcel-km estimate (trunk)"
+        else N_("routes (feeder) + parcel-km estimate (trunk)")
         if plan.routes is not None
-        else "parcel-km estimate",
+        else N_("parcel-km estimate"),
         "co2_kg_per_day": co2,
     }
 
@@ -83,7 +85,7 @@ SEED_COVERAGE_SOURCE = (
     "Dongchangfu plan: “2024 年年底,实现行政村寄递物流综合服务站覆盖率超过 85%；"
     "到 2025 年年底,实现行政村全覆盖”"
 )
-POLICY_COVERAGE = (
+POLICY_COVERAGE = N_(
     "policy count (一村一站): villages with a station of their own ÷ administrative villages"
 )
 
@@ -204,14 +206,14 @@ def coverage_targets(plan: Plan) -> list[dict[str, object]]:
         goal = float(p.phases.coverage_target[k]) if v.phases else p.coverage_target
         when = f", {phase}" if phase else ""
         row = _coverage_row(
-            plan, f"village station coverage{when}", ("policy", POLICY_COVERAGE), goal,
+            plan, N_("village station coverage") + when, ("policy", POLICY_COVERAGE), goal,
             report.own_station.astype(float),
         )  # fmt: skip
         rows.append({**row, "phase": phase})
         if shared:
             served = (steps[k].village_station >= 0).astype(float)
             row = _coverage_row(
-                plan, f"village service coverage{when}",
+                plan, N_("village service coverage") + when,
                 ("service", _service_coverage(p.max_access_km)), goal, served,
             )  # fmt: skip
             rows.append({**row, "phase": phase})
@@ -242,21 +244,21 @@ def policy_targets(plan: Plan) -> list[dict[str, object]]:
     rows = coverage_targets(plan)
     towns = township_coverage(plan)
     with_centre = int((towns["centres_open"] >= 1).sum())
-    rows.append({"target": "co-delivery centre in every township", "definition": None,
-                 "source": "Qingdao plan: at least 1 per town",
+    rows.append({"target": N_("co-delivery centre in every township"), "definition": None,
+                 "source": N_("Qingdao plan: at least 1 per town"),
                  "goal": f"{len(towns)} of {len(towns)}", "value": f"{with_centre} of {len(towns)}",
                  "met": with_centre == len(towns)})  # fmt: skip
     hubs = int(plan.solution.open_hub.sum())
-    rows.append({"target": "county distribution hub", "definition": None,
-                 "source": "Qingdao plan: 100 % by end 2024",
+    rows.append({"target": N_("county distribution hub"), "definition": None,
+                 "source": N_("Qingdao plan: 100 % by end 2024"),
                  "goal": ">= 1", "value": str(hubs), "met": hubs >= 1})  # fmt: skip
     share = bus_share(plan)
-    rows.append({"target": "buses carry parcels (客货邮融合)", "definition": None, "source": "both plans",
+    rows.append({"target": N_("buses carry parcels (客货邮融合)"), "definition": None, "source": N_("both plans"),
                  "goal": "> 0 % of parcel rides", "value": f"{share:.1%}", "met": share > 0})  # fmt: skip
     stations = plan.stations
     upgraded = float((stations["kind"] == "existing").mean()) if len(stations) else 0.0
-    rows.append({"target": "reuse existing 村邮站", "definition": None,
-                 "source": "Dongchangfu plan: support upgrading",
+    rows.append({"target": N_("reuse existing 村邮站"), "definition": None,
+                 "source": N_("Dongchangfu plan: support upgrading"),
                  "goal": "as many as pay off", "value": f"{upgraded:.0%} of stations upgraded", "met": None})  # fmt: skip
     rows.extend(express_target_rows(plan))
     return rows
@@ -283,6 +285,12 @@ def bus_share(plan: Plan) -> float:
     )
 
 
+def _label(_: Callable[[str], str], text: object) -> str:
+    """Translate a target label; a ``, <phase>`` ending stays as it is."""
+    head, sep, tail = str(text).partition(", ")
+    return _(head) + sep + tail
+
+
 def targets_markdown(plan: Plan) -> str:
     """
     Write the policy-target report as Markdown (``targets.md`` beside the plan).
@@ -296,46 +304,46 @@ def targets_markdown(plan: Plan) -> str:
     -------
     str
         A title, a notice about generated data, a table target | counted as | source | goal |
-        plan | met, the coverage of every township per phase, counted the same ways, and the
-        van fleet.
+        plan | met, and the coverage of every township per phase, counted the same ways.
     """
     meta = plan.inputs.meta
-    lines = [f"# Policy targets: {meta.name} — {plan.scenario.scenario.name}", ""]
+    _ = translator(plan.scenario.report.language)
+    lines = [_("# Policy targets: {county} — {scenario}").format(county=meta.name, scenario=plan.scenario.scenario.name), ""]
     if meta.generated:
         lines += [
-            f"> Generated data: {', '.join(meta.generated)}. Figures describe the model county.",
+            "> " + _("Generated data: {fields}. Figures describe the model county.").format(fields=", ".join(meta.generated)),
             "",
         ]
     rows = policy_targets(plan)
     lines += [
-        "| target | counted as | source | goal | plan | met |",
+        "| " + " | ".join(_(h) for h in (N_("target"), N_("counted as"), N_("source"), N_("goal"), N_("plan"), N_("met"))) + " |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
-        met = {True: "yes", False: "**no**", None: "—"}[row["met"]]  # type: ignore[index]
+        met = {True: _("yes"), False: "**" + _("no") + "**", None: "—"}[row["met"]]  # type: ignore[index]
         lines.append(
-            f"| {row['target']} | {row.get('counted_as', '—')} | {row['source']} | {row['goal']} "
-            f"| {row['value']} | {met} |"
+            f"| {_label(_, row['target'])} | {_(str(row.get('counted_as', '—')))} | {_(str(row['source']))} "
+            f"| {row['goal']} | {row['value']} | {met} |"
         )
     coverage = [row for row in rows if row.get("by_township")]
     towns = township_coverage(plan)
     heads = [
-        ("own station" if row["definition"] == "policy" else "served")
+        (_("own station") if row["definition"] == "policy" else _("served"))
         + (f" {row['phase']}" if row["phase"] else "")
         for row in coverage
     ]
     lines += [
         "",
-        "## Coverage by township",
+        "## " + _("Coverage by township"),
         "",
-        "Own station: villages with a station of their own (the seed plan's count)."
+        _("Own station: villages with a station of their own (the seed plan's count).")
         + (
-            f" Served: villages with a station within {plan.problem.max_access_km:g} road km."
+            " " + _("Served: villages with a station within {km} road km.").format(km=f"{plan.problem.max_access_km:g}")
             if not plan.problem.own_village_rule
             else ""
         ),
         "",
-        "| township | villages | " + " | ".join(heads) + " | centres |",
+        "| " + _("township") + " | " + _("villages") + " | " + " | ".join(heads) + " | " + _("centres") + " |",
         "|---|---|" + "---|" * len(heads) + "---|",
     ]
     for t, town in enumerate(towns.itertuples()):
@@ -369,21 +377,34 @@ def fleet_markdown(plan: Plan) -> list[str]:
     if plan.routes is None:
         return []
     s = plan.routes.settings
-    limit = f"at most {s.trips_per_van}" if s.trips_per_van else "as many as fit the shift"
+    _ = translator(plan.scenario.report.language)
+    limit = (
+        _("at most {n}").format(n=s.trips_per_van)
+        if s.trips_per_van
+        else _("as many as fit the shift")
+    )
     lines = [
         "",
-        "## Van fleet",
+        "## " + _("Van fleet"),
         "",
-        f"Vans as routed: {s.shift_hours:g} h shift at {s.speed_kmh:g} km/h, "
-        f"{s.loading_minutes:g} min loading per loop, {s.stop_minutes:g} min + "
-        f"{s.stop_minutes_per_parcel:g} min per parcel at each stop, loops per van: {limit}.",
+        _(
+            "Vans as routed: {shift} h shift at {speed} km/h, {loading} min loading per loop, "
+            "{stop} min + {per_parcel} min per parcel at each stop, loops per van: {limit}."
+        ).format(
+            shift=f"{s.shift_hours:g}",
+            speed=f"{s.speed_kmh:g}",
+            loading=f"{s.loading_minutes:g}",
+            stop=f"{s.stop_minutes:g}",
+            per_parcel=f"{s.stop_minutes_per_parcel:g}",
+            limit=limit,
+        ),
         "",
-        "| depot | tier | vans | loops per van | van-hours/day | shift use | km/day |",
+        "| " + " | ".join(_(h) for h in (N_("depot"), N_("tier"), N_("vans"), N_("loops per van"), N_("van-hours/day"), N_("shift use"), N_("km/day"))) + " |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in fleet_table(plan.routes).itertuples():
         lines.append(
-            f"| {row.depot_id} | {row.tier} | {row.vans} | {row.loops_per_van:.1f} | "
+            f"| {row.depot_id} | {_(row.tier)} | {row.vans} | {row.loops_per_van:.1f} | "
             f"{row.van_hours:.1f} | {row.shift_use:.0%} | {row.km_per_day:,.0f} |"
         )
     return lines
