@@ -71,6 +71,7 @@ def test_located_and_unlocated_as_written(imported: tuple) -> None:
         "no point and no place of that name": "no points-file row and no OSM place",
         "several places share the name": "OSM places share the name",
         "places of that name lie outside the township": "lie outside the township's boundary",
+        "the place also matches another listed village": "also matches another listed village",
     }
     for code, reason in unlocated.items():
         assert words[expected.loc[code, "reason"]] in reason, (code, reason)

@@ -85,6 +85,9 @@ class ExtractOptions:
         Villages with two places of their name in their own township (cannot be told apart).
     residential_share
         Village roads (``unclassified``) tagged ``residential`` instead.
+    shape_node_m
+        A way gets a node at least every this many metres, on the straight line (so lengths
+        stay those of the dataset), as mapped roads have shape nodes between junctions.
     """
 
     place_share: float = 0.6
@@ -94,6 +97,7 @@ class ExtractOptions:
     decoy_share: float = 0.05
     twin_share: float = 0.02
     residential_share: float = 0.3
+    shape_node_m: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -188,29 +192,41 @@ def _roads(
 ) -> None:
     """Ways: named roads chained into long ways, village roads one way per link."""
     refs: dict[str, str] = {}
-    ends = []
-    for line in roads.geometry:
+    ends, inner = [], []
+    for line, length in zip(roads.geometry, roads["length_m"], strict=True):
         (x0, y0), (x1, y1) = np.asarray(line.coords)[[0, -1]]
         ends.append((osm.road_node(x0, y0), osm.road_node(x1, y1)))
+        k = int(float(length) // opt.shape_node_m)
+        t = np.arange(1, k + 1) / (k + 1)
+        inner.append(
+            [
+                osm.node(float(x), float(y))
+                for x, y in zip(x0 + t * (x1 - x0), y0 + t * (y1 - y0), strict=True)
+            ]
+        )
     named: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, (hw, name) in enumerate(zip(roads["highway"], roads["name"].fillna(""), strict=True)):
         if name:
             named[(hw, name)].append(i)
-        else:
-            tags = road_tags(hw, name, rng, refs)
-            if hw == "unclassified" and rng.uniform() < opt.residential_share:
-                tags = {"highway": "residential"}
-            elif hw == "unclassified" and rng.uniform() < 0.2:  # noqa: PLR2004
-                tags["ref"] = f"Y{int(rng.integers(1, 400)):03d}"
-            osm.way(list(ends[i]), tags)
+            continue
+        tags = road_tags(hw, name, rng, refs)
+        if hw == "unclassified" and rng.uniform() < opt.residential_share:
+            tags = {"highway": "residential"}
+        elif hw == "unclassified" and rng.uniform() < 0.2:  # noqa: PLR2004
+            tags["ref"] = f"Y{int(rng.integers(1, 400)):03d}"
+        osm.way([ends[i][0], *inner[i], ends[i][1]], tags)
     for (hw, name), edges in sorted(named.items()):
         tags = road_tags(hw, name, rng, refs)
         for chain in _chains([ends[i] for i in edges]):
-            osm.way(chain, tags)
+            nodes = [ends[edges[chain[0][0]]][0 if chain[0][1] else 1]]
+            for k, forward in chain:
+                mid = inner[edges[k]]
+                nodes += [*(mid if forward else mid[::-1]), ends[edges[k]][1 if forward else 0]]
+            osm.way(nodes, tags)
 
 
-def _chains(pairs: list[tuple[int, int]]) -> list[list[int]]:
-    """Split a set of edges into paths between nodes of degree other than two."""
+def _chains(pairs: list[tuple[int, int]]) -> list[list[tuple[int, bool]]]:
+    """Split edges into paths between nodes of degree other than two: (edge, forward) lists."""
     adj: dict[int, list[int]] = defaultdict(list)
     for k, (a, b) in enumerate(pairs):
         adj[a].append(k)
@@ -222,22 +238,18 @@ def _chains(pairs: list[tuple[int, int]]) -> list[list[int]]:
         for k0 in adj[start]:
             if used[k0]:
                 continue
-            path, node, k = [start], start, k0
+            path, node, k = [], start, k0
             while True:
                 used[k] = True
                 a, b = pairs[k]
+                path.append((k, a == node))
                 node = b if a == node else a
-                path.append(node)
                 nxt = [j for j in adj[node] if not used[j]]
                 if len(adj[node]) != 2 or not nxt:  # noqa: PLR2004
                     break
                 k = nxt[0]
             out.append(path)
     return out
-
-
-def _inside(poly: shapely.Geometry | None, lon: float, lat: float) -> bool:
-    return poly is not None and bool(poly.buffer(_SLACK_DEG).contains(shapely.Point(lon, lat)))
 
 
 def _places(
@@ -278,15 +290,12 @@ def _places(
                 lon[i] + dx, lat[i] + dy, name, {"place": "hamlet"}, listed["township_id"].iloc[i]
             )
     towns = sorted(polys.index)
+    keys_of = listed.assign(key=listed["name"].map(name_key)).groupby("township_id")["key"]
+    town_keys = {t: set(k) for t, k in keys_of}
     for i in np.flatnonzero(decoy):
         own = listed["township_id"].iloc[i]
         key = name_key(listed["name"].iloc[i])
-        others = [
-            t
-            for t in towns
-            if t != own
-            and key not in set(listed.loc[listed["township_id"] == t, "name"].map(name_key))
-        ]
+        others = [t for t in towns if t != own and key not in town_keys.get(t, set())]
         if not others:
             continue
         other = others[int(rng.integers(len(others)))]
@@ -321,26 +330,41 @@ def _places(
 def _expect(
     listed: pd.DataFrame, written: list[tuple[str, str, float, float]], polys: gpd.GeoSeries
 ) -> pd.DataFrame:
-    """List what an importer following docs/prepare.md should find for each listed village."""
-    by_key: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
-    for town, key, x, y in written:
-        by_key[key].append((town, x, y))
-    keys = listed["name"].map(name_key)
-    dup = keys.groupby(listed["township_id"]).transform(lambda s: s.duplicated(keep=False))
+    """List what an importer following docs/prepare.md should find for each listed village.
+
+    A village in the points file is found there. Otherwise its candidates are the places of
+    its name inside its township's boundary (200 m slack); one candidate that no other listed
+    village also has as its only candidate locates it.
+    """
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for p, (_, key, _, _) in enumerate(written):
+        by_key[key].append(p)
+    px = np.array([w[2] for w in written])
+    py = np.array([w[3] for w in written])
+    areas = {t: shapely.buffer(g, _SLACK_DEG) for t, g in polys.items()}
+    for area in areas.values():
+        shapely.prepare(area)
+    keys = listed["name"].map(name_key).to_numpy()
+    cands: list[list[int]] = []
+    for key, town, points in zip(keys, listed["township_id"], listed["in_points"], strict=True):
+        same = by_key.get(key, [])
+        inside = shapely.contains_xy(areas[town], px[same], py[same]) if same else []
+        cands.append([] if points else [p for p, ok in zip(same, inside, strict=True) if ok])
+    claims = defaultdict(int)
+    for c in cands:
+        if len(c) == 1:
+            claims[c[0]] += 1
     rows = []
-    for i, row in enumerate(listed.itertuples(index=False)):
-        if row.in_points:
+    for key, points, c in zip(keys, listed["in_points"], cands, strict=True):
+        if points:
             rows.append(("points", ""))
-            continue
-        poly = polys.get(row.township_id)
-        cand = [(x, y) for _, x, y in by_key.get(keys.iloc[i], []) if _inside(poly, x, y)]
-        if len(cand) == 1 and not dup.iloc[i]:
+        elif len(c) == 1 and claims[c[0]] == 1:
             rows.append(("osm", ""))
-        elif len(cand) > 1:
-            rows.append(("unlocated", "several places share the name"))
-        elif len(cand) == 1:
+        elif len(c) == 1:
             rows.append(("unlocated", "the place also matches another listed village"))
-        elif by_key.get(keys.iloc[i]):
+        elif c:
+            rows.append(("unlocated", "several places share the name"))
+        elif by_key.get(key):
             rows.append(("unlocated", "places of that name lie outside the township"))
         else:
             rows.append(("unlocated", "no point and no place of that name"))

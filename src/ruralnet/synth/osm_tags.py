@@ -88,7 +88,9 @@ def name_variant(name: str, rng: np.random.Generator) -> str:
     """Return one of the forms OSM mappers write a listed village's name in."""
     stem = _stem(name)
     bare = (
-        stem[:-1] if stem.endswith("村") and not stem.endswith("新村") and len(stem) > _MIN_KEY else stem
+        stem[:-1]
+        if stem.endswith("村") and not stem.endswith("新村") and len(stem) > _MIN_KEY
+        else stem
     )
     forms = (
         stem,
@@ -178,14 +180,15 @@ def village_list(dataset: CountyDataset, rng: np.random.Generator) -> pd.DataFra
 
 def _town_names(k: int, rng: np.random.Generator) -> list[str]:
     out: list[str] = []
+    stems: set[str] = set()
     while len(out) < k:
         name = (
             _SURNAMES[int(rng.integers(len(_SURNAMES)))]
             + _ENDINGS[int(rng.integers(len(_ENDINGS)))]
         )
-        name += "街道" if rng.uniform() < _STREET_SHARE else "镇"
-        if name not in out:
-            out.append(name)
+        if name not in stems:  # unique without the suffix: 王庄镇 and 王庄街道 would clash
+            stems.add(name)
+            out.append(name + ("街道" if rng.uniform() < _STREET_SHARE else "镇"))
     return out
 
 
