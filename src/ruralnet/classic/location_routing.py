@@ -174,8 +174,14 @@ def _scale(inst: _Instance) -> float:
     return 1.0 if integral else 1000.0
 
 
-def _solve(inst: _Instance, opened: tuple[int, ...], prices: NDArray[np.int64], run: dict) -> list:
-    """One multi-depot routing solve; routes as (depot, customers)."""
+def _solve(
+    inst: _Instance,
+    opened: tuple[int, ...],
+    prices: NDArray[np.int64],
+    run: dict,
+    start: list | None = None,
+) -> list:
+    """One multi-depot routing solve (from ``start`` routes when given); routes as (depot, customers)."""
     import pyvrp
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
@@ -205,7 +211,19 @@ def _solve(inst: _Instance, opened: tuple[int, ...], prices: NDArray[np.int64], 
     np.fill_diagonal(entered, 0)
     data = pyvrp.ProblemData(locations, clients, depots, vehicles, [arc], [entered])
     stop = MultipleCriteria([MaxIterations(run["iterations"]), MaxRuntime(run["seconds"])])
-    result = pyvrp.solve(data, stop=stop, seed=run["seed"], display=False, collect_stats=False)
+    initial = None
+    if start:
+        initial = pyvrp.Solution(
+            data, [pyvrp.Route(data, list(cs), opened.index(d)) for d, cs in start if cs]
+        )
+    result = pyvrp.solve(
+        data,
+        stop=stop,
+        seed=run["seed"],
+        display=False,
+        collect_stats=False,
+        initial_solution=initial,
+    )
     routes = []
     for route in result.best.routes():
         depot = opened[route.vehicle_type()]
@@ -266,7 +284,7 @@ def _price(
         if deadline is not None:  # the finish: half the time left, all of it for the last
             left = max(0.5, deadline - time.perf_counter())
             run["seconds"] = left if k == rounds - 1 else left / 2
-        routes = _solve(inst, opened, prices, run)
+        routes = _solve(inst, opened, prices, run, run["found"].get(opened, (0, []))[1])
         run["evaluations"] += 1
         over = _loads(inst, routes)[list(opened)] - inst.capacities[list(opened)]
         fits = bool((over <= _TOL).all())
@@ -274,6 +292,7 @@ def _price(
         if moved is not None:
             best = min(best, (_total(inst, opened, moved), moved), key=lambda t: t[0])
         if fits:
+            run["clean"].add(opened)
             break
         prices += np.where(over > _TOL, np.ceil(unit + prices / 2), 0).astype(np.int64)
     run["prices"][list(opened)] = prices
@@ -318,6 +337,7 @@ def _runs(inst: _Instance, time_limit_s: float, seed: int) -> tuple[dict, dict]:
             history=[],
             prices=np.zeros(inst.m, dtype=np.int64),
             found={},
+            clean=set(),
         )
     return short, final
 
@@ -348,7 +368,8 @@ def location_routing(
     vehicle_capacity, vehicle_cost
         Load per route and fixed cost per route.
     time_limit_s
-        Wall-clock budget: about 60 % searches open sets, the rest finishes the best one.
+        Wall-clock budget: about half searches open sets, the rest finishes the best one
+        (starting from the search's own routes for it).
         The result repeats for a seed as long as no solve stops at its time share.
     seed
         Seed of the routing searches.
@@ -370,7 +391,7 @@ def location_routing(
                      "depot_costs": depot_costs, "vehicle_capacity": vehicle_capacity,
                      "vehicle_cost": vehicle_cost})  # fmt: skip
     short, final = _runs(inst, time_limit_s, seed)
-    search_until = started + 0.6 * time_limit_s
+    search_until = started + 0.5 * time_limit_s
     opened = site_first(inst)
     best, _ = _price(inst, opened, short)
     short["history"].append(best)
@@ -394,9 +415,11 @@ def location_routing(
         history=short["history"],
         prices=short["prices"],
         found=short["found"],
+        clean=short["clean"],
     )
     final["deadline"] = started + time_limit_s
-    value, routes = _price(inst, opened, final, rounds=3)
+    rounds = 1 if opened in short["clean"] else 3  # one solve takes the time when prices hold
+    value, routes = _price(inst, opened, final, rounds=rounds)
     if not math.isfinite(value):
         msg = "location_routing: no routes within the depot capacities were found"
         raise InfeasibleError(msg)
@@ -432,9 +455,15 @@ def location_routing_sequential(
     opened = site_first(inst)
     _price(inst, opened, short)  # learns the depot prices on short solves
     final["seconds"] = max(1.0, started + time_limit_s - time.perf_counter())
-    final.update(evaluations=short["evaluations"], prices=short["prices"], found=short["found"])
+    final.update(
+        evaluations=short["evaluations"],
+        prices=short["prices"],
+        found=short["found"],
+        clean=short["clean"],
+    )
     final["deadline"] = started + time_limit_s
-    value, routes = _price(inst, opened, final, rounds=3)
+    rounds = 1 if opened in short["clean"] else 3  # one solve takes the time when prices hold
+    value, routes = _price(inst, opened, final, rounds=rounds)
     if not math.isfinite(value):
         msg = "location_routing: no routes within the depot capacities were found"
         raise InfeasibleError(msg)
