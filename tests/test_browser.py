@@ -168,10 +168,9 @@ def test_popups_open(browser: Any, tiny):
 
 
 def test_comparison_map_in_browser(browser: Any, tiny, tmp_path: Path):
-    plan_a, _ = tiny
-    plan_b = rn.solve(
-        plan_a.scenario.with_overrides({"service": {"access_yuan_per_parcel_km": 0.01}})
-    )
+    shared = tiny[0].scenario.with_overrides({"service": {"rule": "within_distance"}})
+    plan_a = rn.solve(shared)  # stations shared within 5 km: cheap access moves V1 and V5
+    plan_b = rn.solve(shared.with_overrides({"service": {"access_yuan_per_parcel_km": 0.01}}))
     comparison = compare_plans(plan_a, plan_b)
     page = comparison.save_map(tmp_path / "compare.html")
     _open(browser, page)
