@@ -36,6 +36,7 @@ __all__ = [
     "DemandSettings",
     "HubCosts",
     "Phase",
+    "ReportSettings",
     "RouteRules",
     "Scenario",
     "ServiceSettings",
@@ -312,6 +313,16 @@ class RouteRules(_Section):
     )
 
 
+class ReportSettings(_Section):
+    """The ``[report]`` table: how the outputs speak to people."""
+
+    language: Literal["en", "zh"] = Field(
+        "en",
+        description="Language of the CLI table, targets.md, the map and report.html: en "
+        "(English) or zh (简体中文); --lang overrides it.",
+    )
+
+
 class NetworkSettings(_Section):
     """The ``[network]`` table: snapping points to roads."""
 
@@ -394,6 +405,7 @@ class Scenario(_Section):
     van: VanSettings = VanSettings()
     bus: BusSettings = BusSettings()
     routes: RouteRules = RouteRules()
+    report: ReportSettings = ReportSettings()
     network: NetworkSettings = NetworkSettings()
     solver: SolverSettings = SolverSettings()
     brands: BrandSettings = BrandSettings()
