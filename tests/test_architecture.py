@@ -64,9 +64,10 @@ ORDER = [
     "brands",
     "readback",
     "gis",
+    "report_html",
     "export",
     "maps",
-    "report_html",
+    "summary_table",
     # leaf wings
     "classic.heuristics",
     "classic.verify",

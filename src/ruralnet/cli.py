@@ -28,6 +28,7 @@ from ruralnet.errors import (
     SolverError,
     VerificationError,
 )
+from ruralnet.summary_table import fleet_table, summary_table
 
 app = typer.Typer(
     name="ruralnet",
@@ -132,148 +133,6 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
     return progress, on_stage, on_log
 
 
-def _summary_table(summary: dict[str, Any]) -> Table:
-    table = Table(title=f"{summary['dataset']} — {summary['scenario']}", show_header=True)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    solver = summary["solver"]
-    rows = [
-        (
-            f"total cost (yuan/year; {summary.get('cost_basis', 'siting model')})",
-            f"{summary['total_cost_yuan_per_year']:,.0f}",
-        ),
-        *[
-            (f"  {k} (yuan/year)", f"{v:,.0f}")
-            for k, v in summary["cost_yuan_per_year"].items()
-            if v
-        ],
-        (
-            "villages covered",
-            f"{summary['villages_covered']} / {summary['villages']} ({summary['coverage_share']:.1%}, target {summary['coverage_target']:.0%})",
-        ),
-        *(
-            [
-                (
-                    "  with a station of their own",
-                    f"{summary['villages_with_own_station']} / {summary['villages']} ({summary['own_station_share']:.1%}, the seed plan's count)",
-                )
-            ]
-            if summary.get("coverage_rule") == "within_distance"
-            else []
-        ),
-        (
-            "stations opened",
-            f"{summary['stations_opened']} ({summary['stations_upgraded_existing']} upgraded, {summary['stations_new']} new)",
-        ),
-        ("centres opened", f"{summary['centres_opened']} for {summary['townships']} townships"),
-        ("hubs open", str(summary["hubs_open"])),
-        ("parcels per day", f"{summary['parcels_per_day']:,.0f}"),
-        *[
-            (f"  {tier} by {mode} (parcels/day)", f"{value:,.0f}")
-            for tier, modes in summary["parcels_per_day_by_mode"].items()
-            for mode, value in modes.items()
-        ],
-        *_route_rows(summary),
-        (
-            "CO2 (kg/day)",
-            f"{summary['transport_per_day']['co2_kg_per_day']:,.0f} ({summary['transport_per_day']['van_km_source']})",
-        ),
-        (
-            "village→station km (mean / max)",
-            f"{summary['mean_access_km']} / {summary['longest_access_km']}",
-        ),
-        (
-            "solver",
-            f"{solver['backend']} {solver['status']}, gap {solver['gap']:.2e}, {solver['seconds']:.1f} s",
-        ),
-        *(
-            [
-                (
-                    "saving vs all-van, same network (yuan/year)",
-                    f"{summary['saving_vs_all_van_yuan_per_year']:,.0f}",
-                )
-            ]
-            if summary.get("saving_vs_all_van_yuan_per_year") is not None
-            else []
-        ),
-        *(
-            [
-                (
-                    "saving vs a station in every village (yuan/year)",
-                    f"{summary['saving_vs_own_village_yuan_per_year']:,.0f}",
-                )
-            ]
-            if summary.get("saving_vs_own_village_yuan_per_year") is not None
-            else []
-        ),
-        *(
-            [
-                (
-                    "saving vs each brand on its own (yuan/year)",
-                    f"{summary['saving_vs_separate_brands_yuan_per_year']:,.0f}",
-                )
-            ]
-            if summary.get("saving_vs_separate_brands_yuan_per_year") is not None
-            else []
-        ),
-        ("verified", "yes" if summary["verified"] else "NO"),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    if summary.get("generated_data"):
-        table.caption = "Generated data: " + ", ".join(summary["generated_data"])
-    return table
-
-
-def _route_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """List the summary table's rows on the siting model's total and the routed fleet."""
-    rows = []
-    if "siting_model_cost_yuan_per_year" in summary:
-        rows.append(
-            (
-                "siting model's total (yuan/year)",
-                f"{summary['siting_model_cost_yuan_per_year']:,.0f} "
-                f"({summary['total_minus_siting_model_yuan_per_year']:+,.0f} to the total)",
-            )
-        )
-    routes = summary.get("routes")
-    if not routes:
-        return rows
-    for tier in ("feeder", "trunk"):
-        kpis = routes.get(tier)
-        if kpis:
-            rows.append(
-                (
-                    f"{tier} vans (fleet)",
-                    f"{kpis['vans']} vans, {kpis['loops_per_van']:.1f} loops/van, "
-                    f"{kpis['van_hours_per_day']:,.0f} van-h/day, shift use {kpis['shift_use']:.0%}, "
-                    f"{kpis['van_km_per_day']:,.0f} km/day",
-                )
-            )
-    return rows
-
-
-def _fleet_table(summary: dict[str, Any]) -> Table | None:
-    """Vans per depot: the fleet each centre (and the hub) needs."""
-    routes = summary.get("routes")
-    if not routes or not routes.get("fleet"):
-        return None
-    table = Table(title="van fleet per depot", show_header=True)
-    for name in ("depot", "tier", "vans", "loops/van", "van-h/day", "shift use", "km/day"):
-        table.add_column(name, justify="left" if name in {"depot", "tier"} else "right")
-    for row in routes["fleet"]:
-        table.add_row(
-            row["depot_id"],
-            row["tier"],
-            str(row["vans"]),
-            f"{row['loops_per_van']:.1f}",
-            f"{row['van_hours']:.1f}",
-            f"{row['shift_use']:.0%}",
-            f"{row['km_per_day']:,.0f}",
-        )
-    return table
-
-
 def _load(scenario: Path, overrides: dict[str, dict[str, Any]]) -> Any:
     from ruralnet.scenario import load_scenario
 
@@ -320,6 +179,12 @@ def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a pa
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or table.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of the table, targets.md, map and report.html: en or zh."
+        ),
+    ] = None,
     brand: Annotated[
         str | None,
         typer.Option(
@@ -342,6 +207,8 @@ def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a pa
                 if v is not None
             }
         }
+        if lang is not None:
+            overrides["report"] = {"language": lang}
         loaded = _load(scenario, overrides)
         progress, on_stage, on_log = _progress(quiet)
         with progress or contextlib.nullcontext():
@@ -372,8 +239,9 @@ def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a pa
             raise typer.Exit(130)
         if not quiet:
             summary = plan.summary()
-            out.print(_summary_table(summary))
-            fleet = _fleet_table(summary)
+            lang = plan.scenario.report.language
+            out.print(summary_table(summary, lang=lang))
+            fleet = fleet_table(summary, lang=lang)
             if fleet is not None:
                 out.print(fleet)
             if rounds:

@@ -21,6 +21,7 @@ from ruralnet._files import atomic_path, staged_folder, write_text_atomic
 from ruralnet.errors import OutputError
 from ruralnet.gis import write_geopackage
 from ruralnet.report import targets_markdown
+from ruralnet.report_html import write_report_html
 from ruralnet.routes.data import RoutePlan
 from ruralnet.routes.outputs import route_stops_table, routes_table, write_routes_geojson
 
@@ -42,6 +43,7 @@ OUTPUT_FILES = (
     "summary.json",
     "targets.md",
     "map.html",
+    "report.html",
 )
 _DECIMALS = 7  # about 1 cm at the equator
 
@@ -176,7 +178,7 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
     folder
         Output folder; created if missing, replaced if it exists.
     with_map
-        Also write ``map.html``.
+        Also write ``map.html`` and ``report.html`` (the meeting report, which embeds the map).
 
     Returns
     -------
@@ -208,6 +210,7 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
         if with_map:
             with atomic_path(staging / "map.html") as tmp:
                 plan.map().save(str(tmp))
+            write_report_html(plan, staging / "report.html")
     return sorted(final / name for name in OUTPUT_FILES if (final / name).exists())
 
 
