@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import ruralnet as rn
 from ruralnet.batch import SUMMARY_COLUMNS, SUMMARY_FILE, BatchResult, expand_scenarios, run_batch
 from ruralnet.export import write_plan
+from ruralnet.routes.pricing import solve_with_routes
 from ruralnet.synth import generate_synthetic, write_dataset
 
 ROOT = Path(__file__).parents[1]
@@ -55,7 +57,8 @@ def test_every_job_matches_its_single_run(
     jobs = {job.scenario.stem: job for job in batch.jobs if job.ok}
     assert sorted(jobs) == sorted(GOOD)
     for stem, job in jobs.items():
-        plan = rn.solve(province / f"{stem}.toml")
+        plan, routes, _rounds = solve_with_routes(province / f"{stem}.toml")  # as `ruralnet run`
+        plan = dataclasses.replace(plan, routes=routes)
         single = plan.summary()
         assert job.summary["total_cost_yuan_per_year"] == single["total_cost_yuan_per_year"]
         assert job.summary["stations_opened"] == single["stations_opened"]

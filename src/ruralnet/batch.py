@@ -108,16 +108,31 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _routed_plan(path: Path) -> Any:
+    """Solve a scenario as ``ruralnet run`` does: vans routed, re-priced for ``[routes].rounds``."""
+    from dataclasses import replace
+
+    from ruralnet.pipeline import solve
+    from ruralnet.routes.pricing import solve_with_routes
+    from ruralnet.scenario import load_scenario
+
+    scenario = load_scenario(path)
+    if scenario.routes.rounds:
+        plan, routes, _rounds = solve_with_routes(scenario)
+        return replace(plan, routes=routes)
+    plan = solve(scenario)
+    return plan if plan.solution.status.value == "interrupted" else plan.with_routes()
+
+
 def _run_job(scenario: str, out_dir: str, with_map: bool) -> dict[str, Any]:
     """Solve one scenario and write its plan; runs on a worker and never raises."""
     from ruralnet.export import write_plan
-    from ruralnet.pipeline import solve
 
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            plan = solve(Path(scenario))
+            plan = _routed_plan(Path(scenario))
             write_plan(plan, Path(out_dir), with_map=with_map)
             summary = plan.summary()
         except Exception as exc:  # reported per job; the batch goes on
