@@ -66,6 +66,7 @@ ORDER = [
     "gis",
     "report_html",
     "export",
+    "audit",
     "maps",
     "summary_table",
     # leaf wings

@@ -180,7 +180,7 @@ def test_folder_ids_stay_text(tmp_path: Path, folders: tuple[Path, Path]):
 def test_missing_files_are_data_errors(tmp_path: Path, folders: tuple[Path, Path]):
     with pytest.raises(DataError, match=r"summary\.json: file is missing"):
         compare_folders(folders[0], tmp_path)
-    with pytest.raises(DataError, match="is not a folder"):
+    with pytest.raises(DataError, match=r"nope: does not exist"):
         compare_folders(folders[0], tmp_path / "nope")
     (tmp_path / "summary.json").write_text("{", encoding="utf-8")
     with pytest.raises(DataError, match="not valid JSON"):

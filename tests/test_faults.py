@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import ruralnet as rn
-from ruralnet import export
+from ruralnet import cli, export
+from ruralnet.errors import OutputError
 from ruralnet.synth import generate_synthetic, write_dataset
 
 DATA = Path(__file__).parent / "data"
@@ -182,3 +183,117 @@ def test_ctrl_c_during_solve_writes_the_incumbent_or_nothing(big_county, tmp_pat
         )
     else:
         assert "interrupted" in rest
+
+
+# --- the output folder: modes, the lock, leftovers (issue 14) ---------------------------
+
+HOLDER = """
+import sys, time
+from ruralnet._files import folder_lock
+with folder_lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_plan() -> rn.Plan:
+    return rn.solve(DATA / "tiny.toml")
+
+
+def _files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o755), (0o077, 0o700), (0o002, 0o775)])
+def test_a_new_output_folder_follows_the_umask(tmp_path, tiny_plan, umask, mode):
+    old = os.umask(umask)
+    try:
+        tiny_plan.write(tmp_path / "out", with_map=False)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == mode
+    for path in (tmp_path / "out").iterdir():  # whoever may read the folder may read its files
+        assert path.stat().st_mode & 0o444 == mode & 0o444, path.name
+
+
+def test_a_replaced_output_folder_keeps_its_mode(tmp_path, tiny_plan):
+    tiny_plan.write(tmp_path / "out", with_map=False)
+    (tmp_path / "out").chmod(0o750)
+    tiny_plan.write(tmp_path / "out", with_map=False)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o750
+
+
+def test_a_folder_locked_by_another_process_is_refused_untouched(tmp_path, tiny_plan, capsys):
+    out = tmp_path / "out"
+    tiny_plan.write(out, with_map=False)
+    before = _files_of(out)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out), "30"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        code = cli.main(["run", str(DATA / "tiny.toml"), "-o", str(out), "-q", "--no-map"])
+        errors = [e for e in capsys.readouterr().err.splitlines() if e.startswith("error: ")]
+        assert code == 2
+        assert len(errors) == 1
+        assert f"another ruralnet run (process {holder.pid}) is writing this folder" in errors[0]
+        with pytest.raises(OutputError, match="another ruralnet run"):
+            tiny_plan.write(out, with_map=False)  # the library refuses the same way
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _files_of(out) == before
+    tiny_plan.write(out, with_map=False)  # the lock died with its process
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # lock file removed
+
+
+def test_two_runs_on_one_folder_leave_one_complete_plan(tmp_path):
+    """Started together: one writes a complete plan, the other is told (or runs after it)."""
+    other = tmp_path / "other.toml"
+    other.write_text(
+        f'[scenario]\nextends = "{(DATA / "tiny.toml").as_posix()}"\nname = "other"\n'
+        "[station]\noperating_yuan_per_year = 60000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "ruralnet.cli", "run", "-q", "--no-map", "--no-routes"]
+    runs = [
+        subprocess.Popen([*command, str(toml), "-o", str(out)], stderr=subprocess.PIPE, text=True)
+        for toml in (DATA / "tiny.toml", other)
+    ]
+    results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    for code, err in results:
+        assert "Traceback" not in err, err
+        assert code in (0, 2), err
+        if code == 2:
+            assert err.count("error: ") == 1 and "another ruralnet run" in err, err
+    assert any(code == 0 for code, _ in results)
+    assert consistent(out) in {"tiny base", "other"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.toml", "out"]
+
+
+def test_leftovers_are_recognised_by_their_exact_name(tmp_path, tiny_plan):
+    """What a killed writer left is cleared; helper folders of other outputs are not touched."""
+    out = tmp_path / "out[1]"
+    stale = tmp_path / ".out[1].ruralnet-new"
+    stale.mkdir()
+    (stale / "plan.geojson").write_text("half", encoding="utf-8")
+    others = [tmp_path / ".out1.ruralnet-new", tmp_path / ".out[1].ruralnet-new-x"]
+    for folder in others:
+        folder.mkdir()
+        (folder / "keep.txt").write_text("x", encoding="utf-8")
+    tiny_plan.write(out, with_map=False)
+    assert not stale.exists()
+    assert all((folder / "keep.txt").read_text(encoding="utf-8") == "x" for folder in others)
+    assert consistent(out) == "tiny base"
+
+
+def test_killed_between_the_two_renames_gets_its_outputs_back(tmp_path, tiny_plan):
+    """Without an atomic exchange a kill can fall between the renames: the next writer recovers."""
+    out = tmp_path / "out"
+    tiny_plan.write(out, with_map=False)
+    out.rename(tmp_path / ".out.ruralnet-old")  # the state right after the first rename
+    tiny_plan.write(out, with_map=False)
+    assert consistent(out) == "tiny base"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ruralnet._files import write_text_atomic
-from ruralnet.errors import OutputError, ScenarioError
+from ruralnet.errors import OutputError, ScenarioError, one_line
 
 __all__ = ["SUMMARY_COLUMNS", "SUMMARY_FILE", "BatchResult", "JobResult", "run_batch"]
 
@@ -103,11 +103,6 @@ class BatchResult:
         return tuple(job for job in self.jobs if not job.ok)
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
 def _routed_plan(path: Path) -> Any:
     """Solve a scenario as ``ruralnet run`` does: vans routed, re-priced for ``[routes].rounds``."""
     from dataclasses import replace
@@ -139,7 +134,7 @@ def _run_job(scenario: str, out_dir: str, with_map: bool) -> dict[str, Any]:
             return {
                 "ok": False,
                 "error_type": type(exc).__name__,
-                "error": _one_line(exc),
+                "error": one_line(exc),
                 "seconds": time.perf_counter() - start,
                 "warnings": _messages(caught),
             }
@@ -345,10 +340,14 @@ def _submit_all(
 
 
 def _job(path: Path, folder: Path, result: dict[str, Any] | BaseException) -> JobResult:
-    if isinstance(result, BaseException):
-        job = JobResult(
-            path, False, folder, error_type=type(result).__name__, error=_one_line(result)
+    if isinstance(result, BaseException):  # the job never reported: its worker died
+        text = " ".join(str(result).split())
+        error = (
+            f"the worker running this job stopped ({type(result).__name__}"
+            f"{': ' + text if text else ''}); it may have run out of memory: run this scenario "
+            "alone with 'ruralnet run' to see why"
         )
+        job = JobResult(path, False, folder, error_type=type(result).__name__, error=error)
     else:
         job = JobResult(
             scenario=path,

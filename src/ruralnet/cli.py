@@ -22,11 +22,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
+from ruralnet._files import folder_lock
 from ruralnet.errors import (
     InfeasibleError,
     RuralnetError,
     SolverError,
     VerificationError,
+    one_line,
 )
 from ruralnet.summary_table import fleet_table, summary_table
 
@@ -51,22 +53,27 @@ class _State:
     debug = False
 
 
-def _exit_code(exc: RuralnetError) -> int:
-    return 1 if isinstance(exc, _NO_PLAN) else 2
+def _exit_code(exc: Exception) -> int:
+    """1: no trustworthy plan (or an internal error); 2: bad input, output or file system."""
+    if isinstance(exc, RuralnetError | OSError):
+        return 1 if isinstance(exc, _NO_PLAN) else 2
+    return 1
 
 
 @contextlib.contextmanager
 def _errors_as_lines() -> Iterator[None]:
-    """Turn ruralnet errors into one line on stderr and an exit code."""
+    """Turn every error into one line on stderr and an exit code (tracebacks with --debug)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             yield
-        except RuralnetError as exc:
+        except (typer.Exit, SystemExit):
+            raise
+        except Exception as exc:  # ruralnet's own, the system's (disk full ...), or a bug
             if _State.debug:
                 raise
             _print_warnings(caught)
-            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"error: {one_line(exc)}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(_exit_code(exc)) from None
         except KeyboardInterrupt:
             err.print("error: interrupted; no output was written", markup=False)
@@ -141,6 +148,13 @@ def _load(scenario: Path, overrides: dict[str, dict[str, Any]]) -> Any:
     return loaded.with_overrides(overrides) if overrides else loaded
 
 
+def _lock_from_the_start(out_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold -o DIR's lock for the whole run, so a second run on it is told at once."""
+    if out_dir.parent.is_dir():
+        return folder_lock(out_dir)
+    return contextlib.nullcontext()  # write_plan makes the parent folder and locks then
+
+
 def _with_brands(plan: Any, brand: str | None, on_stage: Callable[[str], None]) -> Any:
     """Add the each-brand-on-its-own baseline ([brands].enabled), or swap in one brand's plan."""
     if plan.solution.status.value == "interrupted" or not (plan.scenario.brands.enabled or brand):
@@ -199,7 +213,7 @@ def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a pa
     from ruralnet.pipeline import solve
     from ruralnet.routes.pricing import rounds_table, solve_with_routes
 
-    with _errors_as_lines():
+    with _errors_as_lines(), _lock_from_the_start(out_dir):
         overrides = {
             "solver": {
                 k: v
@@ -262,25 +276,39 @@ def verify(
 ) -> None:
     """Re-check a written plan against its scenario's data, independently of the solver."""
     from ruralnet.assemble import build_problem
+    from ruralnet.audit import check_figures, rebuilt_plan
     from ruralnet.data import load_inputs
     from ruralnet.readback import read_solution
     from ruralnet.verify import verify as verify_plan
 
     with _errors_as_lines():
         loaded = _load(scenario, {})
-        assembly = build_problem(loaded, load_inputs(loaded.dataset_path))
+        inputs = load_inputs(loaded.dataset_path)
+        assembly = build_problem(loaded, inputs)
         problem = assembly.problem
         if len(problem.phases) > 1:  # the tables describe the last phase's network
             problem = problem.for_phase(len(problem.phases) - 1)
-        report = verify_plan(problem, read_solution(problem, plan_dir))
+        solution = read_solution(problem, plan_dir)
+        report = verify_plan(problem, solution)
         routes_checked = _verify_routes(loaded, assembly, plan_dir)
         if not report.ok:
             for violation in report.violations[:20]:
                 err.print(f"violation: {violation}", markup=False, highlight=False)
             msg = f"{plan_dir}: the plan breaks {len(report.violations)} rule(s)"
             raise VerificationError(msg)
+        plan = rebuilt_plan(loaded, inputs, assembly, problem, solution, report)
+        figures = check_figures(plan, plan_dir)
+        for line in figures.mismatches[:20]:
+            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
+        if not figures.ok:
+            msg = f"{plan_dir}: {len(figures.mismatches)} figure(s) differ from what the data give"
+            raise VerificationError(msg)
         out.print(
-            f"ok: {plan_dir} meets every rule; recomputed cost {report.total_yuan:,.2f} yuan/year"
+            f"ok: {plan_dir} meets every rule; recomputed cost {report.total_yuan:,.2f} yuan/year; "
+            f"{figures.checked} figures match",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
         if routes_checked:
             out.print(
@@ -302,8 +330,6 @@ def _verify_routes(scenario: Any, assembly: Any, plan_dir: Path) -> bool:
         msg = f"{plan_dir}: the van routes break {len(problems)} rule(s)"
         raise VerificationError(msg)
     return checked
-
-
 
 
 @app.command()

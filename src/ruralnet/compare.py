@@ -8,7 +8,6 @@ villages that change station and for the links on the map).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -19,7 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ruralnet._readers import path_problem, read_json
 from ruralnet.errors import DataError
+from ruralnet.readback import PLAN_FIX, read_plan_csv, read_summary
 
 if TYPE_CHECKING:
     import folium
@@ -110,6 +111,8 @@ class PlanSnapshot:
         Open hubs as a GeoDataFrame (None when ``plan.geojson`` is missing).
     boundary
         County boundary (only for plans, not for folders).
+    folder
+        The plan folder it was read from (None for a plan in memory).
     """
 
     label: str
@@ -120,6 +123,7 @@ class PlanSnapshot:
     links: gpd.GeoDataFrame | None = None
     hubs: gpd.GeoDataFrame | None = None
     boundary: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    folder: Path | None = None
 
 
 def _with_lonlat(frame: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -172,12 +176,36 @@ def snapshot_plan(plan: Plan, *, label: str | None = None) -> PlanSnapshot:
     )
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(path, "file is missing", "Point at a folder written by 'ruralnet run'")
-    head = pd.read_csv(path, encoding="utf-8-sig", nrows=0)
-    ids = {c: str for c in head.columns if c in _ID_COLUMNS}
-    return pd.read_csv(path, encoding="utf-8-sig", dtype=ids, keep_default_na=True)
+_NUMBER_COLUMNS = ("lon", "lat")  # needed as numbers (the map); other columns as found
+
+
+def _read_csv(folder: Path, name: str) -> pd.DataFrame:
+    table = read_plan_csv(folder, name, ("site_id", *_NUMBER_COLUMNS))
+    path = folder / name
+    for column in table.columns:
+        if column in _ID_COLUMNS:
+            continue
+        numbers = pd.to_numeric(table[column].replace("", None), errors="coerce")
+        given = table[column].str.strip().astype(bool)
+        bad = given & numbers.isna()
+        if column in _NUMBER_COLUMNS and bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                path, f"{column} {table[column].iloc[row]!r} is not a number", PLAN_FIX, row=row + 1
+            )
+        if not bad.any():
+            table[column] = numbers
+    return table
+
+
+def _read_geojson(path: Path) -> dict[str, gpd.GeoDataFrame]:
+    try:
+        return _features_by_role(read_json(path, fix=PLAN_FIX))
+    except DataError:
+        raise
+    except Exception as exc:  # any shape that is not a plan's FeatureCollection
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(path, f"not a plan GeoJSON ({text})", PLAN_FIX) from None
 
 
 def read_plan_folder(folder: str | Path, *, label: str | None = None) -> PlanSnapshot:
@@ -199,31 +227,19 @@ def read_plan_folder(folder: str | Path, *, label: str | None = None) -> PlanSna
     Raises
     ------
     DataError
-        When a required file is missing or is not valid JSON.
+        When a required file is missing or damaged (one line naming the file and row).
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(folder, "is not a folder", "Point at a folder written by 'ruralnet run'")
-    summary_path = folder / "summary.json"
-    if not summary_path.is_file():
-        raise DataError(
-            summary_path, "file is missing", "Point at a folder written by 'ruralnet run'"
-        )
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(summary_path, f"not valid JSON ({exc})", "Re-run 'ruralnet run'") from None
-    stations = _read_csv(folder / "stations.csv")
-    centres = _read_csv(folder / "centres.csv")
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise DataError(folder, what, PLAN_FIX)
+    summary = read_summary(folder)
+    stations = _read_csv(folder, "stations.csv")
+    centres = _read_csv(folder, "centres.csv")
     roles: dict[str, gpd.GeoDataFrame] = {}
     geojson = folder / "plan.geojson"
-    if geojson.is_file():
-        try:
-            roles = _features_by_role(json.loads(geojson.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError) as exc:
-            raise DataError(
-                geojson, f"not a plan GeoJSON ({exc})", "Re-run 'ruralnet run'"
-            ) from None
+    if path_problem(geojson) != "file is missing":
+        roles = _read_geojson(geojson)
     else:
         log.info("%s: no plan.geojson; comparing stations and centres only", folder)
     return PlanSnapshot(
@@ -234,6 +250,7 @@ def read_plan_folder(folder: str | Path, *, label: str | None = None) -> PlanSna
         villages=roles.get("village"),
         links=roles.get("link"),
         hubs=roles.get("hub"),
+        folder=folder.resolve(),
     )
 
 

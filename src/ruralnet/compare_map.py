@@ -24,7 +24,7 @@ from ruralnet.compare import (
     format_change,
     format_signed,
 )
-from ruralnet.errors import OutputError
+from ruralnet.errors import OutputError, os_reason
 
 if TYPE_CHECKING:
     import folium
@@ -340,12 +340,26 @@ def save_map(comparison: PlanComparison, path: str | Path) -> Path:
     Raises
     ------
     OutputError
-        When the file cannot be written.
+        When the file cannot be written, is a folder, or lies inside one of the compared plan
+        folders (it would replace a plan file, or make the folder one that ``ruralnet run``
+        refuses to replace).
     """
+    target = Path(path)
+    if target.is_dir():
+        msg = f"{path}: is a folder; give a file name such as both.html"
+        raise OutputError(msg)
+    for snapshot in (comparison.a, comparison.b):
+        if snapshot.folder is not None and target.resolve().parent == snapshot.folder:
+            msg = (
+                f"{path}: lies in the plan folder {snapshot.folder.name} being compared; "
+                "write the map outside it"
+            )
+            raise OutputError(msg)
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(target) as tmp:
             comparison_map(comparison).save(str(tmp))
     except OSError as exc:
-        msg = f"{path}: cannot write the map ({exc.strerror or exc}); choose another file"
+        reason = os_reason(exc)[0] if exc.errno else str(exc)
+        msg = f"{path}: cannot write the map ({reason}); choose another file"
         raise OutputError(msg) from None
-    return Path(path)
+    return target

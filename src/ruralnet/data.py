@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import tomllib
+import typing
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+import shapely
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    PositiveFloat,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -34,6 +33,7 @@ from pydantic import (
 )
 
 from ruralnet._files import atomic_path, write_text_atomic
+from ruralnet._readers import path_problem, read_csv, read_toml, read_vector
 from ruralnet.errors import DataError, RuralnetWarning
 from ruralnet.gtfs import read_gtfs_lines
 
@@ -51,9 +51,24 @@ log = logging.getLogger(__name__)
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
+# Sanity bounds (EST), far beyond any real village, site or bus line: a larger value is a typo
+# or an overflow (1e308), refused at the door rather than passed to the solver.
+_PEOPLE_MAX = 1_000_000  # residents of one administrative village (the largest have ~50,000)
+_PARCELS_MAX = 1e7  # parcels per day of one village, site or hub (a county handles ~1e4-1e5)
+_TRIPS_MAX = 1_000  # bus trips per day and direction
+_HOLD_MAX = 1e5  # parcels per bus trip
+_FEE_MAX = 1e4  # yuan per parcel
+_SEQ_MAX = 1_000_000  # stop sequence numbers
+
+Parcels = Annotated[float, Field(ge=0, le=_PARCELS_MAX)]
+Capacity = Annotated[float, Field(gt=0, le=_PARCELS_MAX)]
+
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+    # finite numbers only: NaN or infinity in a column is an error, an empty cell is "not given"
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, coerce_numbers_to_str=True, allow_inf_nan=False
+    )
 
 
 class VillageRow(_Row):
@@ -62,9 +77,9 @@ class VillageRow(_Row):
     village_id: Id
     name: Id
     township_id: Id
-    population: Annotated[int, Field(ge=0)] | None = None
-    inbound_parcels_per_day: NonNegativeFloat | None = None
-    outbound_parcels_per_day: NonNegativeFloat | None = None
+    population: Annotated[int, Field(ge=0, le=_PEOPLE_MAX)] | None = None
+    inbound_parcels_per_day: Parcels | None = None
+    outbound_parcels_per_day: Parcels | None = None
     producing: bool = False
     source: str = ""
 
@@ -90,7 +105,7 @@ class StationSiteRow(_Row):
     site_id: Id
     kind: Literal["existing", "new"]
     village_id: Id | None = None
-    capacity_parcels_per_day: PositiveFloat | None = None
+    capacity_parcels_per_day: Capacity | None = None
     source: str = ""
 
 
@@ -100,7 +115,7 @@ class CentreSiteRow(_Row):
     site_id: Id
     township_id: Id
     kind: Literal["existing", "new"]
-    capacity_parcels_per_day: PositiveFloat | None = None
+    capacity_parcels_per_day: Capacity | None = None
     source: str = ""
 
 
@@ -110,7 +125,7 @@ class HubRow(_Row):
     hub_id: Id
     status: Literal["fixed", "candidate"]
     name: str = ""
-    capacity_parcels_per_day: PositiveFloat | None = None
+    capacity_parcels_per_day: Capacity | None = None  # not given: no limit
     source: str = ""
 
 
@@ -127,7 +142,7 @@ class BusStopRow(_Row):
     """One stop of a bus line, in order."""
 
     line_id: Id
-    seq: Annotated[int, Field(ge=1)]
+    seq: Annotated[int, Field(ge=1, le=_SEQ_MAX)]
     stop_id: Id
     name: str = ""
 
@@ -137,9 +152,9 @@ class BusLineRow(_Row):
 
     line_id: Id
     name: str = ""
-    trips_per_day: PositiveFloat | None = None
-    capacity_parcels_per_trip: PositiveFloat | None = None
-    fee_yuan_per_parcel: NonNegativeFloat | None = None
+    trips_per_day: Annotated[float, Field(gt=0, le=_TRIPS_MAX)] | None = None
+    capacity_parcels_per_trip: Annotated[float, Field(gt=0, le=_HOLD_MAX)] | None = None
+    fee_yuan_per_parcel: Annotated[float, Field(ge=0, le=_FEE_MAX)] | None = None
     source: str = ""
 
 
@@ -188,57 +203,69 @@ class Inputs:
 
 def _read_meta(folder: Path) -> DatasetMeta:
     path = folder / "dataset.toml"
-    if not path.is_file():
+    if path_problem(path) == "file is missing":
         raise DataError(path, "file is missing", 'Add a dataset.toml with at least name = "..."')
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"not valid UTF-8 TOML ({exc})", "Fix the syntax") from None
-    if not isinstance(raw.get("name"), str):
+    raw = read_toml(path)
+    if not isinstance(raw.get("name"), str) or not raw["name"].strip():
         raise DataError(path, "key 'name' is missing", 'Add name = "County name"')
+    lists = {}
+    for key in ("generated", "attribution"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise DataError(
+                path,
+                f"{key} must be a list of text, got {value!r}",
+                f'Write {key} = ["..."] (one string per item)',
+            )
+        lists[key] = tuple(value)
     return DatasetMeta(
         name=raw["name"],
         folder=folder,
-        crs=raw.get("crs"),
-        generated=tuple(raw.get("generated", ())),
-        attribution=tuple(raw.get("attribution", ())),
+        crs=_metric_crs(raw.get("crs"), path),
+        generated=lists["generated"],
+        attribution=lists["attribution"],
     )
 
 
-def _find_layer(folder: Path, layer: str) -> Path | None:
-    for suffix in _SUFFIXES:
-        path = folder / f"{layer}{suffix}"
-        if path.is_file():
-            return path
-    return None
-
-
-def _read_frame(path: Path) -> gpd.GeoDataFrame:
+def _metric_crs(value: object, path: Path) -> str | None:
+    """Check ``crs`` of dataset.toml: a known, projected CRS in metres (distances need one)."""
+    if value is None:
+        return None
+    fix = (
+        'Give the county\'s projected CRS in metres, e.g. crs = "EPSG:32650" (UTM 50N), '
+        "or remove the key to use the villages' UTM zone"
+    )
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(path, f"crs must be text such as 'EPSG:32650', got {value!r}", fix)
     try:
-        try:
-            frame = pyogrio.read_dataframe(path)
-        except UnicodeDecodeError:
-            frame = pyogrio.read_dataframe(path, encoding="gb18030")
-            warnings.warn(
-                f"{path.name} is not UTF-8; read its text as GB18030 (GBK). Save it as UTF-8 to silence this.",
-                RuralnetWarning,
-                stacklevel=3,
-            )
-    except Exception as exc:
-        text = str(exc).split(";")[0].replace(f"'{path}'", "").strip(" .")
-        first = text.splitlines()[0] if text else type(exc).__name__
+        crs = pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError:
         raise DataError(
-            path, f"cannot be read ({first})", "Re-export it as GeoJSON or GeoPackage"
+            path, f"crs {value!r} is not a known coordinate reference system", fix
         ) from None
-    if len(frame) == 0:
-        raise DataError(path, "has no features", "Add the features or remove the file")
-    if frame.crs is None:
+    if not crs.is_projected:
         raise DataError(
-            path,
-            "has no coordinate reference system",
-            "Save it with a CRS (GeoJSON is always WGS84)",
+            path, f"crs {value} is geographic (degrees); distances need a projected CRS", fix
         )
-    return frame
+    units = sorted({axis.unit_name for axis in crs.axis_info} - {"metre"})
+    if units:
+        raise DataError(path, f"crs {value} measures in {', '.join(units)}, not metres", fix)
+    return value
+
+
+def _find_layer(folder: Path, layer: str) -> Path | None:
+    found = [
+        path
+        for path in (folder / f"{layer}{suffix}" for suffix in _SUFFIXES)
+        if path_problem(path) != "file is missing"
+    ]
+    if len(found) > 1:
+        raise DataError(
+            found[0],
+            f"the layer is given twice ({' and '.join(p.name for p in found)})",
+            "Keep one of the two files",
+        )
+    return found[0] if found else None
 
 
 def _check_geometry(
@@ -268,9 +295,25 @@ def _check_geometry(
                 feature=feature,
             )
         )
+    problems += _check_finite(frame, path, id_col)
     if frame.crs is not None and frame.crs.is_geographic and not problems:
         problems += _check_degrees(frame, path, id_col)
     return problems
+
+
+def _check_finite(frame: gpd.GeoDataFrame, path: Path, id_col: str | None) -> list[DataError]:
+    coords, index = shapely.get_coordinates(frame.geometry.to_numpy(), return_index=True)
+    bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    return [
+        DataError(
+            path,
+            "coordinates are not finite numbers (NaN or infinity)",
+            "Give the feature real coordinates or drop it",
+            row=int(i) + 1,
+            feature=f"{id_col}={frame.iloc[i][id_col]}" if id_col and id_col in frame else None,
+        )
+        for i in bad
+    ]
 
 
 def _check_degrees(frame: gpd.GeoDataFrame, path: Path, id_col: str | None) -> list[DataError]:
@@ -293,20 +336,26 @@ def _check_degrees(frame: gpd.GeoDataFrame, path: Path, id_col: str | None) -> l
     return problems
 
 
+def _blank(value: object) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
 def _clean_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     plain = plain.astype(object).where(plain.notna(), None)
-    # an empty cell means "not given": drop it so the model's default applies
+    # an empty cell (null, "" or blanks) means "not given": drop it so the model's default applies
     return [
-        {k: v for k, v in row.items() if v is not None} for row in plain.to_dict(orient="records")
+        {k: v for k, v in row.items() if v is not None and not _blank(v)}
+        for row in plain.to_dict(orient="records")
     ]
 
 
 def _check_rows(
     frame: pd.DataFrame, path: Path, model: type[_Row], id_col: str | None
-) -> list[DataError]:
+) -> tuple[list[DataError], list[_Row]]:
+    """Validate every row; return the problems, and the validated rows when there are none."""
     if model is _Row:
-        return []
+        return [], []
     missing = [
         name
         for name, field in model.model_fields.items()
@@ -319,9 +368,9 @@ def _check_rows(
                 f"column {', '.join(missing)} is missing",
                 "Add the column (see the README's dataset table)",
             )
-        ]
+        ], []
     try:
-        TypeAdapter(list[model]).validate_python(_clean_records(frame))
+        return [], TypeAdapter(list[model]).validate_python(_clean_records(frame))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -344,35 +393,49 @@ def _check_rows(
                     feature=feature,
                 )
             )
-        return problems
-    return []
+        return problems, []
 
 
-def _check_unique(frame: pd.DataFrame, path: Path, id_col: str | None) -> list[DataError]:
-    if id_col is None or id_col not in frame.columns:
+def _check_unique(rows: list[_Row], path: Path, id_col: str | None) -> list[DataError]:
+    """Ids must differ once surrounding blanks are dropped (they are dropped when read)."""
+    if id_col is None:
         return []
-    ids = frame[id_col].astype(str)
-    dup = ids[ids.duplicated(keep="first")]
-    return [
-        DataError(
-            path, f"duplicate {id_col} {value!r}", "Give every feature its own id", row=int(i) + 1
-        )
-        for i, value in dup.items()
-    ]
+    seen: set[str] = set()
+    problems = []
+    for i, row in enumerate(rows):
+        ident = getattr(row, id_col)
+        if ident in seen:
+            problems.append(
+                DataError(
+                    path,
+                    f"duplicate {id_col} {ident!r}",
+                    "Give every feature its own id (surrounding blanks do not count)",
+                    row=i + 1,
+                )
+            )
+        seen.add(ident)
+    return problems
 
 
-def _normalise(frame: gpd.GeoDataFrame, model: type[_Row], id_col: str | None) -> gpd.GeoDataFrame:
-    """Turn id-like columns into str and defaults into values, sorted by id."""
+def _numeric(annotation: Any) -> bool:
+    """Whether a row model's field holds a number (``int``/``float``, maybe optional)."""
+    if annotation in (int, float):
+        return True
+    return any(_numeric(arg) for arg in typing.get_args(annotation)[:1] if arg is not type(None))
+
+
+def _normalise(
+    frame: gpd.GeoDataFrame, model: type[_Row], id_col: str | None, rows: list[_Row]
+) -> gpd.GeoDataFrame:
+    """Put the validated values in place (defaults for empty cells, ids stripped), sorted by id."""
     frame = frame.copy()
     for name, field in model.model_fields.items():
-        if name not in frame.columns:
-            frame[name] = field.default
-        elif field.annotation in (str, Id) or name.endswith("_id"):
-            frame[name] = frame[name].map(lambda v: None if v is None or v != v else str(v).strip())  # noqa: PLR0124
-    if "oneway" in model.model_fields:
-        frame["oneway"] = frame["oneway"].map(
-            lambda v: bool(v) and str(v).lower() not in {"no", "false", "0"}
-        )
+        values = pd.Series([getattr(row, name) for row in rows], index=frame.index, dtype=object)
+        if _numeric(field.annotation):  # int where every cell is given, else float with NaN
+            values = pd.to_numeric(values) if values.notna().all() else values.astype(float)
+        elif field.annotation is bool:
+            values = values.astype(bool)
+        frame[name] = values
     if id_col is not None:
         frame = frame.sort_values(id_col, kind="stable").reset_index(drop=True)
     return frame
@@ -387,43 +450,29 @@ def _read_layer(folder: Path, layer: str, crs: pyproj.CRS | None) -> gpd.GeoData
         raise DataError(
             folder / f"{layer}.geojson", "file is missing", "Add the layer as .geojson or .gpkg"
         )
-    frame = _read_frame(path)
+    frame = read_vector(path)
     problems = _check_geometry(frame, path, allowed, id_col)
-    problems += _check_rows(frame, path, model, id_col)
-    problems += _check_unique(frame, path, id_col)
+    row_problems, rows = _check_rows(frame, path, model, id_col)
+    problems += row_problems + _check_unique(rows, path, id_col)
     if problems:
         raise DataError.combine(problems)
-    frame = _normalise(frame, model, id_col)
+    frame = _normalise(frame, model, id_col, rows)
     if crs is not None:
         frame = frame.to_crs(crs)
     frame.attrs["path"] = str(path)
     return frame
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    except UnicodeDecodeError:
-        warnings.warn(
-            f"{path.name} is not UTF-8; read it as GB18030 (GBK). Save it as UTF-8 to silence this.",
-            RuralnetWarning,
-            stacklevel=3,
-        )
-        return pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
-
-
 def _read_bus_lines(folder: Path) -> pd.DataFrame | None:
     path = folder / "bus_lines.csv"
-    if not path.is_file():
+    if path_problem(path) == "file is missing":
         return None
-    frame = _read_csv(path).replace("", None)
-    problems = _check_rows(frame, path, BusLineRow, "line_id") + _check_unique(
-        frame, path, "line_id"
-    )
+    frame = read_csv(path, fix="Give bus_lines.csv as a CSV file, or remove it")
+    problems, rows = _check_rows(frame, path, BusLineRow, "line_id")
+    problems += _check_unique(rows, path, "line_id")
     if problems:
         raise DataError.combine(problems)
-    for column in ("trips_per_day", "capacity_parcels_per_trip", "fee_yuan_per_parcel"):
-        frame[column] = pd.to_numeric(frame.get(column), errors="coerce")
+    frame = pd.DataFrame(_normalise(frame, BusLineRow, None, rows))
     return frame.sort_values("line_id").reset_index(drop=True)
 
 
@@ -460,6 +509,7 @@ def _check_references(inputs: Inputs) -> None:
             for v, s in zip(bad["line_id"], bad["stop_id"], strict=True)
         ]
     if inputs.bus_stops is not None:
+        problems += _check_stop_order(inputs.bus_stops)
         sizes = inputs.bus_stops.groupby("line_id").size()
         problems += [
             DataError(
@@ -472,6 +522,36 @@ def _check_references(inputs: Inputs) -> None:
         ]
     if problems:
         raise DataError.combine(problems)
+
+
+def _check_stop_order(stops: gpd.GeoDataFrame) -> list[DataError]:
+    """Two stops of one line with the same ``seq`` leave the line's order undefined."""
+    twice = stops[stops.duplicated(["line_id", "seq"], keep=False)]
+    return [
+        DataError(
+            stops.attrs["path"],
+            f"stops {', '.join(group['stop_id'])} share seq {seq}, so the line's order is unclear",
+            "Number the stops of each line 1, 2, 3, ... in the order the bus serves them",
+            feature=f"line_id={line}",
+        )
+        for (line, seq), group in twice.groupby(["line_id", "seq"], sort=True)
+    ]
+
+
+def _warn_unused_lines(inputs: Inputs) -> None:
+    """Lines in bus_lines.csv without stops are legal but carry nothing: say so."""
+    if inputs.bus_lines is None or not len(inputs.bus_lines):
+        return
+    with_stops = set() if inputs.bus_stops is None else set(inputs.bus_stops["line_id"])
+    idle = sorted(set(inputs.bus_lines["line_id"]) - with_stops)
+    if idle:
+        where = "the bus_stops layer" if inputs.bus_stops is not None else "any bus_stops layer"
+        warnings.warn(
+            f"bus_lines.csv: {len(idle)} line(s) have no stops in {where} "
+            f"({', '.join(idle[:10])}); they carry no parcels. Add their stops or drop the rows.",
+            RuralnetWarning,
+            stacklevel=3,
+        )
 
 
 def _check_inside(inputs: Inputs) -> None:
@@ -542,6 +622,7 @@ def load_inputs(dataset: str | Path) -> Inputs:
     )
     _check_references(inputs)
     _check_inside(inputs)
+    _warn_unused_lines(inputs)
     log.info(
         "loaded %s: %d villages, %d road lines", meta.name, len(inputs.villages), len(inputs.roads)
     )

@@ -1,7 +1,12 @@
-"""Exceptions raised by ruralnet: the one vocabulary every stage shares."""
+"""Exceptions raised by ruralnet: the one vocabulary every stage shares.
+
+:func:`one_line` phrases any exception as the one line the command line prints (``error: ...``),
+so that ``ruralnet run`` and a failed ``ruralnet batch`` job say the same thing.
+"""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -97,9 +102,72 @@ class VerificationError(RuralnetError):
     """A plan failed independent verification; it is not trusted and not written."""
 
 
-class OutputError(RuralnetError):
+class OutputError(RuralnetError, OSError):
     """The output folder cannot be written, or holds files ruralnet did not write."""
 
 
 class RuralnetWarning(UserWarning):
     """Suspicious but legal input (e.g. villages snapped far to the road)."""
+
+
+# what an operating-system error means for the user, and what to do about it
+_OS_REASONS: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("the disk is full", "free some space or choose another folder"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space or choose another folder"),
+    errno.EROFS: ("the file system is read-only", "choose a folder on a writable disk"),
+    errno.EACCES: ("permission denied", "choose a folder you may write to, or fix its permissions"),
+    errno.EPERM: ("operation not permitted", "choose a folder you may write to"),
+    errno.ENOENT: ("no such file or folder", "check the path"),
+    errno.ENOTDIR: ("a part of the path is not a folder", "check the path"),
+    errno.EISDIR: ("it is a folder", "give a file name"),
+    errno.ELOOP: ("symbolic links point at each other in a loop", "fix the links"),
+    errno.ENAMETOOLONG: ("the name is too long", "choose a shorter path"),
+    errno.EIO: ("an input/output error on the device", "check the disk"),
+}
+
+
+def os_reason(exc: OSError) -> tuple[str, str]:
+    """
+    Say in words what an operating-system error means, and what to do.
+
+    Parameters
+    ----------
+    exc
+        Any :class:`OSError`.
+
+    Returns
+    -------
+    tuple of str
+        ``(reason, fix)``, e.g. ``("the disk is full", "free some space or choose another folder")``.
+    """
+    if exc.errno in _OS_REASONS:
+        return _OS_REASONS[exc.errno]
+    return (exc.strerror or str(exc) or type(exc).__name__, "check the path and try again")
+
+
+def one_line(exc: BaseException) -> str:
+    """
+    Phrase ``exc`` as the one line the command line prints (after ``error: ``).
+
+    Parameters
+    ----------
+    exc
+        A ruralnet error (its message, on one line), an operating-system error (the path, what
+        went wrong and the fix), or any other exception (named as an internal error).
+
+    Returns
+    -------
+    str
+        One line, never empty.
+    """
+    if isinstance(exc, RuralnetError):
+        return " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError):
+        reason, fix = os_reason(exc)
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}cannot read or write ({reason}); {fix}"
+    text = " ".join(str(exc).split())
+    return (
+        f"internal error ({type(exc).__name__}{': ' + text if text else ''}); rerun with "
+        "--debug to see where, and report it"
+    )

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ruralnet._files import atomic_path, staged_folder, write_text_atomic
+from ruralnet._files import atomic_path, folder_lock, staged_folder, write_text_atomic
 from ruralnet.errors import OutputError
 from ruralnet.gis import write_geopackage
 from ruralnet.report import targets_markdown
@@ -126,7 +126,20 @@ def write_geojson(plan: Plan, path: str | Path) -> Path:
     return write_text_atomic(path, text + "\n")
 
 
-def _table(frame: gpd.GeoDataFrame) -> str:
+def table_csv(frame: gpd.GeoDataFrame) -> str:
+    """
+    Write a plan table as the CSV text of its file (``lon``/``lat`` for points, 10 digits).
+
+    Parameters
+    ----------
+    frame
+        A table of :class:`~ruralnet.plan.Plan` (villages, stations, centres, links).
+
+    Returns
+    -------
+    str
+        The CSV text, without BOM.
+    """
     table = frame.drop(columns="geometry").copy()
     if len(frame) and (frame.geom_type == "Point").all():
         wgs = frame.geometry.to_crs(4326)
@@ -159,7 +172,7 @@ def write_tables(plan: Plan, folder: str | Path) -> list[Path]:
         "links.csv": plan.links,
     }
     return [
-        write_text_atomic(folder / name, _table(frame), encoding="utf-8-sig")
+        write_text_atomic(folder / name, table_csv(frame), encoding="utf-8-sig")
         for name, frame in tables.items()
     ]
 
@@ -197,20 +210,21 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
     except OSError as exc:
         msg = f"{final.parent}: cannot create the output folder ({exc.strerror}); choose another"
         raise OutputError(msg) from None
-    _check_replaceable(final)
-    with staged_folder(final) as staging:
-        write_geojson(plan, staging / "plan.geojson")
-        write_tables(plan, staging)
-        if plan.routes is not None:
-            _write_routes(plan.routes, staging)
-        write_geopackage(plan, staging / "plan.gpkg", routes=plan.routes)
-        summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2)
-        write_text_atomic(staging / "summary.json", summary + "\n")
-        write_text_atomic(staging / "targets.md", targets_markdown(plan))
-        if with_map:
-            with atomic_path(staging / "map.html") as tmp:
-                plan.map().save(str(tmp))
-            write_report_html(plan, staging / "report.html")
+    with folder_lock(final):  # checked and written by one writer at a time
+        _check_replaceable(final)
+        with staged_folder(final) as staging:
+            write_geojson(plan, staging / "plan.geojson")
+            write_tables(plan, staging)
+            if plan.routes is not None:
+                _write_routes(plan.routes, staging)
+            write_geopackage(plan, staging / "plan.gpkg", routes=plan.routes)
+            summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2)
+            write_text_atomic(staging / "summary.json", summary + "\n")
+            write_text_atomic(staging / "targets.md", targets_markdown(plan))
+            if with_map:
+                with atomic_path(staging / "map.html") as tmp:
+                    plan.map().save(str(tmp))
+                write_report_html(plan, staging / "report.html")
     return sorted(final / name for name in OUTPUT_FILES if (final / name).exists())
 
 
@@ -230,7 +244,11 @@ def _check_replaceable(final: Path) -> None:
         msg = f"{final}: exists and is not a folder; choose another output folder"
         raise OutputError(msg)
     if final.is_dir():
-        foreign = sorted(p.name for p in final.iterdir() if p.name not in OUTPUT_FILES)
+        foreign = sorted(
+            p.name
+            for p in final.iterdir()
+            if p.name not in OUTPUT_FILES or p.is_symlink() or not p.is_file()
+        )
         if foreign:
             msg = (
                 f"{final}: holds files ruralnet did not write ({', '.join(foreign[:3])}); "

@@ -35,7 +35,7 @@ import pandas as pd
 import pyogrio
 
 from ruralnet._files import atomic_path
-from ruralnet.errors import OutputError
+from ruralnet.errors import OutputError, os_reason
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan
@@ -229,7 +229,8 @@ def write_geopackage(plan: Plan, path: str | Path, *, routes: RoutePlan | None =
                 pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
                 work.unlink(missing_ok=True)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        msg = f"{path}: cannot write the GeoPackage ({exc}); choose another file"
+        why = os_reason(exc)[0] if isinstance(exc, OSError) and exc.errno else exc
+        msg = f"{path}: cannot write the GeoPackage ({why}); choose another file"
         raise OutputError(msg) from None
     return path
 

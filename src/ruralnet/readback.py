@@ -1,24 +1,120 @@
-"""Read a written plan folder back into a :class:`Solution`, for ``ruralnet verify``."""
+"""Read a written plan folder back into a :class:`Solution`, for ``ruralnet verify``.
+
+A damaged folder is one line naming the file, the row and what is wrong (a missing or renamed
+column, an id listed twice, text where a number belongs, a truncated ``summary.json``).
+"""
 
 from __future__ import annotations
 
-import json
+import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ruralnet._readers import read_csv, read_json
 from ruralnet.errors import DataError
 from ruralnet.problem import LinkOptions, Problem, Solution, SolveStatus
 
-__all__ = ["read_solution"]
+__all__ = ["PLAN_FIX", "read_plan_csv", "read_solution", "read_summary"]
+
+#: The fix for a damaged plan folder.
+PLAN_FIX = "Point at a folder written by 'ruralnet run', or write the plan again"
+
+# the columns read back, per table (the others are checked against the recomputed plan)
+_COLUMNS = {
+    "villages.csv": ("village_id", "station_id"),
+    "stations.csv": ("site_id", "centre_id"),
+    "centres.csv": ("site_id", "hub_id"),
+    "links.csv": (
+        "from_id", "to_id", "tier", "mode", "line_id", "parcels_in_per_day", "parcels_out_per_day",
+    ),
+}  # fmt: skip
+_KEYS = {"villages.csv": "village_id", "stations.csv": "site_id", "centres.csv": "site_id"}
 
 
-def _csv(folder: Path, name: str) -> pd.DataFrame:
+def read_plan_csv(folder: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """
+    Read one table of a plan folder, every cell as text.
+
+    Parameters
+    ----------
+    folder
+        The plan folder.
+    name
+        ``villages.csv``, ``stations.csv``, ``centres.csv`` or ``links.csv``.
+    columns
+        Columns that must be there (default: those :func:`read_solution` reads).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataError
+        For a missing, empty or broken file, a missing column, or an id listed twice.
+    """
     path = folder / name
-    if not path.is_file():
-        raise DataError(path, "file is missing", "Point at a folder written by 'ruralnet run'")
-    return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    table = read_csv(path, fix=PLAN_FIX)
+    missing = [c for c in columns or _COLUMNS.get(name, ()) if c not in table.columns]
+    if missing:
+        raise DataError(path, f"column {', '.join(missing)} is missing (renamed?)", PLAN_FIX)
+    key = _KEYS.get(name)
+    if key is not None:
+        twice = table[key][table[key].duplicated()]
+        if len(twice):
+            raise DataError(
+                path,
+                f"{key} {twice.iloc[0]!r} is listed twice",
+                PLAN_FIX,
+                row=int(twice.index[0]) + 1,
+            )
+    return table
+
+
+def read_summary(folder: Path) -> dict[str, Any]:
+    """
+    Read ``summary.json`` of a plan folder.
+
+    Parameters
+    ----------
+    folder
+        The plan folder.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    DataError
+        For a missing, truncated or invalid file, or one that is not a JSON object.
+    """
+    path = folder / "summary.json"
+    summary = read_json(path, fix=PLAN_FIX)
+    if not isinstance(summary, dict):
+        raise DataError(path, "is not a JSON object", PLAN_FIX)
+    solver = summary.get("solver", {})
+    if not isinstance(solver, dict):
+        raise DataError(path, "solver is not a JSON object", PLAN_FIX)
+    status = solver.get("status", "feasible")
+    if status not in {s.value for s in SolveStatus}:
+        known = ", ".join(s.value for s in SolveStatus)
+        raise DataError(path, f"solver.status {status!r} is not one of {known}", PLAN_FIX)
+    return summary
+
+
+def _number(value: Any, path: Path, what: str, row: int | None = None) -> float:
+    """Read a figure of a plan file as a finite float, or say in one line that it is not one."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise DataError(path, f"{what} {value!r} is not a number", PLAN_FIX, row=row)
+    return number
 
 
 def _index(ids: tuple[str, ...], values: pd.Series, path: Path, what: str) -> np.ndarray:
@@ -62,8 +158,11 @@ def _flows(
                 "Fix or remove the row",
                 row=int(row) + 1,
             )
-        f_in[key_of[key]] += float(link["parcels_in_per_day"])
-        f_out[key_of[key]] += float(link["parcels_out_per_day"])
+        where = int(row) + 1
+        f_in[key_of[key]] += _number(link["parcels_in_per_day"], path, "parcels_in_per_day", where)
+        f_out[key_of[key]] += _number(
+            link["parcels_out_per_day"], path, "parcels_out_per_day", where
+        )
     return f_in, f_out
 
 
@@ -88,24 +187,24 @@ def read_solution(problem: Problem, folder: str | Path) -> Solution:
     Raises
     ------
     DataError
-        When a file is missing or names an id the problem does not know.
+        When a file is missing, damaged (see :func:`read_plan_csv`, :func:`read_summary`) or
+        names an id the problem does not know.
     """
     folder = Path(folder)
-    villages = (
-        _csv(folder, "villages.csv")
-        .set_index("village_id")
-        .reindex(list(problem.village_ids))
-        .fillna("")
-    )
-    stations = _csv(folder, "stations.csv")
-    centres = _csv(folder, "centres.csv")
-    links = _csv(folder, "links.csv")
-    summary_path = folder / "summary.json"
-    if not summary_path.is_file():
+    table = read_plan_csv(folder, "villages.csv")
+    _index(problem.village_ids, table["village_id"], folder / "villages.csv", "village_id")
+    absent = sorted(set(problem.village_ids) - set(table["village_id"]))
+    if absent:
         raise DataError(
-            summary_path, "file is missing", "Point at a folder written by 'ruralnet run'"
+            folder / "villages.csv",
+            f"{len(absent)} village(s) of the scenario's data are not listed ({', '.join(absent[:5])})",
+            PLAN_FIX,
         )
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    villages = table.set_index("village_id").reindex(list(problem.village_ids)).fillna("")
+    stations = read_plan_csv(folder, "stations.csv")
+    centres = read_plan_csv(folder, "centres.csv")
+    links = read_plan_csv(folder, "links.csv")
+    summary = read_summary(folder)
     open_station = np.zeros(len(problem.station_ids), dtype=bool)
     station_rows = _index(
         problem.station_ids, stations["site_id"], folder / "stations.csv", "site_id"
@@ -153,15 +252,29 @@ def read_solution(problem: Problem, folder: str | Path) -> Solution:
         trunk_in=trunk_in,
         trunk_out=trunk_out,
         status=SolveStatus(solver.get("status", "feasible")),
-        objective=float(
-            summary["phases"][-1]["cost_yuan_per_year"]
-            if len(summary.get("phases") or ()) > 1
-            else summary.get(
-                "siting_model_cost_yuan_per_year",
-                solver.get("objective", summary.get("total_cost_yuan_per_year", np.nan)),
-            )
-        ),
-        best_bound=float(solver.get("best_bound", np.nan)),
-        seconds=float(solver.get("seconds", 0.0)),
+        objective=_objective(summary, folder / "summary.json"),
+        best_bound=_figure(solver, "best_bound", folder / "summary.json", default=np.nan),
+        seconds=_figure(solver, "seconds", folder / "summary.json", default=0.0),
         solver=str(solver.get("backend", "")),
     )
+
+
+def _figure(table: dict[str, Any], key: str, path: Path, *, default: float) -> float:
+    value = table.get(key)
+    return default if value is None else _number(value, path, key)
+
+
+def _objective(summary: dict[str, Any], path: Path) -> float:
+    """Return the figure the verifier compares its recomputed cost with."""
+    phases = summary.get("phases")
+    if isinstance(phases, list) and len(phases) > 1:
+        last = phases[-1] if isinstance(phases[-1], dict) else {}
+        return _number(last.get("cost_yuan_per_year"), path, "phases[-1].cost_yuan_per_year")
+    for key, table in (
+        ("siting_model_cost_yuan_per_year", summary),
+        ("objective", summary.get("solver", {})),
+        ("total_cost_yuan_per_year", summary),
+    ):
+        if table.get(key) is not None:
+            return _number(table[key], path, key)
+    return math.nan

@@ -52,18 +52,23 @@ AUTO_SCREENING_GAP = 1e-3  # lp_screening = "auto" screens from this gap target 
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # strict: TOML has real booleans and numbers, so "no" for a bool or "5" for a number is a
+    # mistake to report, not a value to guess at (paths and the phase list are read lax)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class ScenarioMeta(_Section):
     """The ``[scenario]`` table: name, dataset folder and seed."""
 
     name: str = Field(description="Scenario name shown in the summary and on the map.")
-    dataset: Path = Field(description="County dataset folder, relative to the scenario file.")
+    dataset: Path = Field(
+        description="County dataset folder, relative to the scenario file.", strict=False
+    )
     description: str = Field("", description="Free text shown in the summary.")
-    seed: int = Field(0, ge=0, description="Random seed passed to the solver.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Random seed passed to the solver.")
     extends: Path | None = Field(
         None,
+        strict=False,
         description="Another scenario file whose values this one starts from (relative path); "
         "this file's keys replace its keys, and a [[phases]] list replaces its list.",
     )
@@ -132,9 +137,10 @@ class DemandSettings(_Section):
     outbound_parcels_per_person_day: NonNegativeFloat = Field(
         0.01, description="Parcels sent per resident per day (D7, EST)."
     )
-    days_per_year: PositiveFloat = Field(365.0, description="Operating days per year.")
+    days_per_year: PositiveFloat = Field(365.0, le=366, description="Operating days per year.")
     producing_peak_factor: PositiveFloat = Field(
         1.0,
+        le=100.0,
         description="Factor on outbound parcels of villages marked `producing` at the seasonal peak (D8, EST).",
     )
 
@@ -143,7 +149,7 @@ class FinanceSettings(_Section):
     """The ``[finance]`` table: how one-off costs become yearly costs."""
 
     discount_rate: NonNegativeFloat = Field(
-        0.05, description="Discount rate for annualising one-off costs (EST)."
+        0.05, le=1.0, description="Discount rate for annualising one-off costs (EST)."
     )
 
 
@@ -166,7 +172,7 @@ class StationCosts(_Section):
         500, description="Default daily capacity, both directions (D4, EST)."
     )
     lifetime_years: PositiveInt = Field(
-        10, description="Years over which the one-off cost is spread (EST)."
+        10, le=100, description="Years over which the one-off cost is spread (EST)."
     )
 
 
@@ -189,7 +195,7 @@ class CentreCosts(_Section):
         20_000, description="Default daily capacity, both directions (EST)."
     )
     lifetime_years: PositiveInt = Field(
-        10, description="Years over which the one-off cost is spread (EST)."
+        10, le=100, description="Years over which the one-off cost is spread (EST)."
     )
 
 
@@ -204,7 +210,7 @@ class HubCosts(_Section):
         0.0, description="Operating cost of a candidate hub per year (EST)."
     )
     lifetime_years: PositiveInt = Field(
-        20, description="Years over which the one-off cost is spread (EST)."
+        20, le=100, description="Years over which the one-off cost is spread (EST)."
     )
     max_open: PositiveInt = Field(1, description="Most candidate hubs the plan may open.")
 
@@ -262,7 +268,9 @@ class RouteRules(_Section):
     """The ``[routes]`` table: how the vans of a centre drive their daily loops."""
 
     shift_hours: PositiveFloat = Field(
-        8.0, description="Longest working day of one van and driver, hours (T22, T5–T6; EST)."
+        8.0,
+        le=24.0,
+        description="Longest working day of one van and driver, hours (T22, T5–T6; EST).",
     )
     speed_kmh: PositiveFloat = Field(
         40.0, description="Average rural van speed, km/h (EST): 8 h × 40 km/h = 320 km a day."
@@ -294,6 +302,7 @@ class RouteRules(_Section):
     )
     time_limit_s: PositiveFloat = Field(
         120.0,
+        le=1e7,
         description="Safety limit of the route search per centre, seconds (a search stopped by "
         "it is logged, as it need not repeat exactly).",
     )
@@ -345,10 +354,11 @@ class Phase(_Section):
     )
     demand_factor: PositiveFloat = Field(
         1.0,
+        le=100.0,
         description="Parcels relative to the dataset's base demand (D9–D11: about 1.10 per year).",
     )
     years: PositiveFloat = Field(
-        1.0, description="Years the phase lasts: weight of its yearly cost."
+        1.0, le=100.0, description="Years the phase lasts: weight of its yearly cost."
     )
     budget_yuan: NonNegativeFloat | None = Field(
         None,
@@ -362,11 +372,15 @@ class SolverSettings(_Section):
     backend: Literal["highs", "scip", "cpsat"] = Field(
         "highs", description="MIP solver inside OR-Tools (see README benchmark)."
     )
-    time_limit_s: PositiveFloat = Field(300, description="Wall-clock limit of one solve, seconds.")
+    time_limit_s: PositiveFloat = Field(
+        300, le=1e7, description="Wall-clock limit of one solve, seconds."
+    )
     relative_gap: NonNegativeFloat = Field(
         1e-6, description="Stop when the proven gap is below this share."
     )
-    threads: PositiveInt = Field(1, description="Solver threads; 1 keeps runs reproducible.")
+    threads: PositiveInt = Field(
+        1, le=1024, description="Solver threads; 1 keeps runs reproducible."
+    )
     lp_screening: bool | Literal["auto"] = Field(
         "auto",
         description=(
@@ -412,7 +426,9 @@ class Scenario(_Section):
     park: ParkSettings = ParkSettings()
     demonstration: DemonstrationSettings = DemonstrationSettings()
     phases: tuple[Phase, ...] = Field(
-        (), description="Phases solved jointly; none means one phase at [service].coverage_target."
+        (),
+        strict=False,
+        description="Phases solved jointly; none means one phase at [service].coverage_target.",
     )
     source: Path | None = Field(None, exclude=True, description="The TOML file it came from.")
 
@@ -496,6 +512,27 @@ def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
+_TYPE_HINTS = {  # pydantic error type -> what the key must be, in TOML terms
+    "model_type": "must be a table (a [section] with key = value lines)",
+    "model_attributes_type": "must be a table (a [section] with key = value lines)",
+    "dict_type": "must be a table (a [section] with key = value lines)",
+    "tuple_type": "must be a list of [[phases]] tables",
+    "list_type": "must be a list",
+    "path_type": "must be a path in quotes",
+    "bool_type": "must be true or false (without quotes)",
+    "string_type": "must be text in quotes",
+}
+
+
+def _home_section(key: str) -> str | None:
+    """Find the section that has ``key`` (for a key written at the top of the file by mistake)."""
+    for section, field in Scenario.model_fields.items():
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel) and key in model.model_fields:
+            return section
+    return None
+
+
 def _describe_error(err: dict[str, Any], where: str) -> str:
     loc = tuple(err["loc"])
     if not loc:
@@ -506,13 +543,21 @@ def _describe_error(err: dict[str, Any], where: str) -> str:
         model = _section_model(loc)
         known = _known_keys(model) if model else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+        home = _home_section(str(loc[0])) if len(loc) == 1 else None
+        if home is not None:
+            hint = f"'{loc[0]}' belongs in [{home}]; put it under that table"
+        elif close:
+            hint = f"did you mean '{close[0]}'?"
+        else:
+            hint = f"known keys: {', '.join(known)}"
         return f"{where} {pretty}: unknown key; {hint}"
     if err["type"] == "missing":
         return (
             f"{where} {pretty}: required key is missing; add it (see the README's scenario table)"
         )
     got = err.get("input")
+    if err["type"] in _TYPE_HINTS:
+        return f"{where} {pretty}: {_TYPE_HINTS[err['type']]}, got {got!r}; fix the value"
     return f"{where} {pretty}: {err['msg'].lower()}, got {got!r}; fix the value"
 
 
@@ -537,31 +582,62 @@ def scenario_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Sc
     ScenarioError
         One line naming the file, the key and the fix.
     """
+    return _validate(raw, source, {})
+
+
+def _validate(
+    raw: dict[str, Any], source: Path | None, origin: dict[tuple[str, ...], str]
+) -> Scenario:
+    """Validate ``raw``; ``origin`` names the file each key came from (``extends`` chains)."""
     where = source.name if source is not None else "scenario"
-    _reject_nan(raw, where)
+    _check_numbers(raw, where, origin)
     try:
         scenario = Scenario.model_validate({**raw, "source": source})
     except ValidationError as exc:
         errors = exc.errors()
-        msg = _describe_error(errors[0], where)
+        loc = tuple(str(part) for part in errors[0]["loc"])
+        msg = _describe_error(errors[0], origin.get(loc[:2]) or origin.get(loc[:1]) or where)
         if len(errors) > 1:
             msg += f" (and {len(errors) - 1} more problems)"
         raise ScenarioError(msg) from None
     if not scenario.dataset_path.is_dir():
+        what = "is not a folder" if scenario.dataset_path.exists() else "does not exist"
         msg = (
-            f"{where} [scenario].dataset: folder {scenario.dataset_path} does not exist; "
-            "give the dataset folder relative to the scenario file"
+            f"{origin.get(('scenario', 'dataset'), where)} [scenario].dataset: folder "
+            f"{scenario.dataset_path} {what}; give the dataset folder relative to the scenario file"
         )
         raise ScenarioError(msg)
     return scenario
 
 
-def _reject_nan(raw: dict[str, Any], where: str, prefix: str = "") -> None:
-    for key, value in raw.items():
-        if isinstance(value, dict):
-            _reject_nan(value, where, f"{prefix}[{key}]." if not prefix else f"{prefix}{key}.")
-        elif isinstance(value, float) and not math.isfinite(value):
-            msg = f"{where} {prefix}{key}: must be a finite number, got {value}; fix the value"
+#: No scenario figure comes near this; a larger one is a typo or an overflow (e.g. 1e308).
+LARGEST_NUMBER = 1e12
+
+
+def _check_numbers(
+    raw: dict[str, Any] | list[Any],
+    where: str,
+    origin: dict[tuple[str, ...], str],
+    path: tuple[str, ...] = (),
+) -> None:
+    """Refuse NaN, infinities and absurd magnitudes anywhere, before any key is used."""
+    items = raw.items() if isinstance(raw, dict) else enumerate(raw)
+    for key, value in items:
+        here = (*path, str(key))
+        if isinstance(value, dict | list):
+            _check_numbers(value, where, origin, here)
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        problem = None
+        if not math.isfinite(value):
+            problem = f"must be a finite number, got {value}"
+        elif abs(value) > LARGEST_NUMBER:
+            problem = f"must be at most {LARGEST_NUMBER:.0e} in size, got {value:.6g}"
+        if problem is not None:
+            name = f"[{here[0]}]" + "".join(f".{part}" for part in here[1:])
+            file = origin.get(here[:2]) or origin.get(here[:1]) or where
+            msg = f"{file} {name}: {problem}; fix the value"
             raise ScenarioError(msg)
 
 
@@ -582,36 +658,68 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        The file is missing or not TOML, or a key or value is wrong.
+        The file is missing or not TOML, or a key or value is wrong (named with the file of an
+        ``extends`` chain that set it).
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"{path}: scenario file not found; check the path"
+        what = "is a folder, not a scenario file" if path.is_dir() else "scenario file not found"
+        msg = f"{path}: {what}; check the path"
         raise ScenarioError(msg)
-    return scenario_from_dict(_read_with_base(path.resolve(), seen=()), source=path.resolve())
+    origin: dict[tuple[str, ...], str] = {}
+    raw = _read_with_base(path.resolve(), (), origin)
+    return _validate(raw, path.resolve(), origin)
 
 
-def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """Read a scenario file and merge it onto the file it ``extends``, if any."""
+def _read_toml(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     if path in seen:
         msg = f"{path.name} [scenario].extends: files extend each other in a loop; break the loop"
         raise ScenarioError(msg)
     if not path.is_file():
-        msg = f"{seen[-1].name if seen else path.name} [scenario].extends: {path} not found; check the path"
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        msg = f"{seen[-1].name if seen else path.name} [scenario].extends: {path} {what}; check the path"
         raise ScenarioError(msg)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path.name}: not a valid UTF-8 TOML file ({exc}); fix the syntax"
         raise ScenarioError(msg) from None
+    except OSError as exc:
+        msg = f"{path.name}: cannot be read ({exc.strerror or exc}); check the file's permissions"
+        raise ScenarioError(msg) from None
+
+
+def _scenario_table(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """Return the ``[scenario]`` table, its paths checked as text before they are joined."""
     meta = raw.get("scenario", {})
+    if not isinstance(meta, dict):
+        msg = f"{name} [scenario]: must be a table with name and dataset, got {meta!r}; fix it"
+        raise ScenarioError(msg)
+    for key in ("dataset", "extends"):
+        if key in meta and not isinstance(meta[key], str):
+            msg = f"{name} [scenario].{key}: must be a path in quotes, got {meta[key]!r}; fix the value"
+            raise ScenarioError(msg)
+    return meta
+
+
+def _read_with_base(
+    path: Path, seen: tuple[Path, ...], origin: dict[tuple[str, ...], str]
+) -> dict[str, Any]:
+    """Read a scenario file and merge it onto the file it ``extends``, noting each key's file."""
+    raw = _read_toml(path, seen)
+    meta = _scenario_table(raw, path.name)
     if "dataset" in meta:  # relative to the file that names it
         meta["dataset"] = str((path.parent / meta["dataset"]).resolve())
     base_name = meta.get("extends")
-    if base_name is None:
-        return raw
-    base = _read_with_base((path.parent / base_name).resolve(), (*seen, path))
+    base = (
+        {}
+        if base_name is None
+        else _read_with_base((path.parent / base_name).resolve(), (*seen, path), origin)
+    )
     for section, values in raw.items():
+        origin[(section,)] = path.name
+        if isinstance(values, dict):
+            origin.update({(section, str(key)): path.name for key in values})
         if isinstance(values, dict) and isinstance(base.get(section), dict):
             base[section] = {**base[section], **values}
         else:

@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from ruralnet.data import LAYERS
-from ruralnet.errors import DataError
+from ruralnet.errors import DataError, OutputError
 from ruralnet.prepare import PrepareOptions, PrepareReport, prepare_dataset
 from ruralnet.prepare.coords import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
 from ruralnet.prepare.inputs import read_boundary, read_village_list
@@ -336,7 +336,7 @@ def test_rerun_is_byte_identical_and_replaces(li, tmp_path):
     again = tmp_path / "again"
     again.mkdir()
     (again / "dataset.toml").write_text('name = "old"\n', encoding="utf-8")
-    (again / "stale.geojson").write_text("{}", encoding="utf-8")
+    (again / "unlocated_villages.csv").write_text("stale\n", encoding="utf-8")  # not written now
     prepare_dataset(PBF, BOUNDARY, again)
     assert sorted(p.name for p in again.iterdir()) == sorted(p.name for p in out.iterdir())
     for path in out.iterdir():
@@ -502,7 +502,7 @@ def test_bad_inputs(tmp_path):
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(DataError, match=r"holds no dataset\.toml"):
+    with pytest.raises(OutputError, match=r"holds files ruralnet prepare did not write \(notes"):
         prepare_dataset(PBF, BOUNDARY, occupied)
 
 
@@ -700,3 +700,22 @@ def test_chinese_county_extract_without_header_box_not_covering(shandong, tmp_pa
     gpd.GeoDataFrame(geometry=[shapely.box(115.5, 36.0, 115.7, 36.2)], crs="EPSG:4326").to_file(far)
     with pytest.raises(DataError, match="does not cover the boundary"):
         prepare_dataset(pbf, far, tmp_path / "out")
+
+
+def test_a_dataset_folder_holding_other_files_is_refused_untouched(tmp_path):
+    """Issue 14: notes, a scenario or the very extract being read are never deleted."""
+    folder = tmp_path / "county"
+    folder.mkdir()
+    (folder / "dataset.toml").write_text('name = "old"\n', encoding="utf-8")
+    (folder / "notes.md").write_text("mine", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(OutputError, match=r"did not write \(notes\.md\)"):
+        prepare_dataset(PBF, BOUNDARY, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    pbf = folder / "extract.osm.pbf"  # an input inside the output folder, whatever its name
+    pbf.write_bytes(PBF.read_bytes())
+    (folder / "notes.md").unlink()
+    with pytest.raises(OutputError, match=r"holds the input extract\.osm\.pbf"):
+        prepare_dataset(pbf, BOUNDARY, folder)
+    assert pbf.read_bytes() == PBF.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["county"]  # nothing left beside it

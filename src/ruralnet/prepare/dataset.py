@@ -22,9 +22,9 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
-from ruralnet._files import staged_folder
-from ruralnet.data import CountyDataset, write_dataset
-from ruralnet.errors import DataError
+from ruralnet._files import folder_lock, staged_folder
+from ruralnet.data import LAYERS, CountyDataset, write_dataset
+from ruralnet.errors import DataError, OutputError
 from ruralnet.prepare.coords import normalise_crs
 from ruralnet.prepare.inputs import (
     Boundary,
@@ -233,7 +233,8 @@ def prepare_dataset(
     boundary_path
         County boundary polygon, GeoJSON in WGS84 (``--boundary``).
     out_dir
-        Dataset folder to write (``-o``); replaced if it holds a dataset.
+        Dataset folder to write (``-o``): new, empty, or a dataset folder written by ``prepare``
+        (replaced whole). A folder holding any other file, or one of the inputs, is refused.
     villages_csv
         Official village list (统计用区划代码 CSV, ``--villages``); without it the OSM
         places are the villages.
@@ -258,7 +259,7 @@ def prepare_dataset(
     """
     opt = PrepareOptions() if options is None else options
     osm_path, out = Path(osm_path), Path(out_dir)
-    _check_out_dir(out)
+    _check_out_dir(out, [osm_path, boundary_path, villages_csv, points_csv, bus_csv])
     points_crs = _crs_option(opt.points_crs, points_csv)
     boundary = read_boundary(boundary_path)
     listed, points, bus_table = _read_planner_files(villages_csv, points_csv, bus_csv, opt)
@@ -492,17 +493,41 @@ def _attribution(
     return out
 
 
-def _check_out_dir(out: Path) -> None:
+#: The files ``prepare`` writes into a dataset folder: the only ones it may replace.
+PREPARED_FILES = frozenset(
+    {"dataset.toml", "bus_lines.csv", "unlocated_villages.csv", *(f"{n}.geojson" for n in LAYERS)}
+)
+
+
+def _check_out_dir(out: Path, inputs: list[str | Path | None]) -> None:
+    """Refuse an output folder whose replacement would delete anything but a prepared dataset."""
     if out.exists() and not out.is_dir():
-        raise DataError(out, "is a file, not a folder", "Pass a folder for the dataset (-o).")
-    if out.is_dir() and any(out.iterdir()) and not (out / "dataset.toml").is_file():
-        raise DataError(
-            out,
-            "exists, is not empty and holds no dataset.toml",
-            "Pass a new or empty folder, or an existing dataset folder to replace it.",
-        )
+        msg = f"{out}: is a file, not a folder; pass a folder for the dataset (-o)"
+        raise OutputError(msg)
     if not out.parent.is_dir():
-        raise DataError(out, "its parent folder does not exist", "Create the parent folder.")
+        msg = f"{out}: its parent folder does not exist; create the parent folder"
+        raise OutputError(msg)
+    home = out.resolve()
+    for given in inputs:
+        if given is not None and home in Path(given).resolve().parents:
+            msg = (
+                f"{out}: holds the input {Path(given).name}, which replacing the folder would "
+                "delete; write the dataset to another folder (-o)"
+            )
+            raise OutputError(msg)
+    if out.is_dir():
+        foreign = sorted(
+            p.name
+            for p in out.iterdir()
+            if p.name not in PREPARED_FILES or p.is_symlink() or not p.is_file()
+        )
+        if foreign:
+            msg = (
+                f"{out}: holds files ruralnet prepare did not write "
+                f"({', '.join(foreign[:_MAX_LISTED])}); pass a new or empty folder, or a "
+                "dataset folder written by ruralnet prepare"
+            )
+            raise OutputError(msg)
 
 
 def _write(
@@ -512,7 +537,22 @@ def _write(
     meta: dict[str, object],
     unlocated: list[Unlocated],
 ) -> None:
-    """Write every file into a staging folder beside ``out``, then swap it in."""
+    """Write every file into a staging folder beside ``out``, then swap it in.
+
+    The folder is checked again under its lock: another writer may have been at work since.
+    """
+    with folder_lock(out):
+        _check_out_dir(out, [])
+        _write_staged(out, layers, bus_lines, meta, unlocated)
+
+
+def _write_staged(
+    out: Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    bus_lines: pd.DataFrame,
+    meta: dict[str, object],
+    unlocated: list[Unlocated],
+) -> None:
     with staged_folder(out) as tmp:
         write_dataset(CountyDataset(layers=layers, bus_lines=bus_lines, metadata=meta), tmp)
         if layers["bus_stops"].empty:
