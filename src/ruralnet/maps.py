@@ -488,6 +488,24 @@ def add_routes_layer(
     return layer
 
 
+def _county_layer(
+    frame: gpd.GeoDataFrame, fields: list[str], style: dict[str, Any], **marker: Any
+) -> folium.GeoJson:
+    """One GeoJson element for many features (folium builds one template per marker otherwise)."""
+    import folium
+
+    keep = [c for c in fields if c in frame.columns]
+    data = frame[[*keep, "geometry"]].copy()
+    for column in keep:
+        data[column] = data[column].astype(str)
+    return folium.GeoJson(
+        data.to_json(),
+        marker=folium.CircleMarker(**marker) if marker else None,
+        style_function=lambda _f, style=style: style,
+        tooltip=folium.GeoJsonTooltip(keep) if keep else None,
+    )
+
+
 def _add_county(folder: Path, m: folium.Map, summary: dict[str, Any]) -> tuple[float, ...]:
     """Draw one written plan (boundary, villages, trunk links, stations, centres, hub) as a layer."""
     import folium
@@ -495,44 +513,40 @@ def _add_county(folder: Path, m: folium.Map, summary: dict[str, Any]) -> tuple[f
 
     group = folium.FeatureGroup(name=f"{summary['dataset']}: {summary['scenario']}")
     if "boundary" in {str(n) for n, _ in pyogrio.list_layers(folder / "plan.gpkg")}:
+        boundary = gpd.read_file(folder / "plan.gpkg", layer="boundary")[["geometry"]]
         folium.GeoJson(
-            _wgs(gpd.read_file(folder / "plan.gpkg", layer="boundary")[["geometry"]]).to_json(),
+            _wgs(boundary).to_json(),
             style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
         ).add_to(group)
     feats = gpd.read_file(folder / "plan.geojson")
     role = feats["role"]
-    for row in feats[role == "village"].to_dict(orient="records"):
-        covered = bool(row.get("station_id"))
-        folium.CircleMarker(
-            location=(row["geometry"].y, row["geometry"].x),
-            radius=3 if covered else 6,
-            color="#888" if covered else _UNCOVERED,
-            weight=1,
-            fill=True,
-            fill_opacity=0.8,
-            tooltip=html.escape(f"{row['name']} ({row.get('station_id') or 'NOT COVERED'})"),
-        ).add_to(group)
-    for row in feats[(role == "link") & (feats["tier"] == "trunk")].to_dict(orient="records"):
-        folium.PolyLine(
-            [(lat, lon) for lon, lat in row["geometry"].coords],
-            weight=2,
-            **{k: v for k, v in _MODE_STYLE[row["mode"]].items() if v is not None},
-            tooltip=html.escape(f"{row['from_id']} → {row['to_id']} ({row['mode']})"),
-        ).add_to(group)
-    styles = (
-        ("station", {"color": lambda r: _STATION[r["kind"]], "symbol": "&#9679;", "size": 12}),
-        ("centre", {"color": _CENTRE, "symbol": "&#9632;", "size": 18}),
-        ("hub", {"color": _HUB, "symbol": "&#9733;", "size": 26}),
-    )
-    for kind, style in styles:
-        points = feats[role == kind]
-        title = "hub_id" if kind == "hub" else "site_id"
-        keys = [
-            c for c in ("site_id", "hub_id", "name", "kind", "township_id", "source") if c in points
-        ]
-        _add_points(points, group, {**style, "kind": kind}, title, keys)
+    villages = feats[role == "village"]
+    covered = villages["station_id"].notna() & (villages["station_id"].astype(str) != "")
+    dot = {"fillOpacity": 0.8, "weight": 1}
+    parts = ((villages[covered], "#888", 3), (villages[~covered], _UNCOVERED, 6))
+    for part, colour, radius in parts:
+        if len(part):
+            style = {**dot, "color": colour, "fillColor": colour}
+            _county_layer(part, ["name", "station_id"], style, radius=radius).add_to(group)
+    trunk = feats[(role == "link") & (feats["tier"] == "trunk")]
+    for mode, links in trunk.groupby("mode"):
+        look = _MODE_STYLE.get(str(mode), _MODE_STYLE["van"])
+        style = {"color": look["color"], "weight": 2, "dashArray": look["dash_array"]}
+        _county_layer(links, ["from_id", "to_id", "mode"], style).add_to(group)
+    stations = feats[role == "station"]
+    for kind, colour in _STATION.items():
+        part = stations[stations["kind"] == kind]
+        if len(part):
+            style = {**dot, "color": colour, "fillColor": colour}
+            _county_layer(part, ["site_id", "kind"], style, radius=4).add_to(group)
+    for kind, colour, radius in (("centre", _CENTRE, 7), ("hub", _HUB, 9)):
+        part = feats[role == kind]
+        if len(part):
+            style = {"color": colour, "fillColor": colour, "fillOpacity": 1.0, "weight": 2}
+            fields = ["site_id", "township_id", "kind"] if kind == "centre" else ["hub_id", "name"]
+            _county_layer(part, fields, style, radius=radius).add_to(group)
     group.add_to(m)
-    return tuple(feats[role == "village"].total_bounds)
+    return tuple(villages.total_bounds)
 
 
 def _counties_legend(title: str, summaries: list[dict[str, Any]]) -> str:
@@ -560,8 +574,9 @@ def _counties_legend(title: str, summaries: list[dict[str, Any]]) -> str:
         f"{rows}</table>"
         f"<div><span style='color:{_STATION['existing']}'>&#9679;</span>/"
         f"<span style='color:{_STATION['new']}'>&#9679;</span> station upgraded/new, "
-        f"<span style='color:{_CENTRE}'>&#9632;</span> centre, "
-        f"<span style='color:{_HUB}'>&#9733;</span> county hub, lines: trunk links</div>"
+        f"<span style='color:{_CENTRE}'>&#11044;</span> centre, "
+        f"<span style='color:{_HUB}'>&#11044;</span> county hub (largest), grey: villages, "
+        f"<span style='color:{_UNCOVERED}'>&#9679;</span> not covered; lines: trunk links</div>"
         f"{notice}<details><summary>Data sources</summary>"
         f"<ul style='padding-left:14px;margin:2px'>{items}</ul></details></div>"
     )
