@@ -86,6 +86,7 @@ def test_rewrite_replaces_previous_outputs(plan, tmp_path):
             "summary.json",
             "targets.md",
             "map.html",
+            "report.html",
         ]
     )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
