@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -270,6 +271,27 @@ def _file_pattern(layer: str) -> str:
     return rf"{layer}\.geojson"
 
 
+# the quick suite's sample: one column of each kind, the mutations that found bugs
+_QUICK_COLUMNS = {
+    ("villages", "village_id"),
+    ("villages", "population"),
+    ("roads", "oneway"),
+    ("bus_stops", "seq"),
+    ("station_sites", "kind"),
+}
+_QUICK_MUTATIONS = {
+    "missing",
+    "empty",
+    "nan",
+    "inf",
+    "huge",
+    "negative",
+    "text",
+    "duplicate",
+    "padded",
+}
+
+
 def column_cases() -> list[Case]:
     """Every layer and column of the row models x every value mutation."""
     cases = []
@@ -290,7 +312,7 @@ def column_cases() -> list[Case]:
                         _column_breaker(layer, column, mutation),
                         expect,
                         _file_pattern(layer) if expect == REFUSED else None,
-                        fast=layer == "villages" or mutation in {"nan", "missing"},
+                        fast=(layer, column) in _QUICK_COLUMNS and mutation in _QUICK_MUTATIONS,
                     )
                 )
         if id_col is not None and layer != "hubs":
@@ -374,7 +396,7 @@ def geometry_cases() -> list[Case]:
                     edit_features(layer, _geometry(change)),
                     expect,
                     r"\.geojson|villages|bus_stops|roads|hubs|station_sites|centre_sites",
-                    fast=layer in {"villages", "roads"},
+                    fast=layer == "villages",
                 )
             )
         expect = EITHER if layer == "townships" else REFUSED  # township points are labels
@@ -575,6 +597,69 @@ def _bus_csv_folder(work: Path) -> None:
     path.mkdir()
 
 
+# --- a GTFS feed instead of the bus layers --------------------------------------------
+
+
+def _gtfs(change: Callable[[Path], None] | None = None):
+    """Replace the bus layers by the tiny GTFS feed, then break one of its files."""
+
+    def apply(work: Path) -> None:
+        (work / "county" / "bus_stops.geojson").unlink()
+        (work / "county" / "bus_lines.csv").unlink()
+        feed = work / "county" / "gtfs"
+        shutil.copytree(DATA / "tiny_gtfs" / "gtfs", feed)
+        if change is not None:
+            change(feed)
+
+    return apply
+
+
+def _gtfs_edit(name: str, old: str, new: str):
+    def change(feed: Path) -> None:
+        path = feed / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")  # every trip alike
+
+    return change
+
+
+def _gtfs_file(name: str, content: str | None):
+    def change(feed: Path) -> None:
+        if content is None:
+            (feed / name).unlink()
+        else:
+            (feed / name).write_text(content, encoding="utf-8")
+
+    return change
+
+
+def _one_stop_route(feed: Path) -> None:
+    path = feed / "stop_times.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0], *[x for x in lines[1:] if x.endswith(",1")]]) + "\n")
+
+
+def gtfs_cases() -> list[Case]:
+    """A GTFS feed: unknown or misplaced stops, one-stop routes, broken or missing files."""
+    variants = [
+        ("valid", None, LEGAL, None),
+        ("unknown_stop", _gtfs_edit("stop_times.txt", ",c1,", ",c9,"), REFUSED, r"stop_times\.txt: stop_id 'c9' is not in stops\.txt"),
+        ("stop_without_position", _gtfs_edit("stops.txt", "c1,c1,36.4151817,117.0223083", "c1,c1,,"), REFUSED, r"stops\.txt: stop_id 'c1' has no valid position"),
+        ("stop_position_text", _gtfs_edit("stops.txt", "36.4151817", "north"), REFUSED, r"gtfs|stops\.txt"),
+        ("stop_swapped", _gtfs_edit("stops.txt", "36.4151817,117.0223083", "117.0223083,36.4151817"), REFUSED, r"stops\.txt: stop_id 'c1' has no valid position"),
+        ("one_stop_route", _one_stop_route, REFUSED, r"\(line_id=L1\): has 1 stop"),
+        ("stop_times_empty", _gtfs_file("stop_times.txt", ""), REFUSED, r"gtfs"),
+        ("stop_times_open_quote", _gtfs_file("stop_times.txt", 'trip_id,stop_id,stop_sequence\n"t0,hub,1\n'), REFUSED, r"gtfs|stop_times"),
+        ("stops_missing", _gtfs_file("stops.txt", None), REFUSED, r"stops\.txt: file is missing from the GTFS feed"),
+        ("no_trips_today", _gtfs_edit("calendar.txt", "daily,1,1,1,1,1,1,1", "daily,0,0,0,0,0,0,0"), EITHER, None),
+    ]  # fmt: skip
+    return [
+        Case(f"gtfs.{what}", _gtfs(change), expect, pattern, fast=True)
+        for what, change, expect, pattern in variants
+    ]
+
+
 # --- dataset.toml ----------------------------------------------------------------------
 
 
@@ -617,11 +702,15 @@ def dataset_toml_cases() -> list[Case]:
 # --- scenario keys ---------------------------------------------------------------------
 
 
-def _key_kind(model: type[BaseModel], key: str) -> str:
+def _key_kind(model: type[BaseModel], key: str) -> str:  # noqa: PLR0911 - one per kind
     annotation = model.model_fields[key].annotation
     if key == "lp_screening":
         return "screening"
     inner = _inner(annotation)
+    if typing.get_origin(inner) is dict:
+        return "mapping"
+    if typing.get_origin(inner) in (tuple, list):
+        return "sequence"
     if inner is Path:
         return "path"
     if typing.get_origin(inner) is typing.Literal:
@@ -642,6 +731,9 @@ _BAD_VALUES = {  # kind -> mutation -> value; every one must be refused
     "literal": {"unknown": "zzz", "int": 5},
     "path": {"int": 5, "table": {"x": 1}, "list": []},
     "screening": {"text": "maybe", "int": 5},
+    "mapping": {"int": 5, "text": "x", "list": [1], "nan_inside": {"a": math.nan},
+                "negative_inside": {"a": -1}, "text_inside": {"a": "x"}},
+    "sequence": {"int": 5, "text": "everything", "table": {"x": 1}, "numbers_inside": [1]},
 }  # fmt: skip
 
 
@@ -663,8 +755,8 @@ def scenario_key_cases() -> list[Case]:
                         f"scenario.{section}.{key}.{what}",
                         scenario_with(section, key, value),
                         REFUSED,
-                        rf"s\.toml {where}\.{key}: ",
-                        fast=section in {"solver", "phases", "scenario"},
+                        rf"s\.toml {where}\.{key}(\.\w+)?: ",
+                        fast=section == "solver" or (section, key) == ("phases", "demand_factor"),
                     )
                 )
     return cases
@@ -731,6 +823,7 @@ def all_cases() -> list[Case]:
         + geometry_cases()
         + file_cases()
         + bus_line_cases()
+        + gtfs_cases()
         + dataset_toml_cases()
         + scenario_key_cases()
         + scenario_shape_cases()

@@ -122,6 +122,73 @@ def projected_geojson(work: Path) -> None:
     edit_layer("hubs", lambda f: f[0]["geometry"].update(coordinates=[495000.0, 4030000.0]))(work)
 
 
+def dataset_crs(crs: str) -> Callable[[Path], None]:
+    def apply(work: Path) -> None:
+        path = work / "tiny" / "dataset.toml"
+        text = path.read_text(encoding="utf-8").replace('crs = "EPSG:32650"', f'crs = "{crs}"')
+        path.write_text(text, encoding="utf-8")
+
+    return apply
+
+
+def raw_layer(layer: str, old: str, new: str) -> Callable[[Path], None]:
+    """Edit a layer's text (for tokens json.dumps would not write, e.g. NaN)."""
+
+    def apply(work: Path) -> None:
+        path = work / "tiny" / f"{layer}.geojson"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return apply
+
+
+def with_bus_csv(text: str) -> Callable[[Path], None]:
+    def apply(work: Path) -> None:
+        add_bus([("L1", 1, 117.0, 36.4152), ("L1", 2, 117.05, 36.4152)])(work)
+        (work / "tiny" / "bus_lines.csv").write_text(text, encoding="utf-8")
+
+    return apply
+
+
+def extends_with_bad_base(work: Path) -> None:
+    (work / "base.toml").write_text(SCENARIO + '[van]\nyuan_per_km = "x"\n', encoding="utf-8")
+    child = '[scenario]\nextends = "base.toml"\nname = "c"\n'
+    (work / "s.toml").write_text(child, encoding="utf-8")
+
+
+def layer_twice(work: Path) -> None:
+    import geopandas as gpd
+
+    gpd.read_file(work / "tiny" / "villages.geojson").to_file(work / "tiny" / "villages.gpkg")
+
+
+def gpkg_of_other_layers(work: Path) -> None:
+    import geopandas as gpd
+
+    frame = gpd.read_file(work / "tiny" / "villages.geojson")
+    for name in ("a", "b"):
+        frame.to_file(work / "tiny" / "villages.gpkg", layer=name)
+    (work / "tiny" / "villages.geojson").unlink()
+
+
+def nan_point_without_boundary(work: Path) -> None:
+    remove("tiny/boundary.geojson")(work)
+    nowhere = [float("nan"), 36.4]
+    edit_layer("villages", lambda f: f[0]["geometry"].update(coordinates=nowhere))(work)
+
+
+def layer_as_folder(work: Path) -> None:
+    (work / "tiny" / "roads.geojson").unlink()
+    (work / "tiny" / "roads.geojson").mkdir()
+
+
+def gtfs_with_unknown_stop(work: Path) -> None:
+    shutil.copytree(DATA / "tiny_gtfs" / "gtfs", work / "tiny" / "gtfs")
+    path = work / "tiny" / "gtfs" / "stop_times.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace(",c1,", ",c9,"), encoding="utf-8")
+
+
 CASES = [
     Case("B01", "misspelled scenario key", scenario_text("[station]\nnew_biuld_yuan = 1\n"),
          r"s\.toml \[station\]\.new_biuld_yuan: unknown key; did you mean 'new_build_yuan'\?"),
@@ -191,6 +258,48 @@ CASES = [
          r"dataset\.toml: key 'name' is missing"),
     Case("B32", "missing dataset description", remove("tiny/dataset.toml"),
          r"dataset\.toml: file is missing"),
+    # issue 14: the classes the fuzzer (tests/test_fuzz.py) found
+    Case("B37", "geographic dataset CRS", dataset_crs("EPSG:4326"),
+         r"dataset\.toml: crs EPSG:4326 is geographic \(degrees\); distances need a projected CRS"),
+    Case("B38", "unknown dataset CRS", dataset_crs("EPSG:99999"),
+         r"dataset\.toml: crs 'EPSG:99999' is not a known coordinate reference system"),
+    Case("B39", "text where a list is expected",
+         write_file("tiny/dataset.toml", 'name = "x"\ncrs = "EPSG:32650"\ngenerated = "everything"\n'),
+         r"dataset\.toml: generated must be a list of text, got 'everything'"),
+    Case("B40", "NaN in a layer", raw_layer("villages", '"population": 700', '"population": NaN'),
+         r"villages\.geojson row 1: population: NaN is not a number JSON allows"),
+    Case("B41", "huge number in a layer", edit_layer("centre_sites", prop("capacity_parcels_per_day", 1e308)),
+         r"centre_sites\.geojson row 1 \(site_id=C1\): capacity_parcels_per_day: input should be less than or equal to 10000000"),
+    Case("B42", "infinity in a CSV", with_bus_csv("line_id,trips_per_day\nL1,inf\n"),
+         r"bus_lines\.csv row 1 \(line_id=L1\): trips_per_day: input should be a finite number, got 'inf'"),
+    Case("B43", "scenario number beyond any sense", scenario_text("[solver]\ntime_limit_s = 1e308\n"),
+         r"s\.toml \[solver\]\.time_limit_s: must be at most 1e\+12 in size, got 1e\+308"),
+    Case("B44", "scenario number out of its range", scenario_text('[[phases]]\nname = "a"\ncoverage_target = 1.0\nyears = 500\n'),
+         r"s\.toml \[phases\]\.0\.years: input should be less than or equal to 100, got 500"),
+    Case("B45", "text where a boolean is expected", scenario_text('[bus]\nenabled = "no"\n'),
+         r"s\.toml \[bus\]\.enabled: must be true or false \(without quotes\), got 'no'"),
+    Case("B46", "a value where a table is expected", write_file("s.toml", "van = 5\n" + SCENARIO),
+         r"s\.toml \[van\]: must be a table \(a \[section\] with key = value lines\), got 5"),
+    Case("B47", "a number where a path is expected", write_file("s.toml", '[scenario]\nname = "x"\ndataset = 5\n'),
+         r"s\.toml \[scenario\]\.dataset: must be a path in quotes, got 5"),
+    Case("B48", "a bad key in the file a scenario extends", extends_with_bad_base,
+         r"base\.toml \[van\]\.yuan_per_km: input should be a valid number, got 'x'"),
+    Case("B49", "a CSV with a quote never closed", with_bus_csv('line_id,name\nL1,"one\n'),
+         r"bus_lines\.csv: line 2: unexpected end of data \(a quoted field is not closed\?\)"),
+    Case("B50", "a GeoPackage of other layers", gpkg_of_other_layers,
+         r"villages\.gpkg: holds 2 layers \(a, b\) and none is named 'villages'"),
+    Case("B51", "a layer given twice", layer_twice,
+         r"villages\.geojson: the layer is given twice \(villages\.geojson and villages\.gpkg\)"),
+    Case("B52", "ids that differ only by blanks", edit_layer("villages", prop("village_id", "V1 ", 1)),
+         r"villages\.geojson row 2: duplicate village_id 'V1'. Give every feature its own id \(surrounding blanks do not count\)"),
+    Case("B53", "two stops of a line with one number", add_bus([("L1", 1, 117.0, 36.4152), ("L1", 1, 117.05, 36.4152)]),
+         r"bus_stops\.geojson \(line_id=L1\): stops L1-1, L1-1 share seq 1, so the line's order is unclear"),
+    Case("B54", "a NaN coordinate (no boundary layer)", nan_point_without_boundary,
+         r"villages\.geojson row 1 \(village_id=V1\): coordinates are not finite numbers"),
+    Case("B55", "a layer path that is a folder", layer_as_folder,
+         r"roads\.geojson: is a folder, not a file"),
+    Case("B56", "a GTFS trip at an unknown stop", gtfs_with_unknown_stop,
+         r"stop_times\.txt: stop_id 'c9' is not in stops\.txt"),
 ]  # fmt: skip
 
 
@@ -253,7 +362,17 @@ def test_gbk_files_are_read_with_a_warning(work: Path, capsys):
 
 
 def test_catalogue_is_documented():
-    ids = [c.id for c in CASES] + ["B33", "B34", "B35", "B36"]
+    ids = [c.id for c in CASES] + ["B33", "B34", "B35", "B36", *(f"B{n}" for n in range(57, 65))]
     assert len(ids) >= 25
     for ident in ids:
         assert f"| {ident} |" in README, f"{ident} missing from the README's bad input catalogue"
+
+
+def test_info_names_a_bad_dataset_in_one_line(work: Path, capsys):
+    """`ruralnet info` reads through the same checks as `run` (B38 there)."""
+    dataset_crs("EPSG:99999")(work)
+    for source in (work / "tiny", work / "s.toml"):
+        capsys.readouterr()
+        assert cli.main(["info", str(source)]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and "crs 'EPSG:99999' is not a known" in lines[0], lines

@@ -125,3 +125,25 @@ def test_scenario_lists(province: Path, tmp_path: Path) -> None:
     shutil.copy(province / "county_a.toml", other / "county_a.toml")
     with pytest.raises(rn.OutputError, match="would both write to"):
         run_batch([province, other / "county_a.toml"], tmp_path / "out", progress=False)
+
+
+def test_a_failed_job_says_what_run_says(tmp_path: Path, capsys):
+    """Issue 14: a job's reason is the one line `ruralnet run` prints, not a Python message."""
+    from ruralnet import batch, cli
+
+    shutil.copytree(ROOT / "tests" / "data" / "tiny", tmp_path / "tiny")
+    villages = tmp_path / "tiny" / "villages.geojson"
+    villages.write_text(
+        villages.read_text(encoding="utf-8").replace('"population": 700', '"population": NaN', 1),
+        encoding="utf-8",
+    )
+    toml = tmp_path / "s.toml"
+    toml.write_text((ROOT / "tests/data/tiny.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["run", str(toml), "-o", str(tmp_path / "out"), "-q", "--no-map"]) == 2
+    line = capsys.readouterr().err.strip().removeprefix("error: ")
+    job = batch._run_job(str(toml), str(tmp_path / "job"), False)
+    assert not job["ok"] and job["error"] == line and "population: NaN" in line
+    assert not (tmp_path / "job").exists()
+    died = batch._job(toml, tmp_path / "job", KeyError("worker-7"))  # the worker itself died
+    assert died.error.startswith("the worker running this job stopped (KeyError: 'worker-7')")

@@ -10,6 +10,7 @@ GTFS: they take the scenario's ``[bus]`` defaults.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,33 @@ def _active_trips(feed: Any) -> pd.DataFrame:
     return trips[trips["trip_id"].isin(active)]
 
 
+def _stop(stops: pd.DataFrame, stop_id: Any, path: Path) -> pd.Series:
+    """One stop of stops.txt, with finite coordinates."""
+    if stop_id not in stops.index:
+        raise DataError(
+            path / "stop_times.txt",
+            f"stop_id {stop_id!r} is not in stops.txt",
+            "Add the stop to stops.txt or fix the stop_id",
+        )
+    stop = stops.loc[stop_id]
+    if isinstance(stop, pd.DataFrame):
+        raise DataError(
+            path / "stops.txt", f"stop_id {stop_id!r} is listed twice", "Give every stop its own id"
+        )
+    try:
+        lon, lat = float(stop["stop_lon"]), float(stop["stop_lat"])
+    except (TypeError, ValueError):
+        lon = lat = math.nan
+    if not (math.isfinite(lon) and math.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):  # noqa: PLR2004
+        raise DataError(
+            path / "stops.txt",
+            f"stop_id {stop_id!r} has no valid position (stop_lon {stop['stop_lon']!r}, "
+            f"stop_lat {stop['stop_lat']!r})",
+            "Give its longitude and latitude in degrees (WGS84)",
+        )
+    return stop
+
+
 def read_gtfs_lines(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """
     Turn a GTFS feed into bus stops and bus lines in the dataset format.
@@ -121,7 +149,7 @@ def read_gtfs_lines(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
                           "capacity_parcels_per_trip": None, "fee_yuan_per_parcel": None,
                           "source": f"GTFS {path.name}; capacity and fee from scenario defaults"})  # fmt: skip
         for seq, stop_id in enumerate(best, start=1):
-            stop = stops_xy.loc[stop_id]
+            stop = _stop(stops_xy, stop_id, path)
             stop_rows.append({"line_id": str(route_id), "seq": seq, "stop_id": str(stop_id),
                               "name": str(stop.get("stop_name", "")), "lon": float(stop["stop_lon"]),
                               "lat": float(stop["stop_lat"])})  # fmt: skip
