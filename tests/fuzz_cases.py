@@ -804,6 +804,17 @@ def scenario_shape_cases() -> list[Case]:
         Case(f"scenario.chain.{what}", _chain(text, raw), expect, pattern, fast=True)
         for what, text, raw, expect, pattern in chains
     ]
+    extremes = [  # legal values at the edge of their range (a tiny rate once divided by zero)
+        ("discount_rate_tiny", "finance", "discount_rate", 2.2e-159),
+        ("discount_rate_one", "finance", "discount_rate", 1.0),
+        ("lifetime_longest", "station", "lifetime_years", 100),
+        ("coverage_tiny", "service", "coverage_target", 1e-300),
+        ("max_access_tiny", "service", "max_access_km", 1e-300),
+    ]
+    cases += [
+        Case(f"scenario.edge.{what}", scenario_with(section, key, value), EITHER if "tiny" in what and section == "service" else LEGAL, fast=True)
+        for what, section, key, value in extremes
+    ]  # fmt: skip
     files = [
         ("empty_file", b"", r"\[scenario\]: required key is missing"),
         ("utf16_file", toml_text(SCENARIO).encode("utf-16"), r"s\.toml: not a valid UTF-8 TOML file"),

@@ -493,6 +493,8 @@ def annuity_factor(rate: float, years: int) -> float:
     """
     if rate == 0:
         return 1.0 / years
+    if rate < 1e-6:  # noqa: PLR2004 - 1 - (1 + r)^-n cancels to 0 for a tiny rate: no cancellation
+        return rate / -math.expm1(-years * math.log1p(rate))
     return rate / (1.0 - (1.0 + rate) ** -years)
 
 
