@@ -376,3 +376,14 @@ def test_info_names_a_bad_dataset_in_one_line(work: Path, capsys):
         assert cli.main(["info", str(source)]) == 2
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and "crs 'EPSG:99999' is not a known" in lines[0], lines
+
+
+def test_a_bus_line_without_stops_is_legal_and_said(work: Path, capsys):
+    """A line listed in bus_lines.csv with no stop carries nothing: the run goes on and says so."""
+    add_bus([("L1", 1, 117.0, 36.4152), ("L1", 2, 117.05, 36.4152)])(work)
+    lines = work / "tiny" / "bus_lines.csv"
+    lines.write_text(lines.read_text(encoding="utf-8") + "L2,spare\n", encoding="utf-8")
+    assert cli.main(["run", str(work / "s.toml"), "-o", str(work / "out"), "--no-map", "-q"]) == 0
+    assert "warning: bus_lines.csv: 1 line(s) have no stops in the bus_stops layer (L2)" in (
+        capsys.readouterr().err
+    )
