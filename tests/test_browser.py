@@ -217,3 +217,58 @@ def test_county_map_screenshot(browser: Any, tmp_path: Path):
     assert shot.stat().st_size > 50_000  # a drawn map, not a blank page
     if os.environ.get("RURALNET_UPDATE_SCREENSHOTS") == "1":
         shutil.copyfile(shot, SCREENSHOT)
+
+
+@pytest.fixture(scope="module")
+def tiny_zh(tmp_path_factory: pytest.TempPathFactory) -> tuple[rn.Plan, Path]:
+    from ruralnet import cli
+
+    folder = tmp_path_factory.mktemp("tiny_zh") / "out"
+    assert cli.main(["run", str(DATA / "tiny.toml"), "-o", str(folder), "--lang", "zh", "-q"]) == 0
+    plan = rn.solve(
+        rn.load_scenario(DATA / "tiny.toml").with_overrides({"report": {"language": "zh"}})
+    )
+    return plan, folder
+
+
+def test_chinese_map_in_browser(browser: Any, tiny_zh):
+    plan, folder = tiny_zh
+    _open(browser, folder / "map.html")
+    assert _js_errors(browser) == []
+    overlays = _texts(browser, ".leaflet-control-layers-overlays label")
+    for name in ("行政村", "村级服务站", "共配中心", "县级分拨中心", "道路", "线路：货车"):
+        assert name in overlays, overlays
+    assert "Villages" not in overlays and "Stations" not in overlays
+    assert "空白底图（离线）" in _texts(browser, ".leaflet-control-layers-base label")
+    assert _count(browser, ".ruralnet-station") == len(plan.stations)
+    assert _count(browser, ".ruralnet-centre") == len(plan.centres)
+    legend = browser.execute_script("return document.getElementById('ruralnet-legend').textContent")
+    assert "乡镇快递共配中心" in legend or "共配中心" in legend, legend
+
+
+def test_chinese_report_html_in_browser(browser: Any, tiny_zh):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    plan, folder = tiny_zh
+    browser.get_log("browser")
+    browser.get((folder / "report.html").resolve().as_uri())
+    assert browser.execute_script("return document.documentElement.lang") == "zh-CN"
+    headings = _texts(browser, "h2")
+    for heading in ("政策目标", "地图"):
+        assert any(heading in h for h in headings), headings
+    assert _count(browser, "svg rect") >= 1  # the cost chart
+    rows = _count(browser, "table tr")
+    assert rows >= 2
+    assert _js_errors(browser) == []
+    # the map inside the report's iframe draws too, offline, in Chinese
+    browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    try:
+        WebDriverWait(browser, 30).until(
+            lambda d: d.execute_script(
+                "return document.querySelectorAll('.leaflet-control-layers-overlays label').length"
+            )
+        )
+        assert "村级服务站" in _texts(browser, ".leaflet-control-layers-overlays label")
+        assert _count(browser, ".ruralnet-station") == len(plan.stations)
+    finally:
+        browser.switch_to.default_content()

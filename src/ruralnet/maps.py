@@ -281,7 +281,7 @@ def _inline_leaflet(m: folium.Map) -> None:
         root.header.add_child(folium.Element(f"<script>{js}</script>"), name=f"{name}_js_inline")
 
 
-def _blank_base(m: folium.Map, attribution: str) -> None:
+def _blank_base(m: folium.Map, attribution: str, name: str = "Blank (offline)") -> None:
     """Add a plain base layer that needs no network, so the map stays readable offline."""
     import folium
 
@@ -289,7 +289,7 @@ def _blank_base(m: folium.Map, attribution: str) -> None:
     folium.TileLayer(
         tiles=blank,
         attr=html.escape(attribution),
-        name="Blank (offline)",
+        name=name,
         overlay=False,
         show=False,
     ).add_to(m)
@@ -324,7 +324,7 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
         folium.TileLayer(
             "OpenStreetMap", attr=html.escape(attribution), name=_("OpenStreetMap (online)")
         ).add_to(m)
-        _blank_base(m, attribution)
+        _blank_base(m, attribution, _("Blank (offline)"))
     if plan.inputs.boundary is not None:
         folium.GeoJson(
             _wgs(plan.inputs.boundary[["geometry"]]).to_json(),
