@@ -577,3 +577,29 @@ def test_verify_catches_a_dearer_written_route_cost(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "summary.json: van_feeder" in err
     assert f"routes.csv[{table.loc[0, 'route_id']}]: km" in err
+
+
+def test_an_unchanged_depot_is_routed_once_and_a_changed_one_again(monkeypatch):
+    from ruralnet.routes import engine
+
+    calls = []
+    solve_depot = engine._solve_depot
+
+    def counting(centre, s, search):
+        calls.append(centre.centre_id)
+        return solve_depot(centre, s, search)
+
+    monkeypatch.setattr(engine, "_solve_depot", counting)
+    monkeypatch.setattr(engine, "_routed", engine.OrderedDict())
+    rng = np.random.default_rng(7)
+    c = instance(rng.uniform(0, 10, (7, 2)), list(rng.uniform(20, 90, 6)))
+    first = route_instances([c], settings())
+    again = route_instances([c], settings())
+    assert calls == ["C"]  # the second call reused the loops
+    assert again.routes == first.routes
+    assert [i.seconds for i in again.searches] == [0.0]
+    more = dataclasses.replace(c, deliveries=c.deliveries + 1.0)
+    route_instances([more], settings())
+    route_instances([c], settings(yuan_per_km=2.0))
+    route_instances([c], settings(), seed=1)
+    assert calls == ["C"] * 4  # other loads, other prices, another seed: searched anew

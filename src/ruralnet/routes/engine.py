@@ -37,13 +37,22 @@ The search is PyVRP's iterated local search with a fixed ``seed``. It stops afte
 whichever comes first: deterministic rules, so the same inputs and seed give the same routes.
 ``time_limit_s`` per depot is a safety net; a search stopped by it is logged, because it
 need not repeat exactly.
+
+Because the search is deterministic, a depot whose instance (stops, loads, distances, van
+and shift figures, search rules) was routed before in the same process is not searched again:
+the re-pricing rounds of :func:`ruralnet.routes.pricing.solve_with_routes` change the stops
+of a few depots only, and the others reuse their loops (at most :data:`CACHE_SIZE` depots
+are kept, the least recently used dropped first).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
+from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -158,6 +167,42 @@ def _van_days(result: Any) -> list[list[tuple[float, list[int]]]]:
     return [d for d in days if d]
 
 
+#: Routed depots kept for reuse within one process (see the module docstring).
+CACHE_SIZE = 2048
+_routed: OrderedDict[bytes, tuple[tuple[Route, ...], SearchInfo]] = OrderedDict()
+
+
+def _instance_key(centre: CentreStops, s: RouteSettings, search: dict[str, Any]) -> bytes:
+    """Digest everything the search of one depot depends on."""
+    digest = hashlib.sha256()
+    head = (centre.centre_id, centre.tier, centre.station_ids, s, sorted(search.items()))
+    digest.update(repr(head).encode("utf-8"))
+    for values in (centre.deliveries, centre.pickups, centre.km, centre.release_hours):
+        if values is None:
+            digest.update(b"-")
+            continue
+        array = np.ascontiguousarray(values, dtype=np.float64)
+        digest.update(repr(array.shape).encode("ascii"))
+        digest.update(array.tobytes())
+    return digest.digest()
+
+
+def _solve_depot_once(
+    centre: CentreStops, s: RouteSettings, search: dict[str, Any]
+) -> tuple[list[Route], SearchInfo]:
+    """Route one depot, or reuse its loops when the same instance was routed before."""
+    key = _instance_key(centre, s, search)
+    if key in _routed:
+        _routed.move_to_end(key)
+        found, info = _routed[key]
+        return list(found), replace(info, seconds=0.0)  # no search time spent this call
+    routes, info = _solve_depot(centre, s, search)
+    _routed[key] = (tuple(routes), info)
+    if len(_routed) > CACHE_SIZE:
+        _routed.popitem(last=False)
+    return routes, info
+
+
 def _solve_depot(
     centre: CentreStops, s: RouteSettings, search: dict[str, Any]
 ) -> tuple[list[Route], SearchInfo]:
@@ -265,7 +310,7 @@ def route_instances(
     routes: list[Route] = []
     searches = []
     for centre in centres:
-        found, info = _solve_depot(centre, settings, search)
+        found, info = _solve_depot_once(centre, settings, search)
         routes += found
         searches.append(info)
     plan = RoutePlan(
