@@ -46,6 +46,7 @@ ORDER = [
     "model",
     "solve",
     "verify",
+    "cold_verify",
     # the routes wing: records and their verifier, the router, outputs, a plan's routes
     "routes.data",
     "routes.verify",
@@ -58,6 +59,7 @@ ORDER = [
     "plan",
     "tables",
     "express_targets",
+    "cold_chain",
     "pipeline",
     "routes.pricing",
     "report",

@@ -114,9 +114,13 @@ def _routed_plan(path: Path) -> Any:
     scenario = load_scenario(path)
     if scenario.routes.rounds:
         plan, routes, _rounds = solve_with_routes(scenario)
-        return replace(plan, routes=routes)
-    plan = solve(scenario)
-    return plan if plan.solution.status.value == "interrupted" else plan.with_routes()
+        plan = replace(plan, routes=routes)
+    else:
+        plan = solve(scenario)
+        plan = plan if plan.solution.status.value == "interrupted" else plan.with_routes()
+    if scenario.cold_chain.enabled and plan.solution.status.value != "interrupted":
+        plan = plan.with_cold_chain()  # [cold_chain], as 'ruralnet run' adds it
+    return plan
 
 
 def _run_job(scenario: str, out_dir: str, with_map: bool) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
     )
     tasks = {
         name: progress.add_task("", total=1, stage=name, visible=False)
-        for name in (*STAGES, "routes", "re-price", "brands", "export")
+        for name in (*STAGES, "routes", "re-price", "brands", "cold chain", "export")
     }
     state: dict[str, Any] = {"current": None}
 
@@ -163,6 +163,14 @@ def _with_brands(plan: Any, brand: str | None, on_stage: Callable[[str], None]) 
 
     on_stage("brands")
     return one_brand_plan(plan, brand) if brand else plan.with_separate_brands()
+
+
+def _with_cold_chain(plan: Any, on_stage: Callable[[str], None]) -> Any:
+    """Add the verified cold chain ([cold_chain].enabled) beside the plan."""
+    if plan.solution.status.value == "interrupted" or not plan.scenario.cold_chain.enabled:
+        return plan
+    on_stage("cold chain")
+    return plan.with_cold_chain()
 
 
 @app.command()
@@ -239,6 +247,7 @@ def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a pa
                     on_stage("routes")
                     plan = plan.with_routes()
             plan = _with_brands(plan, brand, on_stage)
+            plan = _with_cold_chain(plan, on_stage)
             on_stage("export")
             written = write_plan(plan, out_dir, with_map=not no_map)
             if progress is not None:
@@ -297,6 +306,7 @@ def verify(
             msg = f"{plan_dir}: the plan breaks {len(report.violations)} rule(s)"
             raise VerificationError(msg)
         plan = rebuilt_plan(loaded, inputs, assembly, problem, solution, report)
+        cold_checked = _verify_cold_chain(plan, plan_dir)
         figures = check_figures(plan, plan_dir)
         for line in figures.mismatches[:20]:
             err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
@@ -317,6 +327,13 @@ def verify(
                 highlight=False,
                 soft_wrap=True,
             )
+        if cold_checked:
+            out.print(
+                f"ok: {plan_dir}: every cold parcel's path is cold-capable, costs recomputed",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def _verify_routes(scenario: Any, assembly: Any, plan_dir: Path) -> bool:
@@ -328,6 +345,19 @@ def _verify_routes(scenario: Any, assembly: Any, plan_dir: Path) -> bool:
         for line in problems[:20]:
             err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
         msg = f"{plan_dir}: the van routes break {len(problems)} rule(s)"
+        raise VerificationError(msg)
+    return checked
+
+
+def _verify_cold_chain(plan: Any, plan_dir: Path) -> bool:
+    """Re-check the written cold chain ([cold_chain]); raise VerificationError naming each problem."""
+    from ruralnet.cold_chain import check_written_cold_chain
+
+    checked, problems = check_written_cold_chain(plan, plan_dir)
+    if problems:
+        for line in problems[:20]:
+            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
+        msg = f"{plan_dir}: the cold chain breaks {len(problems)} rule(s)"
         raise VerificationError(msg)
     return checked
 

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 
 from ruralnet._files import atomic_path, folder_lock, staged_folder, write_text_atomic
+from ruralnet.cold_chain import cold_chain_tables
 from ruralnet.errors import OutputError
 from ruralnet.gis import write_geopackage
 from ruralnet.report import targets_markdown
@@ -42,6 +43,8 @@ OUTPUT_FILES = (
     "route_stops.csv",
     "summary.json",
     "targets.md",
+    "cold_chain.csv",
+    "cold_legs.csv",
     "map.html",
     "report.html",
 )
@@ -217,6 +220,8 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
             write_tables(plan, staging)
             if plan.routes is not None:
                 _write_routes(plan.routes, staging)
+            if plan.cold_chain is not None:  # [cold_chain]: its tables only when enabled
+                _write_cold_chain(plan, staging)
             write_geopackage(plan, staging / "plan.gpkg", routes=plan.routes)
             summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2)
             write_text_atomic(staging / "summary.json", summary + "\n")
@@ -235,6 +240,14 @@ def _write_routes(routes: RoutePlan, folder: Path) -> None:
         ("routes.csv", routes_table(routes)),
         ("route_stops.csv", route_stops_table(routes)),
     ):
+        text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+        write_text_atomic(folder / name, text, encoding="utf-8-sig")
+
+
+def _write_cold_chain(plan: Plan, folder: Path) -> None:
+    """Write the cold chain's villages and cold van legs as two tables."""
+    villages, legs = cold_chain_tables(plan)
+    for name, table in (("cold_chain.csv", villages), ("cold_legs.csv", legs)):
         text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
         write_text_atomic(folder / name, text, encoding="utf-8-sig")
 

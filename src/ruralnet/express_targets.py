@@ -27,6 +27,10 @@ DEMONSTRATION_SOURCE = (
     "(county goal: [demonstration].goal_stations)"
 )
 CO_DELIVERY_SOURCE = "Qingdao plan: 有效整合各镇现有快递网点，每个镇建设改造至少1处快递共配中心"
+COLD_CHAIN_SOURCE = (
+    "Dongchangfu plan: 购置冷链物流设施、冷藏车; Qingdao plan: 预冷仓储 near producing areas, "
+    "冷柜 at terminal stations, 满足'最初一公里'冷链收投需求 (goal: [cold_chain].goal_served_share)"
+)
 
 
 def _listed(cell: object) -> tuple[str, ...]:
@@ -151,6 +155,24 @@ def _co_delivery_row(plan: Plan) -> dict[str, object] | None:
             "value": value, "met": baseline.saving_yuan_per_year > 0}  # fmt: skip
 
 
+def _cold_chain_row(plan: Plan) -> dict[str, object] | None:
+    cold = plan.cold_chain
+    if cold is None:
+        return None
+    goal = plan.scenario.cold_chain.goal_served_share
+    served = float(np.sum(cold.parcels[cold.served]))
+    value = (
+        f"{cold.served_share:.1%} ({served:,.1f} of {float(np.sum(cold.parcels)):,.1f} cold "
+        f"parcels/day; {int(cold.cold_station.sum())} cold stations, "
+        f"{int(cold.cold_centre.sum())} cold centres, {int(cold.cold_hub.sum())} cold hub; "
+        f"{cold.yuan_per_year:,.0f} yuan/year, EST)"
+    )
+    return {"target": N_("cold chain for agricultural products (冷链寄递)"), "definition": None,
+            "counted_as": f"cold parcels of {len(cold.village)} producing villages on a cold path",
+            "source": COLD_CHAIN_SOURCE, "goal": f">= {goal:.0%} of cold parcels",
+            "value": value, "met": cold.served_share >= goal - 1e-9}  # fmt: skip
+
+
 def express_target_rows(plan: Plan) -> list[dict[str, object]]:
     """
     List the express park, demonstration station and (``[brands]``) co-delivery target rows.
@@ -167,6 +189,9 @@ def express_target_rows(plan: Plan) -> list[dict[str, object]]:
         ``counted_as`` where a count needs saying), as :func:`ruralnet.report.policy_targets`.
     """
     rows = [_park_row(plan), _demonstration_row(plan)]
+    cold = _cold_chain_row(plan)
+    if cold is not None:
+        rows.append(cold)
     co_delivery = _co_delivery_row(plan)
     if co_delivery is not None:
         rows.insert(0, co_delivery)

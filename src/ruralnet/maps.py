@@ -42,6 +42,7 @@ _PALETTE = (
 _STATION = {"existing": "#3182bd", "new": "#e6550d"}
 _CENTRE = "#6a3d9a"
 _HUB = "#000000"
+_COLD = "#00acc1"  # [cold_chain]: cold-capable sites and cold van legs
 _UNCOVERED = "#d7191c"
 _BUS_LINE = "#1a9850"
 _MAJOR_ROADS = {"motorway", "trunk", "primary", "secondary", "tertiary"}
@@ -266,6 +267,74 @@ def _add_links(plan: Plan, layers: dict[str, folium.FeatureGroup]) -> None:
         ).add_to(layers[row["mode"]])
 
 
+def _add_cold_chain(plan: Plan, layer: folium.FeatureGroup, _: Any) -> None:
+    """Cold-capable sites (rings) and cold van legs (straight lines); every figure is EST."""
+    import folium
+
+    cold, p = plan.cold_chain, plan.problem
+    assert cold is not None
+    at = {
+        "village": _wgs(plan.villages).set_index("village_id").geometry,
+        "station": _wgs(plan.stations).set_index("site_id").geometry,
+        "centre": _wgs(plan.centres).set_index("site_id").geometry,
+        "hub": _wgs(plan.hubs).set_index("hub_id").geometry,
+    }
+    ends = {
+        "feeder": ("station", "centre"),
+        "pickup": ("village", "centre"),
+        "trunk": ("centre", "hub"),
+    }
+    ids = {
+        "village": p.village_ids,
+        "station": p.station_ids,
+        "centre": p.centre_ids,
+        "hub": p.hub_ids,
+    }
+    estimated = _("estimated (EST)")
+    per_day = _("cold parcels/day")
+    van, trips, yearly = _("cold van"), _("trips/day"), _("yuan/year")
+    for leg in cold.legs:
+        (a_kind, b_kind), (a, b) = ends[leg.tier], (leg.origin, leg.destination)
+        one, two = at[a_kind][ids[a_kind][a]], at[b_kind][ids[b_kind][b]]
+        text = (
+            f"{van}: {ids[a_kind][a]} → {ids[b_kind][b]}, {leg.how}, "
+            f"{leg.parcels_per_day:.1f} {per_day}, {leg.trips_per_day} {trips}, "
+            f"{leg.yuan_per_year:,.0f} {yearly} ({estimated})"
+        )
+        folium.PolyLine(
+            [(one.y, one.x), (two.y, two.x)],
+            color=_COLD,
+            weight=3,
+            opacity=0.9,
+            dash_array="2 6" if leg.how != "plan van" else None,
+            tooltip=html.escape(text),
+        ).add_to(layer)
+    r = cold.rates
+    kinds = {
+        "station": (N_("cold-capable station"), cold.cold_station, r.station_capacity,
+                    r.station_yuan_per_year),
+        "centre": (N_("cold-capable centre"), cold.cold_centre, r.centre_capacity,
+                   r.centre_yuan_per_year),
+        "hub": (N_("cold-capable hub"), cold.cold_hub, r.hub_capacity, r.hub_yuan_per_year),
+    }  # fmt: skip
+    for kind, (label, flags, capacity, yuan) in kinds.items():
+        for k in np.flatnonzero(flags):
+            point = at[kind][ids[kind][k]]
+            text = (
+                f"{_(label)} {ids[kind][k]}: {capacity:,.0f} {per_day}, "
+                f"{yuan:,.0f} {yearly} ({estimated})"
+            )
+            folium.CircleMarker(
+                location=(point.y, point.x),
+                radius=11,
+                color=_COLD,
+                weight=3,
+                fill=False,
+                tooltip=html.escape(text),
+                popup=folium.Popup(html.escape(text), max_width=360),
+            ).add_to(layer)
+
+
 def _inline_leaflet(m: folium.Map) -> None:
     """Put Leaflet (and jQuery, which folium's popups use) into the page instead of a CDN link."""
     import folium
@@ -411,6 +480,9 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
         "hub_id",
         ["hub_id", "name", "status", "source"],
     )
+    if plan.cold_chain is not None:  # [cold_chain]: its layer only when enabled
+        groups["Cold chain"] = folium.FeatureGroup(name=_("Cold chain"))
+        _add_cold_chain(plan, groups["Cold chain"], _)
     for group in groups.values():
         group.add_to(m)
     if plan.routes is not None:

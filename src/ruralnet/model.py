@@ -61,7 +61,14 @@ from ortools.math_opt.python import mathopt
 
 from ruralnet.problem import LinkOptions, Problem, Solution
 
-__all__ = ["BuiltModel", "Vars", "build_model"]
+__all__ = [
+    "BuiltModel",
+    "ChoiceModel",
+    "ChoiceProblem",
+    "Vars",
+    "build_choice_model",
+    "build_model",
+]
 
 
 @dataclass(frozen=True)
@@ -479,3 +486,94 @@ def build_model(
         phase_problems=tuple(phase_problems),
         problem=problem,
     )
+
+
+# --- a choice among options that share facilities and van legs (the cold chain) -------------
+
+
+@dataclass(frozen=True)
+class ChoiceProblem:
+    """Every item takes exactly one of its options; options open facilities and load legs.
+
+    A small capacitated facility-location model with trips: an option ``k`` of item ``i(k)``
+    costs ``c[k]`` a year, needs every facility of ``option_facilities[k]`` open and puts the
+    item's load ``q[i]`` (parcels/day) on those facilities and on every leg of
+    ``option_legs[k]``. A facility costs ``F[f]`` a year once open and holds ``K[f]``; a leg
+    costs ``T[l]`` a year per daily trip and carries ``Q[l]`` per trip::
+
+        min  sum F o + sum c x + sum T n
+        (1) one[i]:    sum_(k of i) x[k] = 1
+        (2) needs:     x[k] <= o[f]                   for f in option_facilities[k]
+        (3) cap[f]:    sum_(k using f) q[i(k)] x[k] <= K[f] o[f]
+        (4) trips[l]:  sum_(k using l) q[i(k)] x[k] <= Q[l] n[l],   n[l] integer >= 0
+    """
+
+    item_load: np.ndarray  # q, per item
+    facility_yearly_yuan: np.ndarray  # F
+    facility_capacity: np.ndarray  # K
+    leg_yuan_per_trip: np.ndarray  # T, yuan a year per daily trip
+    leg_capacity: np.ndarray  # Q, per trip
+    option_item: np.ndarray
+    option_yuan: np.ndarray  # c, yuan a year
+    option_facilities: tuple[tuple[int, ...], ...]
+    option_legs: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class ChoiceModel:
+    """A MathOpt model of a :class:`ChoiceProblem`, with its variable handles."""
+
+    model: mathopt.Model
+    problem: ChoiceProblem
+    choose: list[mathopt.Variable]
+    open: list[mathopt.Variable]
+    trips: list[mathopt.Variable]
+
+
+def build_choice_model(problem: ChoiceProblem) -> ChoiceModel:
+    """
+    Build the MathOpt model of a choice problem (the formulation in :class:`ChoiceProblem`).
+
+    Parameters
+    ----------
+    problem
+        The instance; every item needs at least one option.
+
+    Returns
+    -------
+    ChoiceModel
+        The model and its variables (options, facilities, leg trips).
+    """
+    p = problem
+    model = mathopt.Model(name="choice")
+    choose = [model.add_binary_variable(name=f"x[{k}]") for k in range(len(p.option_item))]
+    opened = [model.add_binary_variable(name=f"o[{f}]") for f in range(len(p.facility_yearly_yuan))]
+    trips = [
+        model.add_integer_variable(lb=0.0, name=f"n[{leg}]")
+        for leg in range(len(p.leg_yuan_per_trip))
+    ]
+    on_facility: dict[int, list[mathopt.LinearExpression]] = defaultdict(list)
+    on_leg: dict[int, list[mathopt.LinearExpression]] = defaultdict(list)
+    for k, x in enumerate(choose):
+        load = float(p.item_load[p.option_item[k]])
+        for f in p.option_facilities[k]:
+            model.add_linear_constraint(x <= opened[f], name=f"needs[{k},{f}]")
+            on_facility[f].append(load * x)
+        for leg in p.option_legs[k]:
+            on_leg[leg].append(load * x)
+    for i, ks in _group(p.option_item.tolist(), range(len(choose))).items():
+        model.add_linear_constraint(mathopt.fast_sum(choose[k] for k in ks) == 1, name=f"one[{i}]")
+    for f, loads in sorted(on_facility.items()):
+        cap = float(p.facility_capacity[f])
+        model.add_linear_constraint(mathopt.fast_sum(loads) <= cap * opened[f], name=f"cap[{f}]")
+    for leg, loads in sorted(on_leg.items()):
+        cap = float(p.leg_capacity[leg])
+        model.add_linear_constraint(
+            mathopt.fast_sum(loads) <= cap * trips[leg], name=f"trips[{leg}]"
+        )
+    model.minimize(
+        mathopt.fast_sum(float(F) * o for F, o in zip(p.facility_yearly_yuan, opened, strict=True))
+        + mathopt.fast_sum(float(c) * x for c, x in zip(p.option_yuan, choose, strict=True))
+        + mathopt.fast_sum(float(T) * n for T, n in zip(p.leg_yuan_per_trip, trips, strict=True))
+    )
+    return ChoiceModel(model=model, problem=p, choose=choose, open=opened, trips=trips)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ruralnet.brands import SeparateBrands
+    from ruralnet.cold_verify import ColdChain
 
 __all__ = ["Counterpart", "Plan"]
 
@@ -54,6 +55,7 @@ class Plan:
     own_village: Counterpart | None = None  # under rule = "within_distance": one station each
     routes: RoutePlan | None = None
     separate_brands: SeparateBrands | None = None  # [brands]: each brand on its own
+    cold_chain: ColdChain | None = None  # [cold_chain]: cold sites and vans, after siting
 
     @property
     def problem(self) -> Problem:
@@ -119,6 +121,12 @@ class Plan:
         from ruralnet.brands import separate_brands
 
         return replace(self, separate_brands=separate_brands(self))
+
+    def with_cold_chain(self) -> Plan:
+        """Return this plan with its verified cold chain; see :func:`ruralnet.cold_chain.cold_chain`."""
+        from ruralnet.cold_chain import cold_chain
+
+        return replace(self, cold_chain=cold_chain(self))
 
     def kpis(self) -> pd.DataFrame:
         """

@@ -17,11 +17,18 @@ from pydantic import (
     Field,
     NonNegativeFloat,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
     field_validator,
 )
 
-__all__ = ["BRAND_NAMES", "BrandSettings", "DemonstrationSettings", "ParkSettings"]
+__all__ = [
+    "BRAND_NAMES",
+    "BrandSettings",
+    "ColdChainSettings",
+    "DemonstrationSettings",
+    "ParkSettings",
+]
 
 #: Display names of the brand ids used in ``[brands].shares`` and ``brand_shares.csv``.
 BRAND_NAMES = {
@@ -117,4 +124,102 @@ class DemonstrationSettings(_Table):
         50,
         description="Demonstration stations the county should have (EST: the Qingdao plan's "
         "500 by end 2026 over Qingdao's 10 district-level units, SEEDS.md).",
+    )
+
+
+class ColdChainSettings(_Table):
+    """The ``[cold_chain]`` table: cold-chain capacity for agricultural products (冷链寄递).
+
+    None of these figures is in ``DOMAIN.md``: every default is an engineering estimate (EST),
+    its reasoning given here and in the README's scenario table.
+    """
+
+    enabled: bool = Field(
+        False,
+        description="After siting, choose cold-capable stations, centres and the hub and the "
+        "cold vans for the producing villages' cold parcels, and report them.",
+    )
+    producing_villages: tuple[str, ...] | None = Field(
+        None,
+        strict=False,
+        description="Village ids that send cold parcels; none: the villages marked `producing` "
+        "in the dataset, or share_of_villages of all villages when it is set.",
+    )
+    share_of_villages: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of all villages, drawn by [scenario].seed, that send cold parcels "
+        "(used only without producing_villages).",
+    )
+    cold_share_of_outbound: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of a producing village's outbound parcels that need cold (EST: fresh "
+        "fruit, vegetables, eggs); a dataset cold_villages.csv overrides it per village.",
+    )
+    station_upgrade_yuan: NonNegativeFloat = Field(
+        8_000,
+        description="One-off cold cabinet and pre-cooling box at a village station (EST: a "
+        "commercial chiller of a few thousand yuan, fitted).",
+    )
+    station_yearly_yuan: NonNegativeFloat = Field(
+        2_000,
+        description="Electricity and upkeep of a station's cold cabinet per year (EST: about "
+        "1 kW average at about 0.6 yuan/kWh, plus repairs).",
+    )
+    station_capacity_parcels_per_day: PositiveFloat = Field(
+        150, description="Cold parcels a station's cabinet pre-cools per day (EST)."
+    )
+    centre_upgrade_yuan: NonNegativeFloat = Field(
+        60_000,
+        description="One-off small pre-cooling cold store (小型冷库, about 10 m3) at a township "
+        "centre (EST).",
+    )
+    centre_yearly_yuan: NonNegativeFloat = Field(
+        12_000, description="Electricity and upkeep of a centre's cold store per year (EST)."
+    )
+    centre_capacity_parcels_per_day: PositiveFloat = Field(
+        1_000, description="Cold parcels a centre's cold room holds per day (EST)."
+    )
+    hub_upgrade_yuan: NonNegativeFloat = Field(
+        200_000, description="One-off cold room at the county hub (EST)."
+    )
+    hub_yearly_yuan: NonNegativeFloat = Field(
+        40_000, description="Electricity and upkeep of the hub's cold room per year (EST)."
+    )
+    hub_capacity_parcels_per_day: PositiveFloat = Field(
+        10_000, description="Cold parcels the hub's cold room holds per day (EST)."
+    )
+    lifetime_years: PositiveInt = Field(
+        8, le=100, description="Years over which the cold one-off costs are spread (EST)."
+    )
+    van_premium_share: NonNegativeFloat = Field(
+        0.3,
+        le=10,
+        description="Extra per-km cost of a cold (refrigerated) van over [van].yuan_per_km "
+        "(T1-T4), as a share (EST: +30 % for the refrigeration unit's fuel and wear).",
+    )
+    cold_van_capacity_parcels: PositiveFloat = Field(
+        200,
+        description="Cold parcels per trip in a van's cold compartment (EST: half of T8's 400).",
+    )
+    dedicated_trip_yuan: NonNegativeFloat = Field(
+        50,
+        description="Driver time of a dedicated cold-van trip (a pickup, or a leg the plan "
+        "serves by bus), on top of its km (EST: about 1 h of T5-T6's 350 yuan/8 h van-day).",
+    )
+    spoilage_yuan_per_parcel: NonNegativeFloat = Field(
+        10.0,
+        description="Value lost on a cold parcel sent without cold chain (EST: about 20 % of a "
+        "50-yuan parcel of fresh produce); the plan leaves a village without cold chain "
+        "when that is cheaper.",
+    )
+    goal_served_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of the cold parcels that should ride a cold path (the targets row; "
+        "seed plans: 满足'最初一公里'冷链收投需求, Qingdao; 冷链物流设施、冷藏车, Dongchangfu).",
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ruralnet.cold_chain import cold_chain_figures
 from ruralnet.express_targets import express_target_rows
 from ruralnet.i18n import N_, translator
 from ruralnet.routes.outputs import fleet_table, route_kpis, routed_cost_parts
@@ -622,6 +623,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
             round(plan.separate_brands.saving_yuan_per_year, 2) if plan.separate_brands else None
         ),
         "separate_brands": plan.separate_brands.figures() if plan.separate_brands else None,
+        # [cold_chain]: only when the plan has one, so other summaries keep their keys
+        **({"cold_chain": cold_chain_figures(plan, total)} if plan.cold_chain else {}),
         **own_village_comparison(plan),
         "mean_access_km": round(float(covered["distance_km"].mean()), 3) if len(covered) else None,
         "longest_access_km": round(float(covered["distance_km"].max()), 3)

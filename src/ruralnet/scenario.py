@@ -28,7 +28,12 @@ from pydantic import (
 )
 
 from ruralnet.errors import ScenarioError
-from ruralnet.policy_settings import BrandSettings, DemonstrationSettings, ParkSettings
+from ruralnet.policy_settings import (
+    BrandSettings,
+    ColdChainSettings,
+    DemonstrationSettings,
+    ParkSettings,
+)
 
 __all__ = [
     "BusSettings",
@@ -425,6 +430,7 @@ class Scenario(_Section):
     brands: BrandSettings = BrandSettings()
     park: ParkSettings = ParkSettings()
     demonstration: DemonstrationSettings = DemonstrationSettings()
+    cold_chain: ColdChainSettings = ColdChainSettings()
     phases: tuple[Phase, ...] = Field(
         (),
         strict=False,

@@ -9,18 +9,18 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.math_opt.python import mathopt
 from ortools.util.python import solve_interrupter
 
 from ruralnet.errors import InfeasibleError, SolverError
-from ruralnet.model import BuiltModel, Vars
+from ruralnet.model import BuiltModel, ChoiceModel, Vars
 from ruralnet.problem import Problem, Solution, SolveStatus
 from ruralnet.scenario import SolverSettings
 
-__all__ = ["SOLVERS", "solve_model"]
+__all__ = ["SOLVERS", "ChoiceSolution", "solve_choice_model", "solve_model"]
 
 log = logging.getLogger(__name__)
 
@@ -353,3 +353,83 @@ def solve_model(
         result.solve_time().total_seconds(),
     )
     return _solution(built, result, status, settings.backend)
+
+
+@dataclass(frozen=True)
+class ChoiceSolution:
+    """The options chosen in a :class:`~ruralnet.model.ChoiceProblem`, as arrays."""
+
+    option: np.ndarray  # chosen option index per item
+    open: np.ndarray  # bool per facility
+    trips: np.ndarray  # daily trips per leg
+    status: SolveStatus
+    objective: float
+    best_bound: float
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        """Proven relative gap between the objective and the best bound."""
+        if self.objective == 0 or not np.isfinite(self.best_bound):
+            return 0.0 if self.objective == self.best_bound else float("inf")
+        return max(0.0, (self.objective - self.best_bound) / abs(self.objective))
+
+
+def solve_choice_model(
+    built: ChoiceModel, settings: SolverSettings, *, seed: int = 0
+) -> ChoiceSolution:
+    """
+    Solve a choice model with the configured backend, limit and gap.
+
+    Parameters
+    ----------
+    built
+        The model from :func:`ruralnet.model.build_choice_model`.
+    settings
+        Backend, time limit, gap and threads (``[solver]``).
+    seed
+        Solver random seed.
+
+    Returns
+    -------
+    ChoiceSolution
+        Status OPTIMAL or FEASIBLE (time limit with a choice), with the proven bound.
+
+    Raises
+    ------
+    SolverError
+        When the solver fails or stops without a choice.
+    InfeasibleError
+        When no choice meets the capacities.
+    """
+    params = mathopt.SolveParameters(
+        time_limit=datetime.timedelta(seconds=settings.time_limit_s),
+        relative_gap_tolerance=settings.relative_gap,
+        absolute_gap_tolerance=1e-6,
+        threads=None if settings.backend == "highs" else settings.threads,
+        random_seed=seed,
+    )
+    try:
+        result = mathopt.solve(built.model, SOLVERS[settings.backend], params=params)
+    except Exception as exc:  # OR-Tools raises several kinds
+        msg = f"solver {settings.backend} failed: {exc.__context__ or exc}"
+        raise SolverError(msg) from None
+    status = _STATUS.get(result.termination.reason)
+    if status is SolveStatus.INFEASIBLE:
+        msg = "the choice model has no feasible choice"
+        raise InfeasibleError(msg)
+    if status is None or not result.has_primal_feasible_solution():
+        msg = f"solver {settings.backend} ended with {result.termination.reason.name.lower()} and no choice"
+        raise SolverError(msg)
+    chosen = _values(result, built.choose) > 0.5  # noqa: PLR2004 - binary read-back
+    option = np.full(len(built.problem.item_load), -1, dtype=np.int64)
+    option[built.problem.option_item[chosen]] = np.flatnonzero(chosen)
+    return ChoiceSolution(
+        option=option,
+        open=_values(result, built.open) > 0.5,  # noqa: PLR2004
+        trips=np.rint(_values(result, built.trips)).astype(np.int64),
+        status=status,
+        objective=float(result.objective_value()),
+        best_bound=float(result.termination.objective_bounds.dual_bound),
+        seconds=result.solve_time().total_seconds(),
+    )
