@@ -47,6 +47,7 @@ ORDER = [
     "solve",
     "verify",
     "cold_verify",
+    "lockers_verify",
     # the routes wing: records and their verifier, the router, outputs, a plan's routes
     "routes.data",
     "routes.verify",
@@ -64,6 +65,7 @@ ORDER = [
     "routes.pricing",
     "report",
     "brands",
+    "lockers",
     "readback",
     "gis",
     "report_html",

@@ -120,6 +120,8 @@ def _routed_plan(path: Path) -> Any:
         plan = plan if plan.solution.status.value == "interrupted" else plan.with_routes()
     if scenario.cold_chain.enabled and plan.solution.status.value != "interrupted":
         plan = plan.with_cold_chain()  # [cold_chain], as 'ruralnet run' adds it
+    if scenario.lockers.enabled and plan.solution.status.value != "interrupted":
+        plan = plan.with_lockers()  # [lockers], as 'ruralnet run' adds them
     return plan
 
 

@@ -119,7 +119,7 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[str], None], Call
     )
     tasks = {
         name: progress.add_task("", total=1, stage=name, visible=False)
-        for name in (*STAGES, "routes", "re-price", "brands", "cold chain", "export")
+        for name in (*STAGES, "routes", "re-price", "brands", "cold chain", "lockers", "export")
     }
     state: dict[str, Any] = {"current": None}
 
@@ -171,6 +171,14 @@ def _with_cold_chain(plan: Any, on_stage: Callable[[str], None]) -> Any:
         return plan
     on_stage("cold chain")
     return plan.with_cold_chain()
+
+
+def _with_lockers(plan: Any, on_stage: Callable[[str], None]) -> Any:
+    """Add the verified smart-locker groups ([lockers].enabled) to the plan."""
+    if plan.solution.status.value == "interrupted" or not plan.scenario.lockers.enabled:
+        return plan
+    on_stage("lockers")
+    return plan.with_lockers()
 
 
 @app.command()
@@ -248,6 +256,7 @@ def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a pa
                     plan = plan.with_routes()
             plan = _with_brands(plan, brand, on_stage)
             plan = _with_cold_chain(plan, on_stage)
+            plan = _with_lockers(plan, on_stage)
             on_stage("export")
             written = write_plan(plan, out_dir, with_map=not no_map)
             if progress is not None:
@@ -307,6 +316,7 @@ def verify(
             raise VerificationError(msg)
         plan = rebuilt_plan(loaded, inputs, assembly, problem, solution, report)
         cold_checked = _verify_cold_chain(plan, plan_dir)
+        lockers_checked = _verify_lockers(loaded, problem, solution, plan_dir)
         figures = check_figures(plan, plan_dir)
         for line in figures.mismatches[:20]:
             err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
@@ -327,6 +337,13 @@ def verify(
                 highlight=False,
                 soft_wrap=True,
             )
+        if lockers_checked:
+            out.print(
+                f"ok: {plan_dir}: the smart lockers meet their capacity and share, costs recomputed",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         if cold_checked:
             out.print(
                 f"ok: {plan_dir}: every cold parcel's path is cold-capable, costs recomputed",
@@ -334,6 +351,19 @@ def verify(
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+def _verify_lockers(scenario: Any, problem: Any, solution: Any, plan_dir: Path) -> bool:
+    """Re-check the written smart lockers; raise VerificationError naming each problem."""
+    from ruralnet.lockers import check_written_lockers
+
+    checked, problems = check_written_lockers(scenario, problem, solution, plan_dir)
+    if problems:
+        for line in problems[:20]:
+            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
+        msg = f"{plan_dir}: the smart lockers break {len(problems)} rule(s)"
+        raise VerificationError(msg)
+    return checked
 
 
 def _verify_routes(scenario: Any, assembly: Any, plan_dir: Path) -> bool:

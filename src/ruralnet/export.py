@@ -21,6 +21,7 @@ from ruralnet._files import atomic_path, folder_lock, staged_folder, write_text_
 from ruralnet.cold_chain import cold_chain_tables
 from ruralnet.errors import OutputError
 from ruralnet.gis import write_geopackage
+from ruralnet.lockers import locker_villages_table, lockers_table
 from ruralnet.report import targets_markdown
 from ruralnet.report_html import write_report_html
 from ruralnet.routes.data import RoutePlan
@@ -45,6 +46,8 @@ OUTPUT_FILES = (
     "targets.md",
     "cold_chain.csv",
     "cold_legs.csv",
+    "lockers.csv",
+    "locker_villages.csv",
     "map.html",
     "report.html",
 )
@@ -97,6 +100,8 @@ def plan_features(plan: Plan) -> dict[str, Any]:
     features += _features(plan.centres, "centre")
     features += _features(plan.hubs, "hub")
     features += _features(plan.links, "link")
+    if plan.lockers is not None:  # [lockers]: locker sites only when enabled
+        features += _features(lockers_table(plan), "locker")
     return {
         "type": "FeatureCollection",
         "ruralnet": {
@@ -222,6 +227,8 @@ def write_plan(plan: Plan, folder: str | Path, *, with_map: bool = True) -> list
                 _write_routes(plan.routes, staging)
             if plan.cold_chain is not None:  # [cold_chain]: its tables only when enabled
                 _write_cold_chain(plan, staging)
+            if plan.lockers is not None:  # [lockers]: its tables only when enabled
+                _write_lockers(plan, staging)
             write_geopackage(plan, staging / "plan.gpkg", routes=plan.routes)
             summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2)
             write_text_atomic(staging / "summary.json", summary + "\n")
@@ -250,6 +257,15 @@ def _write_cold_chain(plan: Plan, folder: Path) -> None:
     for name, table in (("cold_chain.csv", villages), ("cold_legs.csv", legs)):
         text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
         write_text_atomic(folder / name, text, encoding="utf-8-sig")
+
+
+def _write_lockers(plan: Plan, folder: Path) -> None:
+    """Write the locker sites (with lon/lat) and each village's locker parcels."""
+    write_text_atomic(folder / "lockers.csv", table_csv(lockers_table(plan)), encoding="utf-8-sig")
+    text = locker_villages_table(plan).to_csv(
+        index=False, float_format="%.10g", lineterminator="\n"
+    )
+    write_text_atomic(folder / "locker_villages.csv", text, encoding="utf-8-sig")
 
 
 def _check_replaceable(final: Path) -> None:

@@ -27,6 +27,10 @@ DEMONSTRATION_SOURCE = (
     "(county goal: [demonstration].goal_stations)"
 )
 CO_DELIVERY_SOURCE = "Qingdao plan: 有效整合各镇现有快递网点，每个镇建设改造至少1处快递共配中心"
+LOCKER_SOURCE = (
+    "Qingdao plan: 10,000 smart-locker groups (智能快件箱), 1,000,000 compartments, "
+    ">= 30 % of deliveries by locker by end 2026 (goal: [lockers].min_share, goal_groups)"
+)
 COLD_CHAIN_SOURCE = (
     "Dongchangfu plan: 购置冷链物流设施、冷藏车; Qingdao plan: 预冷仓储 near producing areas, "
     "冷柜 at terminal stations, 满足'最初一公里'冷链收投需求 (goal: [cold_chain].goal_served_share)"
@@ -173,6 +177,37 @@ def _cold_chain_row(plan: Plan) -> dict[str, object] | None:
             "value": value, "met": cold.served_share >= goal - 1e-9}  # fmt: skip
 
 
+def _locker_rows(plan: Plan) -> list[dict[str, object]]:
+    locker = plan.lockers
+    if locker is None:
+        return []
+    rule = plan.scenario.lockers
+    scope = "county-wide" if rule.share_scope == "county" else "in every township"
+    shares = locker.check.scope_shares
+    lowest = min(shares.values()) if shares else 0.0
+    where = "" if rule.share_scope == "county" else f"; lowest township {lowest:.1%}"
+    value = (
+        f"{locker.share:.1%} ({locker.locker_parcels:,.1f} of {float(np.sum(locker.delivered)):,.1f} "
+        f"parcels/day{where}; {locker.total_groups} groups, "
+        f"{locker.total_groups * locker.compartments_per_group:,} compartments, "
+        f"{locker.yuan_per_year:,.0f} yuan/year)"
+    )
+    rows: list[dict[str, object]] = [
+        {"target": N_("locker share of deliveries (智能快件箱)"), "definition": None,
+         "counted_as": f"inbound parcels of served villages delivered by smart locker, {scope} "
+         f"(phase {locker.phase})",
+         "source": LOCKER_SOURCE, "goal": f">= {rule.min_share:.0%} {scope}",
+         "value": value, "met": lowest >= rule.min_share - 1e-9 if shares else True}
+    ]  # fmt: skip
+    if rule.goal_groups > 0:
+        rows.append({"target": N_("smart-locker groups (智能快件箱)"), "definition": None,
+                     "counted_as": "locker groups at stations and villages",
+                     "source": LOCKER_SOURCE, "goal": f">= {rule.goal_groups}",
+                     "value": f"{locker.total_groups} groups",
+                     "met": locker.total_groups >= rule.goal_groups})  # fmt: skip
+    return rows
+
+
 def express_target_rows(plan: Plan) -> list[dict[str, object]]:
     """
     List the express park, demonstration station and (``[brands]``) co-delivery target rows.
@@ -192,6 +227,7 @@ def express_target_rows(plan: Plan) -> list[dict[str, object]]:
     cold = _cold_chain_row(plan)
     if cold is not None:
         rows.append(cold)
+    rows.extend(_locker_rows(plan))
     co_delivery = _co_delivery_row(plan)
     if co_delivery is not None:
         rows.insert(0, co_delivery)

@@ -43,6 +43,7 @@ _STATION = {"existing": "#3182bd", "new": "#e6550d"}
 _CENTRE = "#6a3d9a"
 _HUB = "#000000"
 _COLD = "#00acc1"  # [cold_chain]: cold-capable sites and cold van legs
+_LOCKER = "#ff7f00"  # [lockers]: sites with smart-locker groups
 _UNCOVERED = "#d7191c"
 _BUS_LINE = "#1a9850"
 _MAJOR_ROADS = {"motorway", "trunk", "primary", "secondary", "tertiary"}
@@ -483,6 +484,19 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     if plan.cold_chain is not None:  # [cold_chain]: its layer only when enabled
         groups["Cold chain"] = folium.FeatureGroup(name=_("Cold chain"))
         _add_cold_chain(plan, groups["Cold chain"], _)
+    if plan.lockers is not None:  # [lockers]: its layer only when enabled
+        from ruralnet.lockers import lockers_table
+
+        groups["Smart lockers"] = folium.FeatureGroup(name=_("Smart lockers"))
+        _add_points(
+            lockers_table(plan),
+            groups["Smart lockers"],
+            {"color": _LOCKER, "symbol": "&#9638;", "size": 16, "kind": "locker"},
+            "site_id",
+            ["site_id", "kind", "station_id", "township_id", "groups", "compartments",
+             "capacity_parcels_per_day", "delivered_parcels_per_day", "locker_parcels_per_day",
+             "yuan_per_year"],
+        )  # fmt: skip
     for group in groups.values():
         group.add_to(m)
     if plan.routes is not None:

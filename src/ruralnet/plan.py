@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from ruralnet.brands import SeparateBrands
     from ruralnet.cold_verify import ColdChain
+    from ruralnet.lockers import LockerPlan
 
 __all__ = ["Counterpart", "Plan"]
 
@@ -56,6 +57,7 @@ class Plan:
     routes: RoutePlan | None = None
     separate_brands: SeparateBrands | None = None  # [brands]: each brand on its own
     cold_chain: ColdChain | None = None  # [cold_chain]: cold sites and vans, after siting
+    lockers: LockerPlan | None = None  # [lockers]: smart-locker groups, after siting
 
     @property
     def problem(self) -> Problem:
@@ -127,6 +129,12 @@ class Plan:
         from ruralnet.cold_chain import cold_chain
 
         return replace(self, cold_chain=cold_chain(self))
+
+    def with_lockers(self) -> Plan:
+        """Return this plan with its verified smart-locker groups; see :func:`ruralnet.lockers.size_lockers`."""
+        from ruralnet.lockers import size_lockers
+
+        return replace(self, lockers=size_lockers(self))
 
     def kpis(self) -> pd.DataFrame:
         """

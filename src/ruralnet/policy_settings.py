@@ -10,6 +10,7 @@ towards the Qingdao plan's national rural demonstration stations. Every default 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +28,7 @@ __all__ = [
     "BrandSettings",
     "ColdChainSettings",
     "DemonstrationSettings",
+    "LockerSettings",
     "ParkSettings",
 ]
 
@@ -222,4 +224,79 @@ class ColdChainSettings(_Table):
         le=1,
         description="Share of the cold parcels that should ride a cold path (the targets row; "
         "seed plans: 满足'最初一公里'冷链收投需求, Qingdao; 冷链物流设施、冷藏车, Dongchangfu).",
+    )
+
+
+class LockerSettings(_Table):
+    """The ``[lockers]`` table: smart parcel lockers (智能快件箱) sized after siting.
+
+    A locker group stands at an open station (or, with ``at = "stations_and_villages"``, in a
+    served village without a station of its own, for that village's parcels only). Qingdao's
+    plan asks for 10,000 groups, 1,000,000 compartments and 30 % of deliveries by locker by
+    end 2026 (SEEDS.md); purchase cost C8c, fee C7 (DOMAIN.md); the rest is EST.
+    """
+
+    enabled: bool = Field(
+        False,
+        description="After siting, size the smart-locker groups of every station so that "
+        "lockers deliver at least min_share of the parcels, at least yearly cost.",
+    )
+    compartments_per_group: PositiveInt = Field(
+        100,
+        description="Compartments per locker group (EST: Qingdao's 1,000,000 compartments over "
+        "10,000 groups, SEEDS.md).",
+    )
+    parcels_per_compartment_per_day: PositiveFloat = Field(
+        1.0,
+        le=24,
+        description="Turnover: parcels a compartment delivers per day (EST: picked up within a "
+        "day, then refilled).",
+    )
+    purchase_yuan_per_group: NonNegativeFloat = Field(
+        10_000, description="One-off purchase of a locker group (C8c: 10 000 yuan per locker)."
+    )
+    lifetime_years: PositiveInt = Field(
+        8, le=100, description="Years over which the purchase is spread (EST)."
+    )
+    yearly_yuan_per_group: NonNegativeFloat = Field(
+        1_200,
+        description="Power, mobile data and repairs per group and year (EST: about 100 "
+        "yuan/month).",
+    )
+    village_site_yuan: NonNegativeFloat = Field(
+        2_000,
+        description="One-off pad, power hook-up and rain cover for groups in a village without "
+        "a station (EST; a station's premises provide them).",
+    )
+    max_groups_per_site: PositiveInt = Field(
+        4,
+        description="Most groups at one site (EST: about 10 m2, the Qingdao floor for lockers "
+        "in new estates, SEEDS.md/P4, holds 4 groups).",
+    )
+    fee_yuan_per_parcel: NonNegativeFloat = Field(
+        0.5,
+        description="Locker fee a courier pays per parcel (C7); a transfer inside the shared "
+        "network, reported but not counted as a cost.",
+    )
+    min_share: float = Field(
+        0.30,
+        ge=0,
+        le=1,
+        description="Least share of delivered (inbound) parcels that lockers deliver (Qingdao: "
+        "30 % by end 2026, SEEDS.md).",
+    )
+    share_scope: Literal["county", "township"] = Field(
+        "county",
+        description="Where min_share must hold: the whole county, or every township (a "
+        "village's parcels count in its own township).",
+    )
+    at: Literal["stations", "stations_and_villages"] = Field(
+        "stations",
+        description="Sites for locker groups: open stations only, or also served villages "
+        "without a station of their own.",
+    )
+    goal_groups: NonNegativeInt = Field(
+        0,
+        description="Locker groups the county should have, for the targets row (0: no count "
+        "goal; Qingdao: 10,000 over its 10 district-level units, SEEDS.md).",
     )

@@ -655,7 +655,17 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "attribution": list(meta.attribution),
         "ruralnet_version": version("ruralnet"),
         "verified": v.ok,
+        **_lockers_summary(plan, total),
     }
+
+
+def _lockers_summary(plan: Plan, total: float) -> dict[str, Any]:
+    """``lockers`` ([lockers].enabled only): the sized groups; the plan's total is unchanged."""
+    if plan.lockers is None:
+        return {}
+    figures = plan.lockers.figures()
+    figures["total_cost_with_lockers_yuan_per_year"] = round(total + plan.lockers.yuan_per_year, 2)
+    return {"lockers": figures}
 
 
 def phase_summary(plan: Plan) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from ruralnet.policy_settings import (
     BrandSettings,
     ColdChainSettings,
     DemonstrationSettings,
+    LockerSettings,
     ParkSettings,
 )
 
@@ -431,6 +432,7 @@ class Scenario(_Section):
     park: ParkSettings = ParkSettings()
     demonstration: DemonstrationSettings = DemonstrationSettings()
     cold_chain: ColdChainSettings = ColdChainSettings()
+    lockers: LockerSettings = LockerSettings()
     phases: tuple[Phase, ...] = Field(
         (),
         strict=False,

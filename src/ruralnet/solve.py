@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
+import math
 import signal
 import threading
 import time
@@ -20,7 +21,14 @@ from ruralnet.model import BuiltModel, ChoiceModel, Vars
 from ruralnet.problem import Problem, Solution, SolveStatus
 from ruralnet.scenario import SolverSettings
 
-__all__ = ["SOLVERS", "ChoiceSolution", "solve_choice_model", "solve_model"]
+__all__ = [
+    "SOLVERS",
+    "ChoiceSolution",
+    "LockerSizing",
+    "solve_choice_model",
+    "solve_locker_sizing",
+    "solve_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -433,3 +441,165 @@ def solve_choice_model(
         best_bound=float(result.termination.objective_bounds.dual_bound),
         seconds=result.solve_time().total_seconds(),
     )
+
+
+def _split_flows(
+    uses: list[tuple[int, int]], flows: np.ndarray, station_site: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per village: locker parcels at its station's site and at its own village site."""
+    via_station = np.zeros(len(station_site))
+    via_own = np.zeros(len(station_site))
+    for (v, j), flow in zip(uses, flows, strict=True):
+        (via_station if j == station_site[v] else via_own)[v] += flow
+    return via_station, via_own
+
+
+@dataclass(frozen=True)
+class LockerSizing:
+    """Locker groups and locker parcels per site, as the sizing MIP chose them."""
+
+    groups: np.ndarray  # int, per site
+    via_station: np.ndarray  # per village: its parcels per day in its station's lockers
+    via_own: np.ndarray  # per village: its parcels per day in its own village's lockers
+    status: SolveStatus
+    objective: float  # yuan per year
+    best_bound: float
+    seconds: float
+
+
+def solve_locker_sizing(  # noqa: PLR0913 - the data of a small MIP, all keyword-only
+    *,
+    village_parcels: np.ndarray,
+    station_site: np.ndarray,
+    own_site: np.ndarray,
+    village_scope: np.ndarray,
+    scope_need: np.ndarray,
+    site_yuan_per_group: np.ndarray,
+    site_fixed_yuan: np.ndarray,
+    parcels_per_group: float,
+    max_groups: int,
+    time_limit_s: float = 60.0,
+) -> LockerSizing:
+    """
+    Size smart-locker groups for a fixed siting: the fewest yearly yuan that meet the share.
+
+    Sites ``j`` (stations, villages), villages ``v`` with delivered parcels ``d[v]`` that may
+    use their station's site and their own village site (where they have one)::
+
+        min  sum_j (f[j] n[j] + e[j] o[j])
+        n[j] in {0..N} integer, o[j] in {0,1}, x[v,j] >= 0
+        sum_j x[v,j] <= d[v]                     each parcel delivered once
+        sum_v x[v,j] <= c n[j]                   locker capacity at the site
+        n[j] <= N o[j]                           a site with groups pays its fixed cost
+        sum_(v in k) sum_j x[v,j] >= need[k]     the share in every scope k
+        sum_(j used by k) n[j] >= ceil(need[k] / c)   (a valid cut that closes the LP gap)
+
+    HiGHS solves it to a zero gap; then, among the sizings of that cost, a second MIP picks
+    the one whose lockers deliver the most parcels (lockers take every parcel they can hold).
+
+    Parameters
+    ----------
+    village_parcels
+        Parcels delivered per day to each village (0 where it is not served).
+    station_site, own_site
+        Per village, the site index of its station and of its own village site (-1: none).
+    village_scope
+        Per village, its share scope (-1: counted nowhere).
+    scope_need
+        Locker parcels per day each scope needs.
+    site_yuan_per_group, site_fixed_yuan
+        Yearly yuan per group, and per site that has groups, of every site.
+    parcels_per_group
+        Compartments x turnover.
+    max_groups
+        Most groups per site.
+    time_limit_s
+        Limit per solve.
+
+    Returns
+    -------
+    LockerSizing
+        Groups per site, each village's locker parcels per day at its station and in its own
+        village, the MIP's status, cost and bound.
+
+    Raises
+    ------
+    InfeasibleError
+        When no sizing reaches every scope's need.
+    SolverError
+        When HiGHS stops without a sizing.
+    """
+    n_sites = len(site_yuan_per_group)
+    uses = [
+        (v, int(j))
+        for v in range(len(village_parcels))
+        if village_parcels[v] > 0
+        for j in (station_site[v], own_site[v])
+        if j >= 0
+    ]
+    model = mathopt.Model(name="lockers")
+    groups = [
+        model.add_integer_variable(lb=0, ub=max_groups, name=f"n_{j}") for j in range(n_sites)
+    ]
+    used = [model.add_binary_variable(name=f"o_{j}") for j in range(n_sites)]
+    x = [model.add_variable(lb=0.0, name=f"x_{v}_{j}") for v, j in uses]
+    by_village: dict[int, list[mathopt.Variable]] = {}
+    by_site: dict[int, list[mathopt.Variable]] = {}
+    by_scope: dict[int, list[mathopt.Variable]] = {}
+    for (v, j), var in zip(uses, x, strict=True):
+        by_village.setdefault(v, []).append(var)
+        by_site.setdefault(j, []).append(var)
+        by_scope.setdefault(int(village_scope[v]), []).append(var)
+    for v, parts in by_village.items():
+        model.add_linear_constraint(mathopt.fast_sum(parts) <= float(village_parcels[v]))
+    for j in range(n_sites):
+        model.add_linear_constraint(
+            mathopt.fast_sum(by_site.get(j, [])) <= parcels_per_group * groups[j]
+        )
+        model.add_linear_constraint(groups[j] <= max_groups * used[j])
+    scope_sites: dict[int, set[int]] = {}
+    for v, j in uses:
+        scope_sites.setdefault(int(village_scope[v]), set()).add(j)
+    for k, need in enumerate(scope_need):
+        if need > 0:
+            model.add_linear_constraint(mathopt.fast_sum(by_scope.get(k, [])) >= float(need))
+            # valid cut: the scope's sites need at least ceil(need / c) groups (closes the gap)
+            sites_k = sorted(scope_sites.get(k, set()))
+            least = math.ceil(float(need) / parcels_per_group - 1e-9)
+            model.add_linear_constraint(mathopt.fast_sum(groups[j] for j in sites_k) >= least)
+    cost = mathopt.fast_sum(
+        float(site_yuan_per_group[j]) * groups[j] + float(site_fixed_yuan[j]) * used[j]
+        for j in range(n_sites)
+    )
+    model.minimize(cost)
+    params = mathopt.SolveParameters(
+        time_limit=datetime.timedelta(seconds=time_limit_s),
+        relative_gap_tolerance=0.0,
+        absolute_gap_tolerance=1e-6,
+        random_seed=0,
+    )
+    result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params)
+    status = _STATUS.get(result.termination.reason)
+    if status is SolveStatus.INFEASIBLE:
+        msg = "no locker sizing reaches the share"
+        raise InfeasibleError(msg)
+    if status is None or not result.has_primal_feasible_solution():
+        msg = f"locker sizing: HiGHS ended with {result.termination.reason.name.lower()} and no sizing"
+        raise SolverError(msg)
+    chosen = np.rint(_values(result, groups)).astype(np.int64)
+    objective = float(result.objective_value())
+    bound = float(result.termination.objective_bounds.dual_bound)
+    seconds = result.solve_time().total_seconds()
+    # among the sizings of that cost, the one whose lockers take the most parcels
+    model.add_linear_constraint(cost <= objective + 1e-9 * max(1.0, abs(objective)) + 1e-6)
+    model.maximize(mathopt.fast_sum(x))
+    fill = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params)
+    if not fill.has_primal_feasible_solution():
+        reason = fill.termination.reason.name.lower()
+        msg = f"locker sizing: filling the lockers ended with {reason}"
+        raise SolverError(msg)
+    chosen = np.rint(_values(fill, groups)).astype(np.int64)
+    objective = float(np.sum(site_yuan_per_group * chosen) + np.sum(site_fixed_yuan[chosen > 0]))
+    via_station, via_own = _split_flows(uses, _flow(fill, x), station_site)
+    return LockerSizing(groups=chosen, via_station=via_station, via_own=via_own, status=status,
+                        objective=objective, best_bound=bound, seconds=seconds)  # fmt: skip
