@@ -125,7 +125,7 @@ def cold_parcels(plan: Plan) -> tuple[np.ndarray, str]:
     if path.is_file():
         return plan.problem.outbound * _from_file(path, ids), f"dataset {COLD_VILLAGES_FILE}"
     chosen = np.zeros(n, dtype=bool)
-    if settings.producing_villages is not None:
+    if settings.producing_villages:
         index = {vid: i for i, vid in enumerate(ids)}
         unknown = [v for v in settings.producing_villages if v not in index]
         if unknown:

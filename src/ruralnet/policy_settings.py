@@ -141,11 +141,11 @@ class ColdChainSettings(_Table):
         description="After siting, choose cold-capable stations, centres and the hub and the "
         "cold vans for the producing villages' cold parcels, and report them.",
     )
-    producing_villages: tuple[str, ...] | None = Field(
-        None,
+    producing_villages: tuple[str, ...] = Field(
+        (),
         strict=False,
-        description="Village ids that send cold parcels; none: the villages marked `producing` "
-        "in the dataset, or share_of_villages of all villages when it is set.",
+        description="Village ids that send cold parcels; none: the dataset's cold_villages.csv, "
+        "else share_of_villages of all villages when it is set, else those marked `producing`.",
     )
     share_of_villages: float | None = Field(
         None,
