@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -54,6 +55,11 @@ def test_run_in_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert cli.main(["run", str(DATA / "tiny.toml"), "-o", str(out), "--lang", "zh"]) == 0
     printed = capsys.readouterr().out
     assert "覆盖的行政村" in printed and "年总成本" in printed
+    assert "选址 → 排线 → 重新定价的迭代轮次" in printed  # the rounds, the kept one's routed total
+    total = json.loads((out / "summary.json").read_text(encoding="utf-8"))[
+        "total_cost_yuan_per_year"
+    ]
+    assert f"{total:,.0f}" in printed
     targets = (out / "targets.md").read_text(encoding="utf-8")
     assert targets.startswith("# 政策目标对照：")
     assert "| 目标项 | 统计口径 | 依据 | 目标 | 规划值 | 是否达标 |" in targets
@@ -67,7 +73,10 @@ def test_run_in_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
 def test_run_in_english_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     out = tmp_path / "plan"
     assert cli.main(["run", str(DATA / "tiny.toml"), "-o", str(out)]) == 0
-    assert "villages covered" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "villages covered" in printed
+    assert "re-price rounds" in printed and "0 ✓" in printed  # round 0 kept, round 1 repeats it
+    assert "1 =" in printed
     assert (out / "targets.md").read_text(encoding="utf-8").startswith("# Policy targets:")
     assert '<html lang="en">' in (out / "report.html").read_text(encoding="utf-8")
 

@@ -30,7 +30,7 @@ from ruralnet.errors import (
     VerificationError,
     one_line,
 )
-from ruralnet.summary_table import fleet_table, summary_table
+from ruralnet.summary_table import fleet_table, rounds_rich_table, summary_table
 
 app = typer.Typer(
     name="ruralnet",
@@ -277,9 +277,7 @@ def run(  # noqa: PLR0913, PLR0917 - typer maps each command-line option to a pa
             if fleet is not None:
                 out.print(fleet)
             if rounds:
-                out.print(
-                    rounds_table(rounds).to_string(index=False), markup=False, highlight=False
-                )
+                out.print(rounds_rich_table(rounds_table(rounds), lang=lang))
             out.print(
                 f"wrote {out_dir}/: {', '.join(p.name for p in written)}",
                 markup=False,

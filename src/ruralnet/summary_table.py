@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ruralnet.i18n import N_, translator
 
-__all__ = ["fleet_table", "summary_table"]
+__all__ = ["fleet_table", "rounds_rich_table", "summary_table"]
 
 _COST_PARTS = {
     "stations": N_("stations"),
@@ -257,4 +257,56 @@ def fleet_table(summary: dict[str, Any], *, lang: str = "en") -> Table | None:
             f"{row['shift_use']:.0%}",
             f"{row['km_per_day']:,.0f}",
         )
+    return table
+
+
+def rounds_rich_table(rounds: Any, *, lang: str = "en") -> Table:
+    """
+    Build the table of the site → route → re-price rounds, the kept round marked.
+
+    Parameters
+    ----------
+    rounds
+        The :func:`ruralnet.routes.pricing.rounds_table` frame.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    rich.table.Table
+        Round, the siting model's cost, the routed cost, stations, centres, vans and van-km
+        per day.
+    """
+    _ = translator(lang)
+    table = Table(title=_("site → route → re-price rounds (yuan/year)"), show_header=True)
+    names = (
+        N_("round"),
+        N_("siting model"),
+        N_("routed"),
+        N_("stations"),
+        N_("centres"),
+        N_("vans"),
+        N_("van-km/day"),
+    )
+    rows = []
+    for row in rounds.itertuples(index=False):
+        mark = " ✓" if row.best else (" =" if row.repeated else "")
+        rows.append(
+            (
+                f"{row.round}{mark}",
+                f"{row.siting_cost:,.0f}",
+                f"{row.route_based_cost:,.0f}",
+                str(row.stations),
+                str(row.centres),
+                str(row.vans),
+                f"{row.van_km_per_day:,.0f}",
+            )
+        )
+    for k, name in enumerate(names):
+        # the figures keep their width on a narrow terminal; the headers wrap instead
+        widest = max((len(r[k]) for r in rows), default=1)
+        table.add_column(_(name), justify="right", min_width=widest)
+    for cells in rows:
+        table.add_row(*cells)
+    table.caption = _("✓ the round kept (lowest routed cost); = a plan seen before")
     return table
