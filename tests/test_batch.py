@@ -147,3 +147,20 @@ def test_a_failed_job_says_what_run_says(tmp_path: Path, capsys):
     assert not (tmp_path / "job").exists()
     died = batch._job(toml, tmp_path / "job", KeyError("worker-7"))  # the worker itself died
     assert died.error.startswith("the worker running this job stopped (KeyError: 'worker-7')")
+
+
+def test_printed_table_has_a_row_per_county(batch: BatchResult) -> None:
+    from rich.console import Console
+
+    from ruralnet.summary_table import batch_table
+
+    console = Console(width=120, record=True)
+    console.print(batch_table(batch.summary))
+    text = console.export_text()
+    lines = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") > 2}
+    assert set(lines) >= {"broken", *GOOD}
+    assert "failed (ScenarioError)" in lines["broken"]
+    for job in batch.jobs:
+        if job.ok:
+            row = lines[job.scenario.stem]
+            assert f"{job.summary['total_cost_yuan_per_year']:,.0f}" in row and "ok" in row

@@ -30,7 +30,7 @@ from ruralnet.errors import (
     VerificationError,
     one_line,
 )
-from ruralnet.summary_table import fleet_table, rounds_rich_table, summary_table
+from ruralnet.summary_table import batch_table, fleet_table, rounds_rich_table, summary_table
 
 app = typer.Typer(
     name="ruralnet",
@@ -439,7 +439,7 @@ def batch(
             with_map=not no_map,
         )
         if not quiet:
-            out.print(result.summary.to_string(index=False), markup=False, highlight=False)
+            out.print(batch_table(result.summary))
             out.print(f"wrote {result.summary_path}", markup=False, highlight=False)
         for job in result.failed:
             text = (

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ruralnet.i18n import N_, translator
 
-__all__ = ["fleet_table", "rounds_rich_table", "summary_table"]
+__all__ = ["batch_table", "fleet_table", "rounds_rich_table", "summary_table"]
 
 _COST_PARTS = {
     "stations": N_("stations"),
@@ -309,4 +309,53 @@ def rounds_rich_table(rounds: Any, *, lang: str = "en") -> Table:
     for cells in rows:
         table.add_row(*cells)
     table.caption = _("✓ the round kept (lowest routed cost); = a plan seen before")
+    return table
+
+
+def batch_table(summary: Any) -> Table:
+    """
+    Build the one-row-per-county table of a batch, as ``batch_summary.csv`` holds it.
+
+    Parameters
+    ----------
+    summary
+        The batch summary frame (:attr:`ruralnet.batch.BatchResult.summary`).
+
+    Returns
+    -------
+    rich.table.Table
+        Scenario, status, total cost, stations, centres, coverage, solver status and job
+        seconds; a failed job shows its error type.
+    """
+    table = Table(title="batch", show_header=True)
+    columns = (
+        ("scenario", "left"),
+        ("status", "left"),
+        ("yuan/year", "right"),
+        ("stations", "right"),
+        ("centres", "right"),
+        ("coverage", "right"),
+        ("solver", "left"),
+        ("job s", "right"),
+    )
+    rows = []
+    for row in summary.to_dict(orient="records"):
+        ok = row["status"] == "ok"
+        rows.append(
+            (
+                str(row["scenario"]),
+                str(row["status"]) if ok else f"{row['status']} ({row.get('error_type') or ''})",
+                f"{row['total_cost_yuan_per_year']:,.0f}" if ok else "—",
+                f"{row['stations_opened']:.0f}" if ok else "—",
+                f"{row['centres_opened']:.0f}" if ok else "—",
+                f"{row['coverage_share']:.1%}" if ok else "—",
+                str(row["solver_status"]) if ok else "—",
+                f"{row['job_seconds']:.1f}",
+            )
+        )
+    for k, (name, justify) in enumerate(columns):
+        widest = max((len(r[k]) for r in rows), default=1)
+        table.add_column(name, justify=justify, min_width=min(widest, 24))  # type: ignore[arg-type]
+    for cells in rows:
+        table.add_row(*cells)
     return table
