@@ -324,8 +324,8 @@ def batch_table(summary: Any) -> Table:
     Returns
     -------
     rich.table.Table
-        Scenario, status, total cost, stations, centres, coverage, solver status and job
-        seconds; a failed job shows its error type.
+        Scenario, status, total cost, stations, centres, coverage and job seconds; a failed
+        job shows its error type, a plan not proven optimal its solver status and gap.
     """
     table = Table(title="batch", show_header=True)
     columns = (
@@ -335,27 +335,32 @@ def batch_table(summary: Any) -> Table:
         ("stations", "right"),
         ("centres", "right"),
         ("coverage", "right"),
-        ("solver", "left"),
         ("job s", "right"),
     )
     rows = []
     for row in summary.to_dict(orient="records"):
         ok = row["status"] == "ok"
+        if not ok:
+            status = f"{row['status']} ({row.get('error_type') or ''})"
+        elif row["solver_status"] != "optimal":  # feasible or interrupted: say how far from proven
+            status = f"ok ({row['solver_status']}, gap {row['gap']:.2%})"
+        else:
+            status = "ok"
         rows.append(
             (
                 str(row["scenario"]),
-                str(row["status"]) if ok else f"{row['status']} ({row.get('error_type') or ''})",
+                status,
                 f"{row['total_cost_yuan_per_year']:,.0f}" if ok else "—",
                 f"{row['stations_opened']:.0f}" if ok else "—",
                 f"{row['centres_opened']:.0f}" if ok else "—",
                 f"{row['coverage_share']:.1%}" if ok else "—",
-                str(row["solver_status"]) if ok else "—",
                 f"{row['job_seconds']:.1f}",
             )
         )
     for k, (name, justify) in enumerate(columns):
-        widest = max((len(r[k]) for r in rows), default=1)
-        table.add_column(name, justify=justify, min_width=min(widest, 24))  # type: ignore[arg-type]
+        # figures keep their width on a narrow terminal; names and statuses wrap instead
+        widest = max((len(r[k]) for r in rows), default=1) if justify == "right" else None
+        table.add_column(name, justify=justify, min_width=widest)  # type: ignore[arg-type]
     for cells in rows:
         table.add_row(*cells)
     return table
