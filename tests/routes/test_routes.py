@@ -603,3 +603,31 @@ def test_an_unchanged_depot_is_routed_once_and_a_changed_one_again(monkeypatch):
     route_instances([c], settings(yuan_per_km=2.0))
     route_instances([c], settings(), seed=1)
     assert calls == ["C"] * 4  # other loads, other prices, another seed: searched anew
+
+
+def test_ctrl_c_in_the_first_solve_returns_the_incumbent_unrouted(monkeypatch):
+    from ruralnet.problem import SolveStatus
+    from ruralnet.routes import pricing
+
+    plan = rn.solve(DATA / "tiny.toml")
+    stopped = dataclasses.replace(
+        plan, solution=dataclasses.replace(plan.solution, status=SolveStatus.INTERRUPTED)
+    )
+    monkeypatch.setattr(pricing, "solve", lambda *a, **k: stopped)
+    monkeypatch.setattr(pricing, "build_routes", lambda *a, **k: pytest.fail("routed anyway"))
+    assert pricing.solve_with_routes(rn.load_scenario(DATA / "tiny.toml")) == (stopped, None, [])
+
+
+def test_ctrl_c_in_a_re_pricing_round_stops_the_run(monkeypatch):
+    from ruralnet.problem import SolveStatus
+    from ruralnet.routes import pricing
+
+    solve_model = pricing.solve_model
+
+    def interrupted(*args, **kwargs):
+        solution = solve_model(*args, **kwargs)
+        return dataclasses.replace(solution, status=SolveStatus.INTERRUPTED)
+
+    monkeypatch.setattr(pricing, "solve_model", interrupted)  # only the rounds' re-solves use it
+    with pytest.raises(KeyboardInterrupt):
+        pricing.solve_with_routes(rn.load_scenario(DATA / "tiny.toml"), rounds=1)

@@ -45,7 +45,7 @@ from ruralnet.errors import VerificationError
 from ruralnet.model import build_model
 from ruralnet.pipeline import price_without_buses, solve
 from ruralnet.plan import Plan
-from ruralnet.problem import Problem
+from ruralnet.problem import Problem, SolveStatus
 from ruralnet.routes.build import build_routes
 from ruralnet.routes.data import RoutePlan
 from ruralnet.routes.outputs import routed_cost_parts
@@ -218,6 +218,9 @@ def _resolve(plan: Plan, problem: Problem) -> Plan:
     scenario = plan.scenario
     built = build_model(problem)
     solution = solve_model(built, scenario.solver, seed=scenario.scenario.seed)
+    if solution.status is SolveStatus.INTERRUPTED:
+        # Ctrl-C during a re-pricing round stops the run: the rounds are not finished
+        raise KeyboardInterrupt
     report = verify(problem, solution)
     if not report.ok:
         details = "; ".join(str(v) for v in report.violations[:5])
@@ -276,7 +279,7 @@ def solve_with_routes(
     on_round: Callable[[RoundReport], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_solver_log: Callable[[str], None] | None = None,
-) -> tuple[Plan, RoutePlan, list[RoundReport]]:
+) -> tuple[Plan, RoutePlan | None, list[RoundReport]]:
     """
     Site, route, re-price the van feeders by their routes, and re-solve.
 
@@ -302,11 +305,17 @@ def solve_with_routes(
     -------
     tuple
         ``(plan, route_plan, reports)``: the round with the lowest route-based total cost,
-        its routes, and every round's report. ``reports[0].siting_cost`` is the ordinary
+        its routes, and every round's report; ``(plan, None, [])`` when Ctrl-C interrupted
+        the first solve (its verified incumbent, not routed). ``reports[0].siting_cost`` is the ordinary
         per-parcel-km estimate of :func:`ruralnet.solve`. The returned plan carries the
         scenario's own prices: its verification (and so the summary's siting-model cost)
         is recomputed with them, and its all-van comparison too; ``solution.objective`` is
         the objective of the re-priced model it was found with.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When Ctrl-C interrupts the solve of a re-pricing round, or the routing.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -319,6 +328,8 @@ def solve_with_routes(
     stage = on_stage or (lambda _name: None)
     start = time.perf_counter()
     plan = solve(scenario, on_stage=on_stage, on_solver_log=on_solver_log)
+    if plan.solution.status is SolveStatus.INTERRUPTED:
+        return plan, None, []  # Ctrl-C in the first solve: its incumbent, not routed
     first = plan
     solved = time.perf_counter()
     stage("routes")
