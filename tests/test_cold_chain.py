@@ -193,7 +193,7 @@ def test_run_writes_and_verify_rechecks_the_cold_chain(
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["cold_chain"]["verified"] is True
     assert "农产品冷链寄递" in (out / "targets.md").read_text(encoding="utf-8")
-    assert "冷链" in (out / "map.html").read_text(encoding="utf-8")
+    assert "冷链：具备冷链能力的站点" in (out / "map.html").read_text(encoding="utf-8")  # legend
     assert cli.main(["verify", str(SCENARIO), str(out)]) == 0
     assert "every cold parcel's path is cold-capable" in capsys.readouterr().out
     broken = tmp_path / "broken"

@@ -216,6 +216,7 @@ def test_run_writes_lockers_and_verify_rechecks_them(tmp_path: Path):
     assert sum(f["properties"]["role"] == "locker" for f in features) == summary["lockers"]["sites"]
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "智能快件箱" in page or json.dumps("智能快件箱")[1:-1] in page  # the layer, in Chinese
+    assert "站点的智能快件箱组" in page  # and its legend row
     assert cli.main(["verify", str(toml), str(out)]) == 0
     # a locker parcel count edited by hand: more than the village gets and its lockers hold
     path = out / "locker_villages.csv"

@@ -92,10 +92,24 @@ def _legend(plan: Plan) -> str:
         ("<span style='color:#888'>&#8226;</span>", N_("village (colour of its station)")),
         (f"<span style='color:{_UNCOVERED}'>&#10006;</span>", N_("village not covered")),
         ("<span style='color:#444'>&#9473;</span>", N_("van link (straight line)")),
-        ("<span style='color:#d95f02'>&#9473;</span>", N_("van route along the roads (when routed)")),
+        (
+            "<span style='color:#d95f02'>&#9473;</span>",
+            N_("van route along the roads (when routed)"),
+        ),
         ("<span style='color:#1a9850'>&#9476;</span>", N_("bus link (parcels riding a bus line)")),
         ("<span style='color:#1a9850;opacity:0.5'>&#9473;</span>", N_("bus line (客货邮融合)")),
     ]
+    if plan.cold_chain is not None:  # the optional layers' rows only when they are drawn
+        rows.append(
+            (
+                f"<span style='color:{_COLD}'>&#9711;</span>",
+                N_("cold chain: cold-capable site, cold van leg (EST)"),
+            )
+        )
+    if plan.lockers is not None:
+        rows.append(
+            (f"<span style='color:{_LOCKER}'>&#9638;</span>", N_("smart-locker groups at a site"))
+        )
     rows = [(sym, _(text)) for sym, text in rows]
     rows += _real_point_rows(plan)
     body = "".join(f"<div>{sym} {html.escape(text)}</div>" for sym, text in rows)
