@@ -177,3 +177,32 @@ def test_lp_screening_auto_follows_the_gap_target(caplog, setting, gap, screens)
     p = random_problem(3, 8, 5, 2, capacitated=False)
     solve_model(build_model(p), SolverSettings(lp_screening=setting, relative_gap=gap))
     assert ("LP relaxation" in caplog.text) is screens
+
+
+def test_a_stop_request_the_solver_did_not_see_still_ends_the_run(monkeypatch):
+    """Ctrl-C while HiGHS cannot stop (its root LP): the plan it finishes is kept as interrupted."""
+    import importlib
+
+    from ortools.util.python import solve_interrupter
+
+    from ruralnet.problem import SolveStatus
+
+    solve_module = importlib.import_module("ruralnet.solve")  # the module, not rn.solve
+
+    finish = solve_module._Runner.solve
+
+    def finishes_then_hears_ctrl_c(runner):
+        result = finish(runner)
+        runner.interrupter.interrupt()  # the request came while the solver could not stop
+        return result
+
+    p = line_problem(12.0)
+    plain = solve_model(build_model(p), SolverSettings())
+    assert plain.status is SolveStatus.OPTIMAL
+    monkeypatch.setattr(solve_module._Runner, "solve", finishes_then_hears_ctrl_c)
+    stopped = solve_model(
+        build_model(p), SolverSettings(), interrupter=solve_interrupter.SolveInterrupter()
+    )
+    assert stopped.status is SolveStatus.INTERRUPTED
+    assert stopped.objective == pytest.approx(plain.objective) and stopped.gap == pytest.approx(0)
+    assert verify(p, stopped).ok

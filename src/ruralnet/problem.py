@@ -36,7 +36,7 @@ class SolveStatus(StrEnum):
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"  # a plan with a gap: time limit reached
-    INTERRUPTED = "interrupted"  # a plan with a gap: stopped by the user (Ctrl-C)
+    INTERRUPTED = "interrupted"  # stopped by the user (Ctrl-C): the plan so far, its gap as proven
     INFEASIBLE = "infeasible"
     NO_SOLUTION = "no_solution"
 

@@ -332,7 +332,11 @@ def solve_model(
         raise SolverError(msg) from None
     reason = result.termination.reason
     status = _STATUS.get(reason)
-    if result.termination.limit == mathopt.Limit.INTERRUPTED and status is SolveStatus.FEASIBLE:
+    if status in {SolveStatus.FEASIBLE, SolveStatus.OPTIMAL} and (
+        result.termination.limit == mathopt.Limit.INTERRUPTED or interrupter.interrupted
+    ):
+        # stopped on request (Ctrl-C): the run ends with this plan, even when the solver
+        # finished before it saw the request (HiGHS does not stop inside every phase)
         status = SolveStatus.INTERRUPTED
     if status is SolveStatus.INFEASIBLE:
         msg = "the model has no feasible plan"
