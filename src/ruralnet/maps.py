@@ -131,27 +131,33 @@ def _position_sources(plan: Plan) -> dict[str, str]:
 
 def _real_point_rows(plan: Plan) -> list[tuple[str, str]]:
     """Legend rows saying how many village points and township seats are real."""
+    _ = translator(plan.scenario.report.language)
     sources = _position_sources(plan)
     real = {s for s in sources.values() if s and s != "generated"}
     rows = []
     for label in sorted(real):
         n = sum(1 for s in sources.values() if s == label)
+        text = _(
+            "village at its real {source} point, black ring ({n} of {total}; the others are "
+            "generated)"
+        )
         rows.append(
             (
                 "<span style='color:#888;-webkit-text-stroke:1px #000'>&#9679;</span>",
-                f"village at its real {label} point, black ring ({n} of {len(sources)}; "
-                "the others are generated)",
+                text.format(source=label, n=n, total=len(sources)),
             )
         )
     towns = plan.inputs.townships
     if "seat_source" in towns.columns:
         seats = towns["seat_source"].fillna("generated")
         for label in sorted(set(seats) - {"generated"}):
+            text = _(
+                "township seat at its real {source} point: {n} of {total} (centre sites C-…-1)"
+            )
             rows.append(
                 (
                     f"<span style='color:{_CENTRE}'>&#9632;</span>",
-                    f"township seat at its real {label} point: {int((seats == label).sum())} "
-                    f"of {len(seats)} (centre sites C-…-1)",
+                    text.format(source=label, n=int((seats == label).sum()), total=len(seats)),
                 )
             )
     return rows
