@@ -351,43 +351,39 @@ def verify(
             )
 
 
+def _checked(result: tuple[bool, list[str]], plan_dir: Path, what: str) -> bool:
+    """Print each violation of a re-check and raise VerificationError if there is any."""
+    checked, problems = result
+    if problems:
+        for line in problems[:20]:
+            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
+        msg = f"{plan_dir}: {what} {len(problems)} rule(s)"
+        raise VerificationError(msg)
+    return checked
+
+
 def _verify_lockers(scenario: Any, problem: Any, solution: Any, plan_dir: Path) -> bool:
     """Re-check the written smart lockers; raise VerificationError naming each problem."""
     from ruralnet.lockers import check_written_lockers
 
-    checked, problems = check_written_lockers(scenario, problem, solution, plan_dir)
-    if problems:
-        for line in problems[:20]:
-            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
-        msg = f"{plan_dir}: the smart lockers break {len(problems)} rule(s)"
-        raise VerificationError(msg)
-    return checked
+    result = check_written_lockers(scenario, problem, solution, plan_dir)
+    return _checked(result, plan_dir, "the smart lockers break")
 
 
 def _verify_routes(scenario: Any, assembly: Any, plan_dir: Path) -> bool:
     """Re-check the written van routes; raise VerificationError naming each problem."""
     from ruralnet.routes.readback import check_written_routes
 
-    checked, problems = check_written_routes(scenario, assembly, plan_dir)
-    if problems:
-        for line in problems[:20]:
-            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
-        msg = f"{plan_dir}: the van routes break {len(problems)} rule(s)"
-        raise VerificationError(msg)
-    return checked
+    return _checked(
+        check_written_routes(scenario, assembly, plan_dir), plan_dir, "the van routes break"
+    )
 
 
 def _verify_cold_chain(plan: Any, plan_dir: Path) -> bool:
     """Re-check the written cold chain ([cold_chain]); raise VerificationError naming each problem."""
     from ruralnet.cold_chain import check_written_cold_chain
 
-    checked, problems = check_written_cold_chain(plan, plan_dir)
-    if problems:
-        for line in problems[:20]:
-            err.print(f"violation: {line}", markup=False, highlight=False, soft_wrap=True)
-        msg = f"{plan_dir}: the cold chain breaks {len(problems)} rule(s)"
-        raise VerificationError(msg)
-    return checked
+    return _checked(check_written_cold_chain(plan, plan_dir), plan_dir, "the cold chain breaks")
 
 
 @app.command()
