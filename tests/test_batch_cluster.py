@@ -193,6 +193,9 @@ def test_batch_survives_a_killed_worker(
         assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["verified"]
         single = tmp_path / "single" / name
         # the same county alone, as 'ruralnet run' plans it (routed and re-priced, as batch does)
-        assert cli.main(["run", str(province / f"{name}.toml"), "-o", str(single), "--no-map", "-q"]) == 0
+        assert (
+            cli.main(["run", str(province / f"{name}.toml"), "-o", str(single), "--no-map", "-q"])
+            == 0
+        )
         for file in COMPARED:
             assert (folder / file).read_bytes() == (single / file).read_bytes(), f"{name}/{file}"

@@ -309,15 +309,35 @@ def targets_markdown(plan: Plan) -> str:
     """
     meta = plan.inputs.meta
     _ = translator(plan.scenario.report.language)
-    lines = [_("# Policy targets: {county} — {scenario}").format(county=meta.name, scenario=plan.scenario.scenario.name), ""]
+    lines = [
+        _("# Policy targets: {county} — {scenario}").format(
+            county=meta.name, scenario=plan.scenario.scenario.name
+        ),
+        "",
+    ]
     if meta.generated:
         lines += [
-            "> " + _("Generated data: {fields}. Figures describe the model county.").format(fields=", ".join(meta.generated)),
+            "> "
+            + _("Generated data: {fields}. Figures describe the model county.").format(
+                fields=", ".join(meta.generated)
+            ),
             "",
         ]
     rows = policy_targets(plan)
     lines += [
-        "| " + " | ".join(_(h) for h in (N_("target"), N_("counted as"), N_("source"), N_("goal"), N_("plan"), N_("met"))) + " |",
+        "| "
+        + " | ".join(
+            _(h)
+            for h in (
+                N_("target"),
+                N_("counted as"),
+                N_("source"),
+                N_("goal"),
+                N_("plan"),
+                N_("met"),
+            )
+        )
+        + " |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -339,12 +359,23 @@ def targets_markdown(plan: Plan) -> str:
         "",
         _("Own station: villages with a station of their own (the seed plan's count).")
         + (
-            " " + _("Served: villages with a station within {km} road km.").format(km=f"{plan.problem.max_access_km:g}")
+            " "
+            + _("Served: villages with a station within {km} road km.").format(
+                km=f"{plan.problem.max_access_km:g}"
+            )
             if not plan.problem.own_village_rule
             else ""
         ),
         "",
-        "| " + _("township") + " | " + _("villages") + " | " + " | ".join(heads) + " | " + _("centres") + " |",
+        "| "
+        + _("township")
+        + " | "
+        + _("villages")
+        + " | "
+        + " | ".join(heads)
+        + " | "
+        + _("centres")
+        + " |",
         "|---|---|" + "---|" * len(heads) + "---|",
     ]
     for t, town in enumerate(towns.itertuples()):
@@ -400,7 +431,20 @@ def fleet_markdown(plan: Plan) -> list[str]:
             limit=limit,
         ),
         "",
-        "| " + " | ".join(_(h) for h in (N_("depot"), N_("tier"), N_("vans"), N_("loops per van"), N_("van-hours/day"), N_("shift use"), N_("km/day"))) + " |",
+        "| "
+        + " | ".join(
+            _(h)
+            for h in (
+                N_("depot"),
+                N_("tier"),
+                N_("vans"),
+                N_("loops per van"),
+                N_("van-hours/day"),
+                N_("shift use"),
+                N_("km/day"),
+            )
+        )
+        + " |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in fleet_table(plan.routes).itertuples():
@@ -498,7 +542,13 @@ def kpi_table(plan: Plan) -> pd.DataFrame:
             np.nan,
             None,
         ),
-        (f"van-km ({transport['van_km_source']})", transport["van_km_per_day"], "km/day", np.nan, None),
+        (
+            f"van-km ({transport['van_km_source']})",
+            transport["van_km_per_day"],
+            "km/day",
+            np.nan,
+            None,
+        ),
         ("CO2", transport["co2_kg_per_day"], "kg/day", np.nan, None),
     ]
     return pd.DataFrame(rows, columns=["kpi", "value", "unit", "target", "met"])
