@@ -34,7 +34,7 @@ import geopandas as gpd
 import pyogrio
 from pydantic import BaseModel
 
-from ruralnet.data import _LAYERS, BusLineRow
+from ruralnet.dataset_rows import LAYER_ROWS, BusLineRow
 from ruralnet.scenario import Phase, Scenario, ScenarioMeta
 
 DATA = Path(__file__).parent / "data"
@@ -295,7 +295,7 @@ _QUICK_MUTATIONS = {
 def column_cases() -> list[Case]:
     """Every layer and column of the row models x every value mutation."""
     cases = []
-    for layer, (model, _geoms, id_col) in _LAYERS.items():
+    for layer, (model, _geoms, id_col) in LAYER_ROWS.items():
         for column in model.model_fields:
             kind = column_kind(layer, column, id_col, model)
             for mutation in _TABLE:
@@ -385,7 +385,7 @@ GEOMETRY_MUTATIONS: dict[str, Callable[[dict], dict | None]] = {
 def geometry_cases() -> list[Case]:
     """Every layer's geometry x wrong type, null, NaN, inf, huge, swapped and wrong CRS."""
     cases = []
-    for layer, (_model, _geoms, _id) in _LAYERS.items():
+    for layer, (_model, _geoms, _id) in LAYER_ROWS.items():
         for mutation, change in GEOMETRY_MUTATIONS.items():
             expect = REFUSED
             if layer == "townships" and mutation == "wrong_type":
@@ -481,7 +481,7 @@ def file_cases() -> list[Case]:
     """Every layer file x gone, empty, broken, a folder, links, twice, GeoPackage, GBK."""
     cases = []
     empty_collection = b'{"type": "FeatureCollection", "features": []}'
-    for layer in _LAYERS:
+    for layer in LAYER_ROWS:
         optional = layer in {"boundary", "bus_stops"}
         name = rf"{layer}\.(geojson|gpkg)"
         variants = [

@@ -35,9 +35,11 @@ ORDER = [
     "_readers",
     "i18n",
     # the core, down the data flow
+    "settings",
     "policy_settings",
     "scenario",
     "gtfs",
+    "dataset_rows",
     "data",
     "problem",
     "network",
@@ -63,6 +65,7 @@ ORDER = [
     "cold_chain",
     "pipeline",
     "routes.pricing",
+    "targets",
     "report",
     "brands",
     "lockers",
@@ -71,7 +74,9 @@ ORDER = [
     "report_html",
     "export",
     "audit",
+    "map_base",
     "maps",
+    "batch_map",
     "summary_table",
     # leaf wings
     "classic.heuristics",
@@ -115,7 +120,7 @@ ORDER = [
 LEAF_WINGS = ("prepare", "synth", "classic")
 FACES = {"compare", "compare_map", "batch", "cli", ""}
 ORTOOLS_ALLOWED = {"model", "solve", "routes.engine", "classic.mip"}
-FOLIUM_ALLOWED = {"maps", "compare_map"}
+FOLIUM_ALLOWED = {"map_base", "maps", "batch_map", "compare_map"}
 GEODATA = {"geopandas", "shapely", "pyogrio", "pyproj", "folium"}
 GEO_FREE = {
     "problem",

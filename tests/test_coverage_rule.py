@@ -18,7 +18,7 @@ import pytest
 
 import ruralnet as rn
 from ruralnet.errors import InfeasibleError
-from ruralnet.report import coverage_targets, targets_markdown
+from ruralnet.targets import coverage_targets, targets_markdown
 from ruralnet.verify import verify
 
 DATA = Path(__file__).parent / "data"

@@ -129,7 +129,7 @@ def test_unreachable_villages_are_named(tmp_path):
 
 
 def test_policy_targets_report(plan, tmp_path):
-    from ruralnet.report import policy_targets, targets_markdown, township_coverage
+    from ruralnet.targets import policy_targets, targets_markdown, township_coverage
 
     rows = {r["target"]: r for r in policy_targets(plan)}
     assert rows["village station coverage"]["met"] is True

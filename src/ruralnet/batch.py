@@ -518,7 +518,7 @@ def write_batch_reports(
     written = [write_text_atomic(out / TARGETS_FILE, batch_targets_markdown(jobs))]
     folders = [job.out_dir for job in jobs if job.ok]
     if with_map and folders:
-        from ruralnet.maps import counties_map
+        from ruralnet.batch_map import counties_map
 
         title = f"{len(folders)} counties" if len(folders) > 1 else folders[0].name
         with atomic_path(out / MAP_FILE) as tmp:

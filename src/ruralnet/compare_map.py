@@ -25,6 +25,7 @@ from ruralnet.compare import (
     format_signed,
 )
 from ruralnet.errors import OutputError, os_reason
+from ruralnet.map_base import new_map
 
 if TYPE_CHECKING:
     import folium
@@ -260,21 +261,9 @@ def comparison_map(comparison: PlanComparison, *, m: folium.Map | None = None) -
     """
     import folium
 
-    from ruralnet.maps import _inline_leaflet
-
     a, b = comparison.a, comparison.b
     if m is None:
-        m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
-        _inline_leaflet(m)
-        attribution = html.escape("Map tiles © OpenStreetMap contributors | ruralnet comparison")
-        folium.TileLayer("OpenStreetMap", attr=attribution, name="OpenStreetMap (online)").add_to(m)
-        folium.TileLayer(
-            tiles="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==",
-            attr=attribution,
-            name="Blank (offline)",
-            overlay=False,
-            show=False,
-        ).add_to(m)
+        m = new_map("Map tiles © OpenStreetMap contributors | ruralnet comparison")
     boundary = a.boundary if a.boundary is not None else b.boundary
     if boundary is not None:
         folium.GeoJson(

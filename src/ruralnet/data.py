@@ -1,20 +1,20 @@
 """Read and validate a county dataset folder into :class:`Inputs`; write one with :func:`write_dataset`.
 
 The format is defined twice, once for people (README, "County dataset format") and once
-for the machine: the pydantic row models below. Every problem found is collected and
-raised once as a :class:`~ruralnet.errors.DataError` naming the file, row and fix.
+for the machine: the pydantic row models in :mod:`ruralnet.dataset_rows`. Every problem found
+is collected and raised once as a :class:`~ruralnet.errors.DataError` naming the file, row and
+fix.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import typing
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,18 +22,16 @@ import pandas as pd
 import pyogrio
 import pyproj
 import shapely
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
-)
 
 from ruralnet._files import atomic_path, write_text_atomic
 from ruralnet._readers import path_problem, read_csv, read_toml, read_vector
+from ruralnet.dataset_rows import (
+    LAYER_ROWS,
+    BusLineRow,
+    check_rows,
+    check_unique,
+    normalise_rows,
+)
 from ruralnet.errors import DataError, RuralnetWarning
 from ruralnet.gtfs import read_gtfs_lines
 
@@ -49,126 +47,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-# Sanity bounds (EST), far beyond any real village, site or bus line: a larger value is a typo
-# or an overflow (1e308), refused at the door rather than passed to the solver.
-_PEOPLE_MAX = 1_000_000  # residents of one administrative village (the largest have ~50,000)
-_PARCELS_MAX = 1e7  # parcels per day of one village, site or hub (a county handles ~1e4-1e5)
-_TRIPS_MAX = 1_000  # bus trips per day and direction
-_HOLD_MAX = 1e5  # parcels per bus trip
-_FEE_MAX = 1e4  # yuan per parcel
-_SEQ_MAX = 1_000_000  # stop sequence numbers
-
-Parcels = Annotated[float, Field(ge=0, le=_PARCELS_MAX)]
-Capacity = Annotated[float, Field(gt=0, le=_PARCELS_MAX)]
-
-
-class _Row(BaseModel):
-    # finite numbers only: NaN or infinity in a column is an error, an empty cell is "not given"
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, coerce_numbers_to_str=True, allow_inf_nan=False
-    )
-
-
-class VillageRow(_Row):
-    """One administrative village (行政村)."""
-
-    village_id: Id
-    name: Id
-    township_id: Id
-    population: Annotated[int, Field(ge=0, le=_PEOPLE_MAX)] | None = None
-    inbound_parcels_per_day: Parcels | None = None
-    outbound_parcels_per_day: Parcels | None = None
-    producing: bool = False
-    source: str = ""
-
-    @model_validator(mode="after")
-    def _has_demand(self) -> VillageRow:
-        if self.population is None and self.inbound_parcels_per_day is None:
-            msg = "needs population or inbound_parcels_per_day"
-            raise ValueError(msg)
-        return self
-
-
-class TownshipRow(_Row):
-    """One township-level unit (乡镇/街道)."""
-
-    township_id: Id
-    name: Id
-    source: str = ""
-
-
-class StationSiteRow(_Row):
-    """One candidate village service station site."""
-
-    site_id: Id
-    kind: Literal["existing", "new"]
-    village_id: Id | None = None
-    capacity_parcels_per_day: Capacity | None = None
-    source: str = ""
-
-
-class CentreSiteRow(_Row):
-    """One candidate township co-delivery centre site."""
-
-    site_id: Id
-    township_id: Id
-    kind: Literal["existing", "new"]
-    capacity_parcels_per_day: Capacity | None = None
-    source: str = ""
-
-
-class HubRow(_Row):
-    """One county hub, fixed or candidate."""
-
-    hub_id: Id
-    status: Literal["fixed", "candidate"]
-    name: str = ""
-    capacity_parcels_per_day: Capacity | None = None  # not given: no limit
-    source: str = ""
-
-
-class RoadRow(_Row):
-    """One road line."""
-
-    highway: Id
-    oneway: bool = False
-    name: str = ""
-    source: str = ""
-
-
-class BusStopRow(_Row):
-    """One stop of a bus line, in order."""
-
-    line_id: Id
-    seq: Annotated[int, Field(ge=1, le=_SEQ_MAX)]
-    stop_id: Id
-    name: str = ""
-
-
-class BusLineRow(_Row):
-    """One bus line's service figures; empty cells take the scenario defaults."""
-
-    line_id: Id
-    name: str = ""
-    trips_per_day: Annotated[float, Field(gt=0, le=_TRIPS_MAX)] | None = None
-    capacity_parcels_per_trip: Annotated[float, Field(gt=0, le=_HOLD_MAX)] | None = None
-    fee_yuan_per_parcel: Annotated[float, Field(ge=0, le=_FEE_MAX)] | None = None
-    source: str = ""
-
-
-_LAYERS: dict[str, tuple[type[_Row], frozenset[str], str | None]] = {
-    # layer: (row model, allowed geometry types, id column)
-    "villages": (VillageRow, frozenset({"Point"}), "village_id"),
-    "townships": (TownshipRow, frozenset({"Polygon", "MultiPolygon", "Point"}), "township_id"),
-    "station_sites": (StationSiteRow, frozenset({"Point"}), "site_id"),
-    "centre_sites": (CentreSiteRow, frozenset({"Point"}), "site_id"),
-    "hubs": (HubRow, frozenset({"Point"}), "hub_id"),
-    "roads": (RoadRow, frozenset({"LineString", "MultiLineString"}), None),
-    "boundary": (_Row, frozenset({"Polygon", "MultiPolygon"}), None),
-    "bus_stops": (BusStopRow, frozenset({"Point"}), None),
-}
 _OPTIONAL = frozenset({"boundary", "bus_stops"})
 _SUFFIXES = (".geojson", ".gpkg")
 
@@ -336,113 +214,8 @@ def _check_degrees(frame: gpd.GeoDataFrame, path: Path, id_col: str | None) -> l
     return problems
 
 
-def _blank(value: object) -> bool:
-    return isinstance(value, str) and not value.strip()
-
-
-def _clean_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-    plain = plain.astype(object).where(plain.notna(), None)
-    # an empty cell (null, "" or blanks) means "not given": drop it so the model's default applies
-    return [
-        {k: v for k, v in row.items() if v is not None and not _blank(v)}
-        for row in plain.to_dict(orient="records")
-    ]
-
-
-def _check_rows(
-    frame: pd.DataFrame, path: Path, model: type[_Row], id_col: str | None
-) -> tuple[list[DataError], list[_Row]]:
-    """Validate every row; return the problems, and the validated rows when there are none."""
-    if model is _Row:
-        return [], []
-    missing = [
-        name
-        for name, field in model.model_fields.items()
-        if field.is_required() and name not in frame.columns
-    ]
-    if missing:
-        return [
-            DataError(
-                path,
-                f"column {', '.join(missing)} is missing",
-                "Add the column (see the README's dataset table)",
-            )
-        ], []
-    try:
-        return [], TypeAdapter(list[model]).validate_python(_clean_records(frame))
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            row = int(err["loc"][0])
-            column = str(err["loc"][1]) if len(err["loc"]) > 1 else "row"
-            value = frame.iloc[row].get(column) if column in frame.columns else None
-            value = value.item() if isinstance(value, np.generic) else value
-            feature = (
-                f"{id_col}={frame.iloc[row][id_col]}"
-                if id_col and id_col in frame.columns
-                else None
-            )
-            got = f", got {value!r}" if column in frame.columns else ""
-            problems.append(
-                DataError(
-                    path,
-                    f"{column}: {err['msg'].removeprefix('Value error, ').lower()}{got}",
-                    "Fix the value or drop the row",
-                    row=row + 1,
-                    feature=feature,
-                )
-            )
-        return problems, []
-
-
-def _check_unique(rows: list[_Row], path: Path, id_col: str | None) -> list[DataError]:
-    """Ids must differ once surrounding blanks are dropped (they are dropped when read)."""
-    if id_col is None:
-        return []
-    seen: set[str] = set()
-    problems = []
-    for i, row in enumerate(rows):
-        ident = getattr(row, id_col)
-        if ident in seen:
-            problems.append(
-                DataError(
-                    path,
-                    f"duplicate {id_col} {ident!r}",
-                    "Give every feature its own id (surrounding blanks do not count)",
-                    row=i + 1,
-                )
-            )
-        seen.add(ident)
-    return problems
-
-
-def _numeric(annotation: Any) -> bool:
-    """Whether a row model's field holds a number (``int``/``float``, maybe optional)."""
-    if annotation in (int, float):
-        return True
-    return any(_numeric(arg) for arg in typing.get_args(annotation)[:1] if arg is not type(None))
-
-
-def _normalise(
-    frame: gpd.GeoDataFrame, model: type[_Row], id_col: str | None, rows: list[_Row]
-) -> gpd.GeoDataFrame:
-    """Put the validated values in place (defaults for empty cells, ids stripped), sorted by id."""
-    frame = frame.copy()
-    for name, field in model.model_fields.items():
-        values = pd.Series([getattr(row, name) for row in rows], index=frame.index, dtype=object)
-        if _numeric(field.annotation):  # int where every cell is given, else float with NaN
-            values = pd.to_numeric(values) if values.notna().all() else values.astype(float)
-        elif field.annotation is bool:
-            values = values.astype(bool)
-        frame[name] = values
-    if id_col is not None:
-        frame = frame.sort_values(id_col, kind="stable").reset_index(drop=True)
-    return frame
-
-
 def _read_layer(folder: Path, layer: str, crs: pyproj.CRS | None) -> gpd.GeoDataFrame | None:
-    model, allowed, id_col = _LAYERS[layer]
+    model, allowed, id_col = LAYER_ROWS[layer]
     path = _find_layer(folder, layer)
     if path is None:
         if layer in _OPTIONAL:
@@ -452,11 +225,11 @@ def _read_layer(folder: Path, layer: str, crs: pyproj.CRS | None) -> gpd.GeoData
         )
     frame = read_vector(path)
     problems = _check_geometry(frame, path, allowed, id_col)
-    row_problems, rows = _check_rows(frame, path, model, id_col)
-    problems += row_problems + _check_unique(rows, path, id_col)
+    row_problems, rows = check_rows(frame, path, model, id_col)
+    problems += row_problems + check_unique(rows, path, id_col)
     if problems:
         raise DataError.combine(problems)
-    frame = _normalise(frame, model, id_col, rows)
+    frame = normalise_rows(frame, model, id_col, rows)
     if crs is not None:
         frame = frame.to_crs(crs)
     frame.attrs["path"] = str(path)
@@ -468,11 +241,11 @@ def _read_bus_lines(folder: Path) -> pd.DataFrame | None:
     if path_problem(path) == "file is missing":
         return None
     frame = read_csv(path, fix="Give bus_lines.csv as a CSV file, or remove it")
-    problems, rows = _check_rows(frame, path, BusLineRow, "line_id")
-    problems += _check_unique(rows, path, "line_id")
+    problems, rows = check_rows(frame, path, BusLineRow, "line_id")
+    problems += check_unique(rows, path, "line_id")
     if problems:
         raise DataError.combine(problems)
-    frame = pd.DataFrame(_normalise(frame, BusLineRow, None, rows))
+    frame = pd.DataFrame(normalise_rows(frame, BusLineRow, None, rows))
     return frame.sort_values("line_id").reset_index(drop=True)
 
 
@@ -605,7 +378,7 @@ def load_inputs(dataset: str | Path) -> Inputs:
     villages = _read_layer(folder, "villages", None)
     assert villages is not None  # required layer
     crs = pyproj.CRS.from_user_input(meta.crs) if meta.crs else villages.estimate_utm_crs()
-    layers = {name: _read_layer(folder, name, crs) for name in _LAYERS if name != "villages"}
+    layers = {name: _read_layer(folder, name, crs) for name in LAYER_ROWS if name != "villages"}
     bus_lines = _read_bus_lines(folder)
     gtfs = next((p for p in (folder / "gtfs", folder / "gtfs.zip") if p.exists()), None)
     if layers["bus_stops"] is None and gtfs is not None:

@@ -22,10 +22,10 @@ from ruralnet.cold_chain import cold_chain_tables
 from ruralnet.errors import OutputError
 from ruralnet.gis import write_geopackage
 from ruralnet.lockers import locker_villages_table, lockers_table
-from ruralnet.report import targets_markdown
 from ruralnet.report_html import write_report_html
 from ruralnet.routes.data import RoutePlan
 from ruralnet.routes.outputs import route_stops_table, routes_table, write_routes_geojson
+from ruralnet.targets import targets_markdown
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan

@@ -1,6 +1,6 @@
 """Target rows for the express industry's asks: the express park, demonstration stations, 共配.
 
-:func:`express_target_rows` gives the rows :func:`ruralnet.report.policy_targets` appends to
+:func:`express_target_rows` gives the rows :func:`ruralnet.targets.policy_targets` appends to
 the coverage, centre, hub and bus rows: whether the open hub gathers enough express companies
 to be an express park (Dongchangfu), how many stations meet the scenario's demonstration
 standard (Qingdao), and, when the plan has the each-brand-on-its-own baseline
@@ -221,7 +221,7 @@ def express_target_rows(plan: Plan) -> list[dict[str, object]]:
     -------
     list of dict
         ``target``, ``definition``, ``source``, ``goal``, ``value``, ``met`` (and
-        ``counted_as`` where a count needs saying), as :func:`ruralnet.report.policy_targets`.
+        ``counted_as`` where a count needs saying), as :func:`ruralnet.targets.policy_targets`.
     """
     rows = [_park_row(plan), _demonstration_row(plan)]
     cold = _cold_chain_row(plan)

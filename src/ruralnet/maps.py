@@ -7,16 +7,22 @@ ruralnet works without it.
 from __future__ import annotations
 
 import html
-import json
-from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 
 from ruralnet.i18n import N_, translator
+from ruralnet.map_base import (
+    CENTRE_COLOUR,
+    HUB_COLOUR,
+    MODE_STYLE,
+    STATION_COLOURS,
+    UNCOVERED_COLOUR,
+    new_map,
+    to_wgs84,
+)
 from ruralnet.routes.outputs import fleet_table, route_row
 
 if TYPE_CHECKING:
@@ -25,7 +31,7 @@ if TYPE_CHECKING:
     from ruralnet.plan import Plan
     from ruralnet.routes.data import RoutePlan
 
-__all__ = ["add_routes_layer", "counties_map", "plan_map"]
+__all__ = ["add_routes_layer", "plan_map"]
 
 _PALETTE = (
     "#1f77b4",
@@ -39,18 +45,10 @@ _PALETTE = (
     "#7f7f7f",
     "#393b79",
 )
-_STATION = {"existing": "#3182bd", "new": "#e6550d"}
-_CENTRE = "#6a3d9a"
-_HUB = "#000000"
 _COLD = "#00acc1"  # [cold_chain]: cold-capable sites and cold van legs
 _LOCKER = "#ff7f00"  # [lockers]: sites with smart-locker groups
-_UNCOVERED = "#d7191c"
 _BUS_LINE = "#1a9850"
 _MAJOR_ROADS = {"motorway", "trunk", "primary", "secondary", "tertiary"}
-_MODE_STYLE = {
-    "van": {"color": "#444444", "dash_array": None},
-    "bus": {"color": "#1a9850", "dash_array": "8 6"},
-}
 
 
 def _popup_html(title: str, row: dict[str, Any], keys: list[str]) -> str:
@@ -63,10 +61,6 @@ def _popup_html(title: str, row: dict[str, Any], keys: list[str]) -> str:
             f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>"
         )
     return f"<b>{html.escape(title)}</b><table>{''.join(cells)}</table>"
-
-
-def _wgs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return frame.to_crs(4326)
 
 
 def _legend(plan: Plan) -> str:
@@ -83,14 +77,14 @@ def _legend(plan: Plan) -> str:
         notice += f"<details><summary>{html.escape(sources_label)}</summary><ul style='padding-left:14px;margin:2px'>{sources}</ul></details>"
     rows = [
         (
-            f"<span style='color:{_STATION['existing']}'>&#9679;</span>",
+            f"<span style='color:{STATION_COLOURS['existing']}'>&#9679;</span>",
             N_("station, upgraded existing 村邮站"),
         ),
-        (f"<span style='color:{_STATION['new']}'>&#9679;</span>", N_("station, new")),
-        (f"<span style='color:{_CENTRE}'>&#9632;</span>", N_("township co-delivery centre")),
-        (f"<span style='color:{_HUB}'>&#9733;</span>", N_("county hub")),
+        (f"<span style='color:{STATION_COLOURS['new']}'>&#9679;</span>", N_("station, new")),
+        (f"<span style='color:{CENTRE_COLOUR}'>&#9632;</span>", N_("township co-delivery centre")),
+        (f"<span style='color:{HUB_COLOUR}'>&#9733;</span>", N_("county hub")),
         ("<span style='color:#888'>&#8226;</span>", N_("village (colour of its station)")),
-        (f"<span style='color:{_UNCOVERED}'>&#10006;</span>", N_("village not covered")),
+        (f"<span style='color:{UNCOVERED_COLOUR}'>&#10006;</span>", N_("village not covered")),
         ("<span style='color:#444'>&#9473;</span>", N_("van link (straight line)")),
         (
             "<span style='color:#d95f02'>&#9473;</span>",
@@ -156,7 +150,7 @@ def _real_point_rows(plan: Plan) -> list[tuple[str, str]]:
             )
             rows.append(
                 (
-                    f"<span style='color:{_CENTRE}'>&#9632;</span>",
+                    f"<span style='color:{CENTRE_COLOUR}'>&#9632;</span>",
                     text.format(source=label, n=int((seats == label).sum()), total=len(seats)),
                 )
             )
@@ -166,10 +160,10 @@ def _real_point_rows(plan: Plan) -> list[tuple[str, str]]:
 def _add_villages(plan: Plan, layer: folium.FeatureGroup, access: folium.FeatureGroup) -> None:
     import folium
 
-    villages = _wgs(plan.villages)
+    villages = to_wgs84(plan.villages)
     sources = _position_sources(plan)
     villages["position_source"] = [sources.get(v, "") for v in villages["village_id"]]
-    stations = _wgs(plan.stations).set_index("site_id").geometry
+    stations = to_wgs84(plan.stations).set_index("site_id").geometry
     colour = {sid: _PALETTE[i % len(_PALETTE)] for i, sid in enumerate(plan.stations["site_id"])}
     keys = [
         "village_id",
@@ -185,7 +179,7 @@ def _add_villages(plan: Plan, layer: folium.FeatureGroup, access: folium.Feature
     for row in villages.to_dict(orient="records"):
         point = row["geometry"]
         covered = bool(row["covered"])
-        fill = colour.get(row["station_id"], _UNCOVERED)
+        fill = colour.get(row["station_id"], UNCOVERED_COLOUR)
         real = row["position_source"] not in ("", "generated")
         folium.CircleMarker(
             location=(point.y, point.x),
@@ -217,7 +211,7 @@ def _add_points(
     """Draw markers with core Leaflet only (a coloured symbol in a DivIcon), so maps work offline."""
     import folium
 
-    for row in _wgs(frame).to_dict(orient="records"):
+    for row in to_wgs84(frame).to_dict(orient="records"):
         point = row["geometry"]
         color = style["color"](row) if callable(style["color"]) else style["color"]
         size = style["size"]
@@ -254,7 +248,7 @@ def _add_bus_lines(plan: Plan, layer: folium.FeatureGroup) -> None:
         "parcels_per_day",
         "load_factor",
     ]
-    for row in _wgs(lines[lines.geometry.notna()]).to_dict(orient="records"):
+    for row in to_wgs84(lines[lines.geometry.notna()]).to_dict(orient="records"):
         coords = [(y, x) for x, y in np.asarray(row["geometry"].coords)]
         folium.PolyLine(
             coords,
@@ -272,8 +266,8 @@ def _add_links(plan: Plan, layers: dict[str, folium.FeatureGroup]) -> None:
     import folium
 
     keys = ["from_id", "to_id", "tier", "mode", "line_id", "km", "parcels_per_day", "yuan_per_year"]
-    for row in _wgs(plan.links).to_dict(orient="records"):
-        style = _MODE_STYLE.get(row["mode"], _MODE_STYLE["van"])
+    for row in to_wgs84(plan.links).to_dict(orient="records"):
+        style = MODE_STYLE.get(row["mode"], MODE_STYLE["van"])
         coords = [(y, x) for x, y in np.asarray(row["geometry"].coords)]
         folium.PolyLine(
             coords,
@@ -295,10 +289,10 @@ def _add_cold_chain(plan: Plan, layer: folium.FeatureGroup, _: Any) -> None:
     cold, p = plan.cold_chain, plan.problem
     assert cold is not None
     at = {
-        "village": _wgs(plan.villages).set_index("village_id").geometry,
-        "station": _wgs(plan.stations).set_index("site_id").geometry,
-        "centre": _wgs(plan.centres).set_index("site_id").geometry,
-        "hub": _wgs(plan.hubs).set_index("hub_id").geometry,
+        "village": to_wgs84(plan.villages).set_index("village_id").geometry,
+        "station": to_wgs84(plan.stations).set_index("site_id").geometry,
+        "centre": to_wgs84(plan.centres).set_index("site_id").geometry,
+        "hub": to_wgs84(plan.hubs).set_index("hub_id").geometry,
     }
     ends = {
         "feeder": ("station", "centre"),
@@ -356,33 +350,144 @@ def _add_cold_chain(plan: Plan, layer: folium.FeatureGroup, _: Any) -> None:
             ).add_to(layer)
 
 
-def _inline_leaflet(m: folium.Map) -> None:
-    """Put Leaflet (and jQuery, which folium's popups use) into the page instead of a CDN link."""
+_STATION_KEYS = [
+    "site_id",
+    "kind",
+    "village_id",
+    "centre_id",
+    "villages_served",
+    "parcels_per_day",
+    "yearly_cost_yuan",
+    "source",
+    "opened_phase",
+]
+_CENTRE_KEYS = [
+    "site_id",
+    "township_name",
+    "kind",
+    "hub_id",
+    "stations_served",
+    "parcels_per_day",
+    "yearly_cost_yuan",
+    "opened_phase",
+    "source",
+]
+_LOCKER_KEYS = [
+    "site_id",
+    "kind",
+    "station_id",
+    "township_id",
+    "groups",
+    "compartments",
+    "capacity_parcels_per_day",
+    "delivered_parcels_per_day",
+    "locker_parcels_per_day",
+    "yuan_per_year",
+]
+
+
+def _add_background(plan: Plan, m: folium.Map, _: Callable[[str], str]) -> None:
+    """Draw the county boundary (when the dataset has one) and the roads, major ones thicker."""
     import folium
 
-    static = resources.files("ruralnet") / "static"
-    m.default_js = []
-    m.default_css = []
-    root = m.get_root()
-    css = (static / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
-    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
-    for name, path in (("leaflet", "leaflet/leaflet.js"), ("jquery", "jquery/jquery.min.js")):
-        js = (static / path).read_text(encoding="utf-8")
-        root.header.add_child(folium.Element(f"<script>{js}</script>"), name=f"{name}_js_inline")
-
-
-def _blank_base(m: folium.Map, attribution: str, name: str = "Blank (offline)") -> None:
-    """Add a plain base layer that needs no network, so the map stays readable offline."""
-    import folium
-
-    blank = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
-    folium.TileLayer(
-        tiles=blank,
-        attr=html.escape(attribution),
-        name=name,
-        overlay=False,
-        show=False,
+    if plan.inputs.boundary is not None:
+        folium.GeoJson(
+            to_wgs84(plan.inputs.boundary[["geometry"]]).to_json(),
+            name=_("County boundary"),
+            style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
+        ).add_to(m)
+    folium.GeoJson(
+        to_wgs84(plan.inputs.roads[["highway", "geometry"]]).to_json(),
+        name=_("Roads"),
+        style_function=lambda f: {
+            "color": "#9e9e9e",
+            "weight": 2 if f["properties"]["highway"] in _MAJOR_ROADS else 1,
+            "opacity": 0.8,
+        },
+        tooltip=folium.GeoJsonTooltip(["highway"]),
     ).add_to(m)
+
+
+def _flow_groups(plan: Plan, _: Callable[[str], str]) -> dict[str, folium.FeatureGroup]:
+    """Draw the access lines, villages, links and bus lines, each into its own layer."""
+    import folium
+
+    groups = {
+        # with routes, the straight van links are hidden at first: the loops show the van work
+        name: folium.FeatureGroup(
+            name=_(name), show=not (name == "Links: van" and plan.routes is not None)
+        )
+        for name in (
+            N_("Access (village → station)"),
+            N_("Villages"),
+            N_("Links: van"),
+            N_("Bus lines"),
+            N_("Links: bus"),
+        )
+    }
+    _add_villages(plan, groups["Villages"], groups["Access (village → station)"])
+    _add_links(plan, {"van": groups["Links: van"], "bus": groups["Links: bus"]})
+    _add_bus_lines(plan, groups["Bus lines"])
+    return groups
+
+
+def _add_site_groups(
+    plan: Plan, groups: dict[str, folium.FeatureGroup], _: Callable[[str], str]
+) -> None:
+    """Add the station and centre layers (a pair per phase in a phased plan) and the hub's."""
+    import folium
+
+    station_style = {
+        "color": lambda r: STATION_COLOURS[r["kind"]],
+        "symbol": "&#9679;",
+        "size": 18,
+        "kind": "station",
+    }
+    centre_style = {"color": CENTRE_COLOUR, "symbol": "&#9632;", "size": 22, "kind": "centre"}
+    phased = len(plan.problem.phases) > 1
+    for name in plan.problem.phases.names if phased else [None]:
+        suffix = f" opened {name}" if phased else ""
+        shown = _(" opened {phase}").format(phase=name) if phased else ""
+        groups[f"Stations{suffix}"] = folium.FeatureGroup(name=_("Stations") + shown)
+        groups[f"Centres{suffix}"] = folium.FeatureGroup(name=_("Centres") + shown)
+        stations = (
+            plan.stations if not phased else plan.stations[plan.stations["opened_phase"] == name]
+        )
+        centres = plan.centres if not phased else plan.centres[plan.centres["opened_phase"] == name]
+        _add_points(stations, groups[f"Stations{suffix}"], station_style, "site_id", _STATION_KEYS)
+        _add_points(
+            centres, groups[f"Centres{suffix}"], centre_style, "township_name", _CENTRE_KEYS
+        )
+    groups["Hub"] = folium.FeatureGroup(name=_("Hub"))
+    _add_points(
+        plan.hubs,
+        groups["Hub"],
+        {"color": HUB_COLOUR, "symbol": "&#9733;", "size": 30, "kind": "hub"},
+        "hub_id",
+        ["hub_id", "name", "status", "source"],
+    )
+
+
+def _add_option_groups(
+    plan: Plan, groups: dict[str, folium.FeatureGroup], _: Callable[[str], str]
+) -> None:
+    """Add the cold-chain and smart-locker layers, each only when its table is on."""
+    import folium
+
+    if plan.cold_chain is not None:
+        groups["Cold chain"] = folium.FeatureGroup(name=_("Cold chain"))
+        _add_cold_chain(plan, groups["Cold chain"], _)
+    if plan.lockers is not None:
+        from ruralnet.lockers import lockers_table
+
+        groups["Smart lockers"] = folium.FeatureGroup(name=_("Smart lockers"))
+        _add_points(
+            lockers_table(plan),
+            groups["Smart lockers"],
+            {"color": _LOCKER, "symbol": "&#9638;", "size": 16, "kind": "locker"},
+            "site_id",
+            _LOCKER_KEYS,
+        )
 
 
 def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
@@ -403,127 +508,23 @@ def plan_map(plan: Plan, *, m: folium.Map | None = None) -> folium.Map:
     """
     import folium
 
-    meta = plan.inputs.meta
     _ = translator(plan.scenario.report.language)
-    attribution = "Map tiles © OpenStreetMap contributors | ruralnet plan" + (
-        " | GENERATED data: see legend" if meta.generated else ""
-    )
     if m is None:
-        m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
-        _inline_leaflet(m)
-        folium.TileLayer(
-            "OpenStreetMap", attr=html.escape(attribution), name=_("OpenStreetMap (online)")
-        ).add_to(m)
-        _blank_base(m, attribution, _("Blank (offline)"))
-    if plan.inputs.boundary is not None:
-        folium.GeoJson(
-            _wgs(plan.inputs.boundary[["geometry"]]).to_json(),
-            name=_("County boundary"),
-            style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
-        ).add_to(m)
-    folium.GeoJson(
-        _wgs(plan.inputs.roads[["highway", "geometry"]]).to_json(),
-        name=_("Roads"),
-        style_function=lambda f: {
-            "color": "#9e9e9e",
-            "weight": 2 if f["properties"]["highway"] in _MAJOR_ROADS else 1,
-            "opacity": 0.8,
-        },
-        tooltip=folium.GeoJsonTooltip(["highway"]),
-    ).add_to(m)
-    groups = {
-        # with routes, the straight van links are hidden at first: the loops show the van work
-        name: folium.FeatureGroup(
-            name=_(name), show=not (name == "Links: van" and plan.routes is not None)
+        attribution = "Map tiles © OpenStreetMap contributors | ruralnet plan" + (
+            " | GENERATED data: see legend" if plan.inputs.meta.generated else ""
         )
-        for name in (
-            N_("Access (village → station)"),
-            N_("Villages"),
-            N_("Links: van"),
-            N_("Bus lines"),
-            N_("Links: bus"),
-        )
-    }
-    _add_villages(plan, groups["Villages"], groups["Access (village → station)"])
-    _add_links(plan, {"van": groups["Links: van"], "bus": groups["Links: bus"]})
-    _add_bus_lines(plan, groups["Bus lines"])
-    station_keys = [
-        "site_id",
-        "kind",
-        "village_id",
-        "centre_id",
-        "villages_served",
-        "parcels_per_day",
-        "yearly_cost_yuan",
-        "source",
-    ]
-    station_style = {
-        "color": lambda r: _STATION[r["kind"]],
-        "symbol": "&#9679;",
-        "size": 18,
-        "kind": "station",
-    }
-    centre_style = {"color": _CENTRE, "symbol": "&#9632;", "size": 22, "kind": "centre"}
-    centre_keys = [
-        "site_id",
-        "township_name",
-        "kind",
-        "hub_id",
-        "stations_served",
-        "parcels_per_day",
-        "yearly_cost_yuan",
-        "opened_phase",
-        "source",
-    ]
-    phased = len(plan.problem.phases) > 1
-    for name in plan.problem.phases.names if phased else [None]:
-        suffix = f" opened {name}" if phased else ""
-        shown = _(" opened {phase}").format(phase=name) if phased else ""
-        groups[f"Stations{suffix}"] = folium.FeatureGroup(name=_("Stations") + shown)
-        groups[f"Centres{suffix}"] = folium.FeatureGroup(name=_("Centres") + shown)
-        stations = (
-            plan.stations if not phased else plan.stations[plan.stations["opened_phase"] == name]
-        )
-        centres = plan.centres if not phased else plan.centres[plan.centres["opened_phase"] == name]
-        _add_points(
-            stations,
-            groups[f"Stations{suffix}"],
-            station_style,
-            "site_id",
-            [*station_keys, "opened_phase"],
-        )
-        _add_points(centres, groups[f"Centres{suffix}"], centre_style, "township_name", centre_keys)
-    groups["Hub"] = folium.FeatureGroup(name=_("Hub"))
-    _add_points(
-        plan.hubs,
-        groups["Hub"],
-        {"color": _HUB, "symbol": "&#9733;", "size": 30, "kind": "hub"},
-        "hub_id",
-        ["hub_id", "name", "status", "source"],
-    )
-    if plan.cold_chain is not None:  # [cold_chain]: its layer only when enabled
-        groups["Cold chain"] = folium.FeatureGroup(name=_("Cold chain"))
-        _add_cold_chain(plan, groups["Cold chain"], _)
-    if plan.lockers is not None:  # [lockers]: its layer only when enabled
-        from ruralnet.lockers import lockers_table
-
-        groups["Smart lockers"] = folium.FeatureGroup(name=_("Smart lockers"))
-        _add_points(
-            lockers_table(plan),
-            groups["Smart lockers"],
-            {"color": _LOCKER, "symbol": "&#9638;", "size": 16, "kind": "locker"},
-            "site_id",
-            ["site_id", "kind", "station_id", "township_id", "groups", "compartments",
-             "capacity_parcels_per_day", "delivered_parcels_per_day", "locker_parcels_per_day",
-             "yuan_per_year"],
-        )  # fmt: skip
+        m = new_map(attribution, online=_("OpenStreetMap (online)"), blank=_("Blank (offline)"))
+    _add_background(plan, m, _)
+    groups = _flow_groups(plan, _)
+    _add_site_groups(plan, groups, _)
+    _add_option_groups(plan, groups, _)
     for group in groups.values():
         group.add_to(m)
     if plan.routes is not None:
         add_routes_layer(plan.routes, m, name=_("Van routes"))
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(_legend(plan)))
-    minx, miny, maxx, maxy = _wgs(plan.villages).total_bounds
+    minx, miny, maxx, maxy = to_wgs84(plan.villages).total_bounds
     m.fit_bounds([(miny, minx), (maxy, maxx)])
     return m
 
@@ -592,137 +593,3 @@ def add_routes_layer(
         ).add_to(layer)
     layer.add_to(m)
     return layer
-
-
-def _county_layer(
-    frame: gpd.GeoDataFrame, fields: list[str], style: dict[str, Any], **marker: Any
-) -> folium.GeoJson:
-    """One GeoJson element for many features (folium builds one template per marker otherwise)."""
-    import folium
-
-    keep = [c for c in fields if c in frame.columns]
-    data = frame[[*keep, "geometry"]].copy()
-    for column in keep:
-        data[column] = data[column].astype(str)
-    return folium.GeoJson(
-        data.to_json(),
-        marker=folium.CircleMarker(**marker) if marker else None,
-        style_function=lambda _f, style=style: style,
-        tooltip=folium.GeoJsonTooltip(keep) if keep else None,
-    )
-
-
-def _add_county(folder: Path, m: folium.Map, summary: dict[str, Any]) -> tuple[float, ...]:
-    """Draw one written plan (boundary, villages, trunk links, stations, centres, hub) as a layer."""
-    import folium
-    import pyogrio
-
-    group = folium.FeatureGroup(name=f"{summary['dataset']}: {summary['scenario']}")
-    if "boundary" in {str(n) for n, _ in pyogrio.list_layers(folder / "plan.gpkg")}:
-        boundary = gpd.read_file(folder / "plan.gpkg", layer="boundary")[["geometry"]]
-        folium.GeoJson(
-            _wgs(boundary).to_json(),
-            style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.0},
-        ).add_to(group)
-    feats = gpd.read_file(folder / "plan.geojson")
-    role = feats["role"]
-    villages = feats[role == "village"]
-    covered = villages["station_id"].notna() & (villages["station_id"].astype(str) != "")
-    dot = {"fillOpacity": 0.8, "weight": 1}
-    parts = ((villages[covered], "#888", 3), (villages[~covered], _UNCOVERED, 6))
-    for part, colour, radius in parts:
-        if len(part):
-            style = {**dot, "color": colour, "fillColor": colour}
-            _county_layer(part, ["name", "station_id"], style, radius=radius).add_to(group)
-    trunk = feats[(role == "link") & (feats["tier"] == "trunk")]
-    for mode, links in trunk.groupby("mode"):
-        look = _MODE_STYLE.get(str(mode), _MODE_STYLE["van"])
-        style = {"color": look["color"], "weight": 2, "dashArray": look["dash_array"]}
-        _county_layer(links, ["from_id", "to_id", "mode"], style).add_to(group)
-    stations = feats[role == "station"]
-    for kind, colour in _STATION.items():
-        part = stations[stations["kind"] == kind]
-        if len(part):
-            style = {**dot, "color": colour, "fillColor": colour}
-            _county_layer(part, ["site_id", "kind"], style, radius=4).add_to(group)
-    for kind, colour, radius in (("centre", _CENTRE, 7), ("hub", _HUB, 9)):
-        part = feats[role == kind]
-        if len(part):
-            style = {"color": colour, "fillColor": colour, "fillOpacity": 1.0, "weight": 2}
-            fields = ["site_id", "township_id", "kind"] if kind == "centre" else ["hub_id", "name"]
-            _county_layer(part, fields, style, radius=radius).add_to(group)
-    group.add_to(m)
-    return tuple(villages.total_bounds)
-
-
-def _counties_legend(title: str, summaries: list[dict[str, Any]]) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(s['dataset'])}</td>"
-        f"<td style='text-align:right'>{s['total_cost_yuan_per_year']:,.0f}</td>"
-        f"<td style='text-align:right'>{s['villages_covered']}/{s['villages']}</td>"
-        f"<td style='text-align:right'>{s['centres_opened']}/{s['townships']}</td></tr>"
-        for s in summaries
-    )
-    generated = sorted({g for s in summaries for g in s.get("generated_data") or []})
-    sources = sorted({a for s in summaries for a in s.get("attribution") or []})
-    notice = (
-        "<div style='margin-top:4px;color:#b30000'><b>Generated data:</b> "
-        f"{html.escape('; '.join(generated))}</div>"
-        if generated
-        else ""
-    )
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in sources)
-    return (
-        "<div id='ruralnet-legend' style='position:fixed;bottom:24px;left:12px;z-index:9999;"
-        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
-        f"font:12px sans-serif;max-width:420px'><b>{html.escape(title)}</b>"
-        "<table><tr><th>county</th><th>yuan/year</th><th>villages</th><th>centres/towns</th></tr>"
-        f"{rows}</table>"
-        f"<div><span style='color:{_STATION['existing']}'>&#9679;</span>/"
-        f"<span style='color:{_STATION['new']}'>&#9679;</span> station upgraded/new, "
-        f"<span style='color:{_CENTRE}'>&#11044;</span> centre, "
-        f"<span style='color:{_HUB}'>&#11044;</span> county hub (largest), grey: villages, "
-        f"<span style='color:{_UNCOVERED}'>&#9679;</span> not covered; lines: trunk links</div>"
-        f"{notice}<details><summary>Data sources</summary>"
-        f"<ul style='padding-left:14px;margin:2px'>{items}</ul></details></div>"
-    )
-
-
-def counties_map(folders: Sequence[str | Path], *, title: str = "Counties") -> folium.Map:
-    """
-    Draw several written plans (one county each, e.g. a batch) on one map, a layer per county.
-
-    Parameters
-    ----------
-    folders
-        Plan folders written by ``ruralnet run`` or ``ruralnet batch`` (``plan.geojson``,
-        ``plan.gpkg``, ``summary.json``).
-    title
-        Legend title.
-
-    Returns
-    -------
-    folium.Map
-        Boundaries, villages, trunk links, stations, centres and hubs of every county; the
-        legend lists each county's cost, coverage and centres, and the generated data.
-    """
-    import folium
-
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
-    _inline_leaflet(m)
-    attribution = "Map tiles © OpenStreetMap contributors | ruralnet plans"
-    folium.TileLayer(
-        "OpenStreetMap", attr=html.escape(attribution), name="OpenStreetMap (online)"
-    ).add_to(m)
-    _blank_base(m, attribution)
-    summaries, bounds = [], []
-    for folder in map(Path, folders):
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        summaries.append(summary)
-        bounds.append(_add_county(folder, m, summary))
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().html.add_child(folium.Element(_counties_legend(title, summaries)))
-    if bounds:
-        box = np.array(bounds)
-        m.fit_bounds([(box[:, 1].min(), box[:, 0].min()), (box[:, 3].max(), box[:, 2].max())])
-    return m

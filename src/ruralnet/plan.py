@@ -11,7 +11,8 @@ from ruralnet.assemble import Assembly
 from ruralnet.data import Inputs
 from ruralnet.problem import Problem, Solution
 from ruralnet.routes.data import RoutePlan
-from ruralnet.scenario import RouteRules, Scenario
+from ruralnet.scenario import Scenario
+from ruralnet.settings import RouteRules
 from ruralnet.verify import VerificationReport
 
 if TYPE_CHECKING:

@@ -13,8 +13,6 @@ import math
 from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeFloat,
     NonNegativeInt,
@@ -22,6 +20,8 @@ from pydantic import (
     PositiveInt,
     field_validator,
 )
+
+from ruralnet.settings import SettingsTable
 
 __all__ = [
     "BRAND_NAMES",
@@ -60,12 +60,7 @@ DEFAULT_BRAND_SHARES = {
 _SHARE_TOLERANCE = 1e-3
 
 
-class _Table(BaseModel):
-    # as the scenario's other tables: frozen, unknown keys are errors, no guessing of types
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-
-class BrandSettings(_Table):
+class BrandSettings(SettingsTable):
     """The ``[brands]`` table: the express brands that share the co-delivery network (快递共配)."""
 
     enabled: bool = Field(
@@ -92,7 +87,7 @@ class BrandSettings(_Table):
         return dict(sorted(value.items()))
 
 
-class ParkSettings(_Table):
+class ParkSettings(SettingsTable):
     """The ``[park]`` table: the express park (快递园区) rule for the county hub."""
 
     min_companies: PositiveInt = Field(
@@ -108,7 +103,7 @@ class ParkSettings(_Table):
     )
 
 
-class DemonstrationSettings(_Table):
+class DemonstrationSettings(SettingsTable):
     """The ``[demonstration]`` table: the standard of a demonstration station (示范站)."""
 
     services: tuple[str, ...] = Field(
@@ -129,7 +124,7 @@ class DemonstrationSettings(_Table):
     )
 
 
-class ColdChainSettings(_Table):
+class ColdChainSettings(SettingsTable):
     """The ``[cold_chain]`` table: cold-chain capacity for agricultural products (冷链寄递).
 
     None of these figures is in ``DOMAIN.md``: every default is an engineering estimate (EST),
@@ -227,7 +222,7 @@ class ColdChainSettings(_Table):
     )
 
 
-class LockerSettings(_Table):
+class LockerSettings(SettingsTable):
     """The ``[lockers]`` table: smart parcel lockers (智能快件箱) sized after siting.
 
     A locker group stands at an open station (or, with ``at = "stations_and_villages"``, in a

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruralnet._files import write_text_atomic
 from ruralnet.i18n import N_, translator
-from ruralnet.report import policy_targets
+from ruralnet.targets import policy_targets
 
 if TYPE_CHECKING:
     from collections.abc import Callable

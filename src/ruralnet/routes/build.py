@@ -26,7 +26,8 @@ from ruralnet.routes.outputs import route_paths
 if TYPE_CHECKING:
     from ruralnet.assemble import Assembly
     from ruralnet.plan import Plan
-    from ruralnet.scenario import RouteRules, Scenario
+    from ruralnet.scenario import Scenario
+    from ruralnet.settings import RouteRules
 
 __all__ = [
     "MIN_PARCELS",
