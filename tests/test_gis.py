@@ -158,3 +158,25 @@ def test_routes_layer(plan: rn.Plan, tmp_path: Path):
     frame = pyogrio.read_dataframe(path, layer="routes")
     first = routes.routes[0]
     assert frame["stops"].iloc[0] == " → ".join(first.stops)
+
+
+def test_summary_layer_leaves_out_every_solve_time(plan: rn.Plan, tmp_path: Path):
+    # the plan's own solve time and those of the cold-chain solve and the locker sizing vary
+    # from run to run; with them the same plan would give a different file each time
+    summary = plan.summary()
+    timed = {
+        **summary,
+        "cold_chain": {"solver": {"seconds": 0.06, "status": "optimal"}},
+        "lockers": {"sizing": {"seconds": 0.49, "method": "mip"}},
+    }
+
+    class Timed:
+        inputs = plan.inputs
+
+        def summary(self) -> dict:
+            return timed
+
+    table = gis._summary_table(Timed())
+    assert not [key for key in table["key"] if key.endswith("seconds")]
+    assert {"cold_chain.solver.status", "lockers.sizing.method"} <= set(table["key"])
+    assert len(table) == len(gis._summary_table(plan)) + 2

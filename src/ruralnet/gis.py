@@ -246,8 +246,9 @@ def _flat(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 def _summary_table(plan: Plan) -> pd.DataFrame:
     """Turn the plan's ``summary.json`` into a key/value attribute table.
 
-    The solve time is left out so that the same plan gives the same file byte for byte.
+    Solve times (every ``….seconds`` key: the plan's solver, the cold-chain solve, the locker
+    sizing) are left out so that the same plan gives the same file byte for byte.
     """
-    rows = [(key, value) for key, value in _flat(plan.summary()) if key != "solver.seconds"]
+    rows = [(k, v) for k, v in _flat(plan.summary()) if k.rsplit(".", 1)[-1] != "seconds"]
     rows.append(("crs_for_distances", plan.inputs.crs.to_string()))
     return pd.DataFrame(rows, columns=["key", "value"])
