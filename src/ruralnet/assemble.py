@@ -278,6 +278,130 @@ def with_coverage_rule(assembly: Assembly, scenario: Scenario, inputs: Inputs) -
     )
 
 
+def _township_centres(
+    villages: pd.DataFrame, centres: pd.DataFrame
+) -> tuple[tuple[str, ...], dict[str, int], pd.DataFrame]:
+    """Townships that have villages, their index, and the centre sites in those townships."""
+    # townships that have villages: each needs an open centre
+    township_ids = tuple(sorted(set(villages["township_id"])))
+    t_index = {t: i for i, t in enumerate(township_ids)}
+    centres = centres[centres["township_id"].isin(t_index)]
+    lacking = sorted(set(township_ids) - set(centres["township_id"]))
+    if lacking:
+        msg = (
+            f"township(s) {', '.join(lacking)} have villages but no candidate centre site; "
+            "add a centre_sites row for each"
+        )
+        raise InfeasibleError(msg)
+    return township_ids, t_index, centres
+
+
+def _links(
+    scenario: Scenario,
+    inputs: Inputs,
+    network: RoadNetwork,
+    snaps: dict[str, Snap],
+    centres: pd.DataFrame,
+    t_index: dict[str, int],
+) -> tuple[LinkOptions, LinkOptions, BusNetwork]:
+    """Feeder (centre -> station) and trunk (hub -> centre) options by van and bus."""
+    centre_snap = snaps["centre_sites"]
+    feeder_km = near_pairs(
+        network, centre_snap, snaps["station_sites"], limit_km=scenario.service.max_feeder_km
+    )
+    trunk_km = near_pairs(network, snaps["hubs"], centre_snap)
+    van_rate = scenario.van.yuan_per_parcel_km
+    buses = build_bus_network(scenario, inputs.bus_stops, inputs.bus_lines, network)
+    feeder = LinkOptions.concat(
+        [
+            _van_options(feeder_km, van_rate),
+            bus_options(scenario, buses, network, centre_snap, snaps["station_sites"]),
+        ]
+    )
+    if scenario.service.feed_within_township:
+        station_township = _station_townships(inputs.station_sites, inputs.villages, t_index)
+        centre_township = np.array([t_index[t] for t in centres["township_id"]], dtype=np.int64)
+        feeder = feeder.subset(
+            centre_township[feeder.upstream] == station_township[feeder.downstream]
+        )
+    trunk = LinkOptions.concat(
+        [
+            _van_options(trunk_km, van_rate),
+            bus_options(scenario, buses, network, snaps["hubs"], centre_snap),
+        ]
+    )
+    return feeder, trunk, buses
+
+
+def _station_fields(scenario: Scenario, stations: pd.DataFrame) -> dict[str, Any]:
+    """Build the problem's station-site fields: ids, yearly yuan, capacity and one-off yuan."""
+    rate, s_cost = scenario.finance.discount_rate, scenario.station
+    station_one_off = _one_off(
+        stations["kind"].to_numpy(), s_cost.new_build_yuan, s_cost.upgrade_yuan
+    )
+    return {
+        "station_ids": tuple(stations["site_id"]),
+        "station_yearly_yuan": station_one_off * annuity_factor(rate, s_cost.lifetime_years)
+        + s_cost.operating_yuan_per_year,
+        "station_capacity": _capacity(stations, s_cost.capacity_parcels_per_day),
+        "station_handling_yuan": s_cost.handling_yuan_per_parcel,
+        "station_one_off_yuan": station_one_off,
+    }
+
+
+def _centre_fields(
+    scenario: Scenario, centres: pd.DataFrame, t_index: dict[str, int]
+) -> dict[str, Any]:
+    """Build the problem's centre-site fields: ids, townships, yearly yuan and capacity."""
+    rate, c_cost = scenario.finance.discount_rate, scenario.centre
+    centre_one_off = _one_off(
+        centres["kind"].to_numpy(), c_cost.new_build_yuan, c_cost.upgrade_yuan
+    )
+    return {
+        "centre_ids": tuple(centres["site_id"]),
+        "centre_township": np.array([t_index[t] for t in centres["township_id"]], dtype=np.int64),
+        "centre_yearly_yuan": centre_one_off * annuity_factor(rate, c_cost.lifetime_years)
+        + c_cost.operating_yuan_per_year,
+        "centre_capacity": _capacity(centres, c_cost.capacity_parcels_per_day),
+        "centre_handling_yuan": c_cost.handling_yuan_per_parcel,
+        "centre_one_off_yuan": centre_one_off,
+    }
+
+
+def _hub_fields(scenario: Scenario, hubs: pd.DataFrame, peak_parcels: float) -> dict[str, Any]:
+    """Build the problem's hub fields; a hub without a capacity takes ``peak_parcels``."""
+    rate, h_cost = scenario.finance.discount_rate, scenario.hub
+    fixed = (hubs["status"] == "fixed").to_numpy()
+    hub_capacity = pd.to_numeric(hubs["capacity_parcels_per_day"], errors="coerce").to_numpy(float)
+    hub_one_off = np.where(fixed, 0.0, h_cost.new_build_yuan)
+    return {
+        "hub_ids": tuple(hubs["hub_id"]),
+        "hub_fixed": fixed,
+        "hub_yearly_yuan": np.where(
+            fixed,
+            0.0,
+            hub_one_off * annuity_factor(rate, h_cost.lifetime_years)
+            + h_cost.operating_yuan_per_year,
+        ),
+        "hub_capacity": np.where(np.isnan(hub_capacity), peak_parcels, hub_capacity),
+        "hub_one_off_yuan": hub_one_off,
+    }
+
+
+def _log_problem(problem: Problem) -> None:
+    """Log the problem's size: villages, sites, access arcs and feeder options."""
+    log.info(
+        "problem: %d villages, %d station sites, %d centre sites, %d access arcs, %d feeder options"
+        " (%d by bus)",
+        len(problem.village_ids),
+        len(problem.station_ids),
+        len(problem.centre_ids),
+        len(problem.access.village),
+        len(problem.feeder),
+        int(np.sum(problem.feeder.line >= 0)),
+    )
+
+
 def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
     """
     Build the optimisation problem: road distances, yearly costs and allowed links.
@@ -301,93 +425,26 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
     """
     network = build_network(inputs.roads)
     snaps = _snap_all(scenario, inputs, network)
-    villages, stations, centres, hubs = (
-        inputs.villages,
-        inputs.station_sites,
-        inputs.centre_sites,
-        inputs.hubs,
-    )
+    villages = inputs.villages
     inbound, outbound = village_demand(scenario, villages)
-    # townships that have villages: each needs an open centre
-    township_ids = tuple(sorted(set(villages["township_id"])))
-    t_index = {t: i for i, t in enumerate(township_ids)}
-    centres = centres[centres["township_id"].isin(t_index)]
-    lacking = sorted(set(township_ids) - set(centres["township_id"]))
-    if lacking:
-        msg = (
-            f"township(s) {', '.join(lacking)} have villages but no candidate centre site; "
-            "add a centre_sites row for each"
-        )
-        raise InfeasibleError(msg)
+    township_ids, t_index, centres = _township_centres(villages, inputs.centre_sites)
     centre_rows = centres.index.to_numpy()
     centre_snap = Snap(
         snaps["centre_sites"].node[centre_rows], snaps["centre_sites"].km[centre_rows]
     )
     snaps = {**snaps, "centre_sites": centre_snap}
-
-    rate = scenario.finance.discount_rate
-    s_cost, c_cost, h_cost = scenario.station, scenario.centre, scenario.hub
     total_parcels = float(np.sum(inbound + outbound))
-    feeder_km = near_pairs(
-        network, centre_snap, snaps["station_sites"], limit_km=scenario.service.max_feeder_km
-    )
-    trunk_km = near_pairs(network, snaps["hubs"], centre_snap)
-    van_rate = scenario.van.yuan_per_parcel_km
-    buses = build_bus_network(scenario, inputs.bus_stops, inputs.bus_lines, network)
-    feeder = LinkOptions.concat(
-        [
-            _van_options(feeder_km, van_rate),
-            bus_options(scenario, buses, network, centre_snap, snaps["station_sites"]),
-        ]
-    )
-    if scenario.service.feed_within_township:
-        station_township = _station_townships(stations, villages, t_index)
-        centre_township = np.array([t_index[t] for t in centres["township_id"]], dtype=np.int64)
-        feeder = feeder.subset(
-            centre_township[feeder.upstream] == station_township[feeder.downstream]
-        )
-    trunk = LinkOptions.concat(
-        [
-            _van_options(trunk_km, van_rate),
-            bus_options(scenario, buses, network, snaps["hubs"], centre_snap),
-        ]
-    )
-    fixed = (hubs["status"] == "fixed").to_numpy()
-    hub_capacity = pd.to_numeric(hubs["capacity_parcels_per_day"], errors="coerce").to_numpy(float)
+    feeder, trunk, buses = _links(scenario, inputs, network, snaps, centres, t_index)
     phases = _phases(scenario)
-    station_one_off = _one_off(
-        stations["kind"].to_numpy(), s_cost.new_build_yuan, s_cost.upgrade_yuan
-    )
-    centre_one_off = _one_off(
-        centres["kind"].to_numpy(), c_cost.new_build_yuan, c_cost.upgrade_yuan
-    )
-    hub_one_off = np.where(fixed, 0.0, h_cost.new_build_yuan)
     problem = Problem(
         village_ids=tuple(villages["village_id"]),
         village_township=np.array([t_index[t] for t in villages["township_id"]], dtype=np.int64),
         inbound=inbound,
         outbound=outbound,
         township_ids=township_ids,
-        station_ids=tuple(stations["site_id"]),
-        station_yearly_yuan=station_one_off * annuity_factor(rate, s_cost.lifetime_years)
-        + s_cost.operating_yuan_per_year,
-        station_capacity=_capacity(stations, s_cost.capacity_parcels_per_day),
-        centre_ids=tuple(centres["site_id"]),
-        centre_township=np.array([t_index[t] for t in centres["township_id"]], dtype=np.int64),
-        centre_yearly_yuan=centre_one_off * annuity_factor(rate, c_cost.lifetime_years)
-        + c_cost.operating_yuan_per_year,
-        centre_capacity=_capacity(centres, c_cost.capacity_parcels_per_day),
-        hub_ids=tuple(hubs["hub_id"]),
-        hub_fixed=fixed,
-        hub_yearly_yuan=np.where(
-            fixed,
-            0.0,
-            hub_one_off * annuity_factor(rate, h_cost.lifetime_years)
-            + h_cost.operating_yuan_per_year,
-        ),
-        hub_capacity=np.where(
-            np.isnan(hub_capacity), total_parcels * phases.demand_factor.max(), hub_capacity
-        ),
+        **_station_fields(scenario, inputs.station_sites),
+        **_centre_fields(scenario, centres, t_index),
+        **_hub_fields(scenario, inputs.hubs, total_parcels * phases.demand_factor.max()),
         **coverage_fields(scenario, inputs, network, snaps, inbound + outbound),
         feeder=feeder,
         trunk=trunk,
@@ -395,23 +452,9 @@ def build_problem(scenario: Scenario, inputs: Inputs) -> Assembly:
         coverage_target=float(phases.coverage_target[-1]),
         max_new_hubs=scenario.hub.max_open,
         days_per_year=scenario.demand.days_per_year,
-        station_handling_yuan=s_cost.handling_yuan_per_parcel,
-        centre_handling_yuan=c_cost.handling_yuan_per_parcel,
         phases=phases,
-        station_one_off_yuan=station_one_off,
-        centre_one_off_yuan=centre_one_off,
-        hub_one_off_yuan=hub_one_off,
     )
     if len(scenario.phases) == 1:  # one phase: the problem of that phase, its demand scaled
         problem = problem.for_phase(0)
-    log.info(
-        "problem: %d villages, %d station sites, %d centre sites, %d access arcs, %d feeder options"
-        " (%d by bus)",
-        len(problem.village_ids),
-        len(problem.station_ids),
-        len(problem.centre_ids),
-        len(problem.access.village),
-        len(problem.feeder),
-        int(np.sum(problem.feeder.line >= 0)),
-    )
+    _log_problem(problem)
     return Assembly(problem=problem, network=network, snaps=snaps, buses=buses)

@@ -533,56 +533,116 @@ def solve_locker_sizing(  # noqa: PLR0913 - the data of a small MIP, all keyword
     SolverError
         When HiGHS stops without a sizing.
     """
-    n_sites = len(site_yuan_per_group)
-    uses = [
-        (v, int(j))
-        for v in range(len(village_parcels))
-        if village_parcels[v] > 0
-        for j in (station_site[v], own_site[v])
-        if j >= 0
-    ]
-    model = mathopt.Model(name="lockers")
-    groups = [
-        model.add_integer_variable(lb=0, ub=max_groups, name=f"n_{j}") for j in range(n_sites)
-    ]
-    used = [model.add_binary_variable(name=f"o_{j}") for j in range(n_sites)]
-    x = [model.add_variable(lb=0.0, name=f"x_{v}_{j}") for v, j in uses]
-    by_village: dict[int, list[mathopt.Variable]] = {}
-    by_site: dict[int, list[mathopt.Variable]] = {}
-    by_scope: dict[int, list[mathopt.Variable]] = {}
-    for (v, j), var in zip(uses, x, strict=True):
-        by_village.setdefault(v, []).append(var)
-        by_site.setdefault(j, []).append(var)
-        by_scope.setdefault(int(village_scope[v]), []).append(var)
-    for v, parts in by_village.items():
-        model.add_linear_constraint(mathopt.fast_sum(parts) <= float(village_parcels[v]))
-    for j in range(n_sites):
-        model.add_linear_constraint(
-            mathopt.fast_sum(by_site.get(j, [])) <= parcels_per_group * groups[j]
-        )
-        model.add_linear_constraint(groups[j] <= max_groups * used[j])
-    scope_sites: dict[int, set[int]] = {}
-    for v, j in uses:
-        scope_sites.setdefault(int(village_scope[v]), set()).add(j)
-    for k, need in enumerate(scope_need):
-        if need > 0:
-            model.add_linear_constraint(mathopt.fast_sum(by_scope.get(k, [])) >= float(need))
-            # valid cut: the scope's sites need at least ceil(need / c) groups (closes the gap)
-            sites_k = sorted(scope_sites.get(k, set()))
-            least = math.ceil(float(need) / parcels_per_group - 1e-9)
-            model.add_linear_constraint(mathopt.fast_sum(groups[j] for j in sites_k) >= least)
-    cost = mathopt.fast_sum(
-        float(site_yuan_per_group[j]) * groups[j] + float(site_fixed_yuan[j]) * used[j]
-        for j in range(n_sites)
-    )
-    model.minimize(cost)
+    uses = _locker_uses(village_parcels, station_site, own_site)
+    mip = _locker_variables(uses, len(site_yuan_per_group), max_groups)
+    _add_locker_capacity(mip, village_parcels, parcels_per_group, max_groups)
+    _add_locker_share(mip, village_scope, scope_need, parcels_per_group)
+    cost = _locker_cost(mip, site_yuan_per_group, site_fixed_yuan)
+    mip.model.minimize(cost)
     params = mathopt.SolveParameters(
         time_limit=datetime.timedelta(seconds=time_limit_s),
         relative_gap_tolerance=0.0,
         absolute_gap_tolerance=1e-6,
         random_seed=0,
     )
-    result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params)
+    result = mathopt.solve(mip.model, mathopt.SolverType.HIGHS, params=params)
+    status = _locker_status(result)
+    objective = float(result.objective_value())
+    bound = float(result.termination.objective_bounds.dual_bound)
+    seconds = result.solve_time().total_seconds()
+    fill = _fill_lockers(mip, cost, objective, params)
+    chosen = np.rint(_values(fill, mip.groups)).astype(np.int64)
+    objective = float(np.sum(site_yuan_per_group * chosen) + np.sum(site_fixed_yuan[chosen > 0]))
+    via_station, via_own = _split_flows(uses, _flow(fill, mip.x), station_site)
+    return LockerSizing(groups=chosen, via_station=via_station, via_own=via_own, status=status,
+                        objective=objective, best_bound=bound, seconds=seconds)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _LockerMip:
+    """The locker-sizing model with its variables, in the order they were added."""
+
+    model: mathopt.Model
+    uses: list[tuple[int, int]]  # (village, site) pairs that x runs over
+    groups: list[mathopt.Variable]  # n[j], integer
+    used: list[mathopt.Variable]  # o[j], binary
+    x: list[mathopt.Variable]  # x[v,j], one per use
+
+
+def _locker_uses(
+    village_parcels: np.ndarray, station_site: np.ndarray, own_site: np.ndarray
+) -> list[tuple[int, int]]:
+    """List the (village, site) pairs a served village may use: its station's and its own."""
+    return [
+        (v, int(j))
+        for v in range(len(village_parcels))
+        if village_parcels[v] > 0
+        for j in (station_site[v], own_site[v])
+        if j >= 0
+    ]
+
+
+def _locker_variables(uses: list[tuple[int, int]], n_sites: int, max_groups: int) -> _LockerMip:
+    """Create the model and its variables n[j], o[j] and x[v,j]."""
+    model = mathopt.Model(name="lockers")
+    groups = [
+        model.add_integer_variable(lb=0, ub=max_groups, name=f"n_{j}") for j in range(n_sites)
+    ]
+    used = [model.add_binary_variable(name=f"o_{j}") for j in range(n_sites)]
+    x = [model.add_variable(lb=0.0, name=f"x_{v}_{j}") for v, j in uses]
+    return _LockerMip(model=model, uses=uses, groups=groups, used=used, x=x)
+
+
+def _add_locker_capacity(
+    mip: _LockerMip, village_parcels: np.ndarray, parcels_per_group: float, max_groups: int
+) -> None:
+    """Add the rows: each parcel once, locker capacity per site, a site with groups is used."""
+    by_village: dict[int, list[mathopt.Variable]] = {}
+    by_site: dict[int, list[mathopt.Variable]] = {}
+    for (v, j), var in zip(mip.uses, mip.x, strict=True):
+        by_village.setdefault(v, []).append(var)
+        by_site.setdefault(j, []).append(var)
+    for v, parts in by_village.items():
+        mip.model.add_linear_constraint(mathopt.fast_sum(parts) <= float(village_parcels[v]))
+    for j, (groups, used) in enumerate(zip(mip.groups, mip.used, strict=True)):
+        mip.model.add_linear_constraint(
+            mathopt.fast_sum(by_site.get(j, [])) <= parcels_per_group * groups
+        )
+        mip.model.add_linear_constraint(groups <= max_groups * used)
+
+
+def _add_locker_share(
+    mip: _LockerMip, village_scope: np.ndarray, scope_need: np.ndarray, parcels_per_group: float
+) -> None:
+    """Add each scope's share row and its cut on the groups of the sites it uses."""
+    by_scope: dict[int, list[mathopt.Variable]] = {}
+    scope_sites: dict[int, set[int]] = {}
+    for (v, j), var in zip(mip.uses, mip.x, strict=True):
+        by_scope.setdefault(int(village_scope[v]), []).append(var)
+        scope_sites.setdefault(int(village_scope[v]), set()).add(j)
+    for k, need in enumerate(scope_need):
+        if need > 0:
+            mip.model.add_linear_constraint(mathopt.fast_sum(by_scope.get(k, [])) >= float(need))
+            # valid cut: the scope's sites need at least ceil(need / c) groups (closes the gap)
+            sites_k = sorted(scope_sites.get(k, set()))
+            least = math.ceil(float(need) / parcels_per_group - 1e-9)
+            mip.model.add_linear_constraint(
+                mathopt.fast_sum(mip.groups[j] for j in sites_k) >= least
+            )
+
+
+def _locker_cost(
+    mip: _LockerMip, site_yuan_per_group: np.ndarray, site_fixed_yuan: np.ndarray
+) -> mathopt.LinearSum:
+    """Yearly yuan of a sizing: per group and per site that has groups."""
+    return mathopt.fast_sum(
+        float(site_yuan_per_group[j]) * mip.groups[j] + float(site_fixed_yuan[j]) * mip.used[j]
+        for j in range(len(mip.groups))
+    )
+
+
+def _locker_status(result: mathopt.SolveResult) -> SolveStatus:
+    """Status of the cost-minimising solve; raise when it found no sizing."""
     status = _STATUS.get(result.termination.reason)
     if status is SolveStatus.INFEASIBLE:
         msg = "no locker sizing reaches the share"
@@ -590,20 +650,21 @@ def solve_locker_sizing(  # noqa: PLR0913 - the data of a small MIP, all keyword
     if status is None or not result.has_primal_feasible_solution():
         msg = f"locker sizing: HiGHS ended with {result.termination.reason.name.lower()} and no sizing"
         raise SolverError(msg)
-    chosen = np.rint(_values(result, groups)).astype(np.int64)
-    objective = float(result.objective_value())
-    bound = float(result.termination.objective_bounds.dual_bound)
-    seconds = result.solve_time().total_seconds()
-    # among the sizings of that cost, the one whose lockers take the most parcels
-    model.add_linear_constraint(cost <= objective + 1e-9 * max(1.0, abs(objective)) + 1e-6)
-    model.maximize(mathopt.fast_sum(x))
-    fill = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params)
+    return status
+
+
+def _fill_lockers(
+    mip: _LockerMip,
+    cost: mathopt.LinearSum,
+    objective: float,
+    params: mathopt.SolveParameters,
+) -> mathopt.SolveResult:
+    """Among the sizings of the least cost, solve for the one whose lockers take most parcels."""
+    mip.model.add_linear_constraint(cost <= objective + 1e-9 * max(1.0, abs(objective)) + 1e-6)
+    mip.model.maximize(mathopt.fast_sum(mip.x))
+    fill = mathopt.solve(mip.model, mathopt.SolverType.HIGHS, params=params)
     if not fill.has_primal_feasible_solution():
         reason = fill.termination.reason.name.lower()
         msg = f"locker sizing: filling the lockers ended with {reason}"
         raise SolverError(msg)
-    chosen = np.rint(_values(fill, groups)).astype(np.int64)
-    objective = float(np.sum(site_yuan_per_group * chosen) + np.sum(site_fixed_yuan[chosen > 0]))
-    via_station, via_own = _split_flows(uses, _flow(fill, x), station_site)
-    return LockerSizing(groups=chosen, via_station=via_station, via_own=via_own, status=status,
-                        objective=objective, best_bound=bound, seconds=seconds)  # fmt: skip
+    return fill

@@ -264,49 +264,103 @@ def prepare_dataset(
     boundary = read_boundary(boundary_path)
     listed, points, bus_table = _read_planner_files(villages_csv, points_csv, bus_csv, opt)
     _check_coverage(osm_path, boundary)
-
-    crs = _utm(boundary.geometry)
-    to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    to_deg = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    boundary_m = shapely.transform(boundary.geometry, to_m.transform, interleaved=False)
-    clip_m = boundary_m.buffer(opt.buffer_m)
-    clip_deg = shapely.transform(clip_m, to_deg.transform, interleaved=False)
-    margin_deg = shapely.transform(
-        boundary_m.buffer(_PLACE_MARGIN_M), to_deg.transform, interleaved=False
-    )
-    extract = read_osm(osm_path, bbox=clip_deg.bounds)
-    if not extract.bbox_from_header and extract.bbox is not None:
-        _coverage_error(osm_path, boundary, extract.bbox, _COVERAGE_MIN_DATA)
+    area = _clip_area(boundary, opt.buffer_m)
+    extract = _read_extract(osm_path, boundary, area)
 
     county = opt.name or boundary.name or osm_path.name.split(".")[0]
     report = PrepareReport(name=county, out_dir=out)
-    places = named_places_inside(extract.places, margin_deg)
-    context = TownContext(boundary, to_m, opt.township_admin_level, opt.default_population)
+    places = named_places_inside(extract.places, area.margin_deg)
+    context = TownContext(boundary, area.to_m, opt.township_admin_level, opt.default_population)
     found = _villages(
         extract,
         places,
         listed,
         points,
         context=context,
-        accept_area=clip_deg,
+        accept_area=area.clip_deg,
         points_label=Path(points_csv).name if points_csv else "",
         points_crs=points_crs,
     )
     report.warnings += found.warnings
 
-    anchors = _anchors(found, extract, to_m)
-    roads = build_roads(
+    roads = _prepared_roads(extract, area, found, opt)
+    _check_found(osm_path, boundary, opt.buffer_m, roads, found, listed, villages_csv)
+    sites = _site_layers(found, extract, places, boundary, county, area.to_m, opt)
+    bus_stops, bus_lines, report.bus_notes = _bus_layers(bus_table, bus_csv, extract, area)
+
+    layers = _layers(county, boundary, found, sites, roads, bus_stops)
+    attribution = _attribution(osm_path, boundary, villages_csv, points_csv, points_crs, bus_csv)
+    meta = _metadata(county, area.crs, found, attribution)
+    _write(out, layers, bus_lines, meta, found.unlocated)
+    _fill_report(report, layers, roads, found, listed)
+    report.bus_lines = len(bus_lines)
+    for line in report.summary_lines():
+        logger.info("%s", line)
+    return report
+
+
+@dataclass(frozen=True)
+class _ClipArea:
+    """The county's metric projection and the areas cut out around its boundary."""
+
+    crs: CRS
+    to_m: Transformer
+    clip_m: BaseGeometry  # the boundary grown by ``buffer_m``, metric
+    clip_deg: BaseGeometry  # the same in WGS84
+    margin_deg: BaseGeometry  # the boundary grown by the place margin, WGS84
+
+
+def _clip_area(boundary: Boundary, buffer_m: float) -> _ClipArea:
+    """Project the boundary to its UTM zone and grow it into the road clip and place margin."""
+    crs = _utm(boundary.geometry)
+    to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_deg = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    boundary_m = shapely.transform(boundary.geometry, to_m.transform, interleaved=False)
+    clip_m = boundary_m.buffer(buffer_m)
+    clip_deg = shapely.transform(clip_m, to_deg.transform, interleaved=False)
+    margin_deg = shapely.transform(
+        boundary_m.buffer(_PLACE_MARGIN_M), to_deg.transform, interleaved=False
+    )
+    return _ClipArea(crs, to_m, clip_m, clip_deg, margin_deg)
+
+
+def _read_extract(osm_path: Path, boundary: Boundary, area: _ClipArea) -> OsmExtract:
+    """Read the extract within the clip's box; check coverage by its data when it has no box."""
+    extract = read_osm(osm_path, bbox=area.clip_deg.bounds)
+    if not extract.bbox_from_header and extract.bbox is not None:
+        _coverage_error(osm_path, boundary, extract.bbox, _COVERAGE_MIN_DATA)
+    return extract
+
+
+def _prepared_roads(
+    extract: OsmExtract, area: _ClipArea, found: Places, opt: PrepareOptions
+) -> RoadResult:
+    """Build the road layer inside the clip, keeping service roads near the anchors."""
+    anchors = _anchors(found, extract, area.to_m)
+    return build_roads(
         extract.ways,
-        clip_m,
-        to_metric=to_m,
+        area.clip_m,
+        to_metric=area.to_m,
         include_tracks=opt.include_tracks,
         anchors_xy=anchors,
         service_reach_m=opt.service_reach_m,
     )
+
+
+def _check_found(
+    osm_path: Path,
+    boundary: Boundary,
+    buffer_m: float,
+    roads: RoadResult,
+    found: Places,
+    listed: pd.DataFrame | None,
+    villages_csv: str | Path | None,
+) -> None:
+    """Refuse an empty road clip and a dataset without villages."""
     if roads.roads.empty:
         raise DataError(
             osm_path,
-            f"no drivable road lies inside {boundary.path.name} or within {opt.buffer_m:.0f} m of it "
+            f"no drivable road lies inside {boundary.path.name} or within {buffer_m:.0f} m of it "
             "(the clip is empty)",
             "Check that the boundary and the extract show the same place (and lon/lat order).",
         )
@@ -323,6 +377,18 @@ def prepare_dataset(
             f"has no place=city/town/suburb/village/hamlet inside {boundary.path.name}",
             "Pass the official village list with --villages and their positions with --points.",
         )
+
+
+def _site_layers(
+    found: Places,
+    extract: OsmExtract,
+    places: list[OsmPoint],
+    boundary: Boundary,
+    county: str,
+    to_m: Transformer,
+    opt: PrepareOptions,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Build the station-site, centre-site and hub layers around the located villages."""
     village_points = found.villages.assign(
         lon=found.villages.geometry.x, lat=found.villages.geometry.y
     )
@@ -331,37 +397,51 @@ def prepare_dataset(
     shapely.prepare(boundary.geometry)
     inside = [p for p in places if shapely.contains_xy(boundary.geometry, p.lon, p.lat)]
     hubs = hub_site(inside, county, villages=village_points, hub_lonlat=opt.hub_lonlat)
+    return {"station_sites": stations, "centre_sites": centres, "hubs": hubs}
+
+
+def _bus_layers(
+    bus_table: pd.DataFrame | None,
+    bus_csv: str | Path | None,
+    extract: OsmExtract,
+    area: _ClipArea,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, list[str]]:
+    """Bus stops, lines and notes from the bus CSV when given, else from the OSM routes."""
     if bus_table is not None:
         bus_stops, bus_lines = bus_from_csv(bus_table, Path(bus_csv).name)  # type: ignore[arg-type]
-    else:
-        bus_stops, bus_lines, report.bus_notes = bus_from_osm(extract.bus_routes, clip_deg)
+        return bus_stops, bus_lines, []
+    return bus_from_osm(extract.bus_routes, area.clip_deg)
 
-    layers = {
+
+def _layers(
+    county: str,
+    boundary: Boundary,
+    found: Places,
+    sites: dict[str, gpd.GeoDataFrame],
+    roads: RoadResult,
+    bus_stops: gpd.GeoDataFrame,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Gather the dataset's layers in their file order."""
+    return {
         "boundary": gpd.GeoDataFrame(
             {"name": [county]}, geometry=[boundary.geometry], crs="EPSG:4326"
         ),
         "townships": found.townships,
         "villages": found.villages,
-        "station_sites": stations,
-        "centre_sites": centres,
-        "hubs": hubs,
+        **sites,
         "roads": roads.roads,
         "bus_stops": bus_stops,
     }
-    meta = {
+
+
+def _metadata(county: str, crs: CRS, found: Places, attribution: list[str]) -> dict[str, object]:
+    """Build the ``dataset.toml`` metadata: name, CRS, generated fields and attribution."""
+    return {
         "name": county,
         "crs": crs.to_string(),
         "generated": _generated(found),
-        "attribution": _attribution(
-            osm_path, boundary, villages_csv, points_csv, points_crs, bus_csv
-        ),
+        "attribution": attribution,
     }
-    _write(out, layers, bus_lines, meta, found.unlocated)
-    _fill_report(report, layers, roads, found, listed)
-    report.bus_lines = len(bus_lines)
-    for line in report.summary_lines():
-        logger.info("%s", line)
-    return report
 
 
 def _read_planner_files(
