@@ -19,7 +19,7 @@ from ortools.util.python import solve_interrupter
 from ruralnet.errors import InfeasibleError, SolverError
 from ruralnet.model import BuiltModel, ChoiceModel, Vars
 from ruralnet.problem import Problem, Solution, SolveStatus
-from ruralnet.scenario import SolverSettings
+from ruralnet.settings import SolverSettings
 
 __all__ = [
     "SOLVERS",
