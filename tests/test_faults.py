@@ -147,12 +147,12 @@ def test_time_limit_keeps_the_best_verified_plan_or_says_none(big_county, tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known gap (issue 14 open): where Ctrl-C lands about 8 s after the problem is built, "
-    "a fresh-clone run took over 420 s to end; not yet found where the request waits",
-    strict=False,
-)
 def test_ctrl_c_during_solve_writes_the_incumbent_or_nothing(big_county, tmp_path):
+    """Ctrl-C a few seconds into HiGHS's solve of 2,000 villages (about 90 s to the end here).
+
+    HiGHS does not stop on request inside its presolve, root LP or search, so the run gives it
+    a moment and then stops without it: within seconds, where it once took minutes (issue 14).
+    """
     out = tmp_path / "out"
     child = subprocess.Popen(
         [
@@ -171,28 +171,55 @@ def test_ctrl_c_during_solve_writes_the_incumbent_or_nothing(big_county, tmp_pat
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     for line in child.stderr:
-        if line.startswith("ruralnet.assemble: problem:"):
+        if line.startswith("ruralnet.solve: solving with highs:"):
             break
-    time.sleep(8.0)  # model build, then into the solve
+    else:
+        child.wait()
+        pytest.fail(f"ruralnet run ended (exit {child.returncode}) before its solve")
+    time.sleep(5.0)  # into HiGHS: its presolve or root LP
     child.send_signal(signal.SIGINT)
+    asked = time.monotonic()
     try:  # Ctrl-C stops the run wherever it lands: the solve, the routes or a re-pricing round
-        _, rest = child.communicate(timeout=420)  # HiGHS may finish its root LP first
+        _, rest = child.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         child.kill()
         child.communicate()
-        pytest.fail("ruralnet run did not stop within 420 s of Ctrl-C")
-    code = child.returncode
-    assert code == 130, rest
-    if out.exists():
+        pytest.fail("ruralnet run did not stop within 60 s of Ctrl-C")
+    print(f"ended {time.monotonic() - asked:.1f} s after Ctrl-C")  # noqa: T201 - shown with -s
+    assert child.returncode == 130, rest
+    assert "Traceback" not in rest and "terminate called" not in rest, rest
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["out"])  # no staging, no lock
+    if out.exists():  # HiGHS happened to finish within its moment: its plan, as interrupted
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-        assert summary["solver"]["status"] in {"interrupted", "optimal"}
+        assert summary["solver"]["status"] == "interrupted"
         assert summary["verified"] is True
-        assert (
-            "interrupted: wrote the best plan found so far" in rest
-            or summary["solver"]["status"] == "optimal"
-        )
+        assert "interrupted: wrote the best plan found so far" in rest
     else:
-        assert "interrupted" in rest
+        assert "highs cannot be stopped inside a solve" in rest
+        assert "error: interrupted; no output was written" in rest
+
+
+def test_ctrl_c_in_a_comparison_solve_stops_the_run(monkeypatch):
+    """A comparison's solve (all-van) that Ctrl-C stopped with its plan is not a finished one."""
+    import dataclasses
+
+    from ruralnet import pipeline
+
+    solve_model, solves = pipeline.solve_model, []
+
+    def second_interrupted(*args, **kwargs):
+        solves.append(solve_model(*args, **kwargs))
+        if len(solves) == 1:
+            return solves[0]  # the plan's own solve
+        return dataclasses.replace(solves[-1], status=rn.SolveStatus.INTERRUPTED)
+
+    monkeypatch.setattr(pipeline, "solve_model", second_interrupted)
+    scenario = rn.load_scenario(DATA / "tiny.toml").with_overrides(
+        {"scenario": {"dataset": str(DATA / "tiny_bus")}}
+    )
+    with pytest.raises(KeyboardInterrupt):
+        rn.solve(scenario)
+    assert len(solves) == 2
 
 
 # --- the output folder: modes, the lock, leftovers (issue 14) ---------------------------

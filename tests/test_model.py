@@ -206,3 +206,70 @@ def test_a_stop_request_the_solver_did_not_see_still_ends_the_run(monkeypatch):
     assert stopped.status is SolveStatus.INTERRUPTED
     assert stopped.objective == pytest.approx(plain.objective) and stopped.gap == pytest.approx(0)
     assert verify(p, stopped).ok
+
+
+def _ctrl_c_mid_solve(monkeypatch, *, presses: int, obeys: bool, wait_s: float) -> tuple:
+    """Solve ``line_problem`` with a stand-in solver that hears Ctrl-C ``presses`` times.
+
+    The stand-in runs where the solver runs (the worker thread) and signals the process, as a
+    user's Ctrl-C would; it then either waits for the stop request and hands over the real
+    plan (``obeys``: SCIP, CP-SAT), or goes on without hearing it (HiGHS) until released.
+    """
+    import importlib
+    import os
+    import signal
+    import threading
+    import time
+
+    solve_module = importlib.import_module("ruralnet.solve")
+    real = solve_module.mathopt.solve
+    release = threading.Event()
+
+    def stand_in(model, solver_type, *, interrupter, **kwargs):
+        for _ in range(presses):
+            os.kill(os.getpid(), signal.SIGINT)
+            heard_by = time.monotonic() + 10.0  # the main thread's handler takes the press
+            while not interrupter.interrupted and time.monotonic() < heard_by:
+                time.sleep(0.01)
+        if not obeys:
+            release.wait(60)  # deaf to the request, as HiGHS is inside a solve
+            return None  # abandoned by then: never read
+        assert interrupter.interrupted
+        return real(model, solver_type, **kwargs)
+
+    monkeypatch.setattr(solve_module.mathopt, "solve", stand_in)
+    monkeypatch.setitem(solve_module._STOP_WAIT_S, "highs", wait_s)
+    started = time.monotonic()
+    try:
+        try:
+            outcome = solve_model(build_model(line_problem(12.0)), SolverSettings())
+        except KeyboardInterrupt as exc:
+            outcome = exc
+    finally:
+        release.set()
+    return outcome, time.monotonic() - started
+
+
+def test_ctrl_c_abandons_a_solver_that_cannot_stop():
+    """HiGHS does not hear the interrupter: after its short wait the solve is given up."""
+    with pytest.MonkeyPatch.context() as mp:
+        outcome, seconds = _ctrl_c_mid_solve(mp, presses=1, obeys=False, wait_s=1.0)
+    assert isinstance(outcome, KeyboardInterrupt)
+    assert 1.0 <= seconds < 10.0  # the wait, not the solver's 60 s
+
+
+def test_a_second_ctrl_c_abandons_the_solve_at_once():
+    with pytest.MonkeyPatch.context() as mp:
+        outcome, seconds = _ctrl_c_mid_solve(mp, presses=2, obeys=False, wait_s=60.0)
+    assert isinstance(outcome, KeyboardInterrupt)
+    assert seconds < 10.0  # not the 60 s wait
+
+
+def test_ctrl_c_keeps_the_plan_of_a_solver_that_stops():
+    from ruralnet.problem import SolveStatus
+
+    with pytest.MonkeyPatch.context() as mp:
+        outcome, seconds = _ctrl_c_mid_solve(mp, presses=1, obeys=True, wait_s=1.0)
+    assert outcome.status is SolveStatus.INTERRUPTED
+    assert verify(line_problem(12.0), outcome).ok
+    assert seconds < 10.0

@@ -185,10 +185,12 @@ def explain_infeasible(problem: Problem, scenario: Scenario) -> str:
         + 1.0
     )
     try:
-        relaxed = solve_model(
-            build_model(problem, uncovered_penalty=penalty),
-            scenario.solver,
-            seed=scenario.scenario.seed,
+        relaxed = _finished(
+            solve_model(
+                build_model(problem, uncovered_penalty=penalty),
+                scenario.solver,
+                seed=scenario.scenario.seed,
+            )
         )
     except InfeasibleError:
         return (
@@ -292,6 +294,13 @@ def solve(
     )
 
 
+def _finished(solution: Solution) -> Solution:
+    """Pass a finished solution; one that Ctrl-C stopped (a comparison's) stops the run."""
+    if solution.status is SolveStatus.INTERRUPTED:
+        raise KeyboardInterrupt
+    return solution
+
+
 def _verified(problem: Problem, solution: Solution) -> VerificationReport:
     report = verify(problem, solution)
     if not report.ok:
@@ -332,7 +341,7 @@ def price_without_buses(
     except InfeasibleError:
         log.warning("the plan's network cannot be served by vans alone; no all-van comparison")
         return None
-    return _verified(van_problem, van_solution)
+    return _verified(van_problem, _finished(van_solution))
 
 
 def price_own_village(
@@ -379,7 +388,7 @@ def price_own_village(
         return None
     return Counterpart(
         problem=problem,
-        solution=solution,
+        solution=_finished(solution),
         verification=_verified(problem, solution),
         compared_with_yuan=plan_yuan,
     )

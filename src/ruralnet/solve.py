@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import logging
 import math
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, NoReturn
 
 import numpy as np
 from ortools.math_opt.python import mathopt
@@ -39,6 +43,19 @@ SOLVERS = {
 }
 
 _SHUT = 1e-6  # a site at most this open in the LP relaxation is closed for the first MIP
+
+#: After a stop request (Ctrl-C), seconds a solve is given to stop and hand over its best plan
+#: before it is abandoned. OR-Tools' HiGHS backend does not hear MathOpt's interrupter (9.15,
+#: measured: it runs on to its end or its time limit), so HiGHS only gets a moment in case it
+#: is finishing; SCIP and CP-SAT stop within a second and read their plan back.
+_STOP_WAIT_S = {"highs": 3.0, "scip": 30.0, "cpsat": 30.0}
+_POLL_S = 0.1  # how often the waiting main thread looks at the worker (it hears Ctrl-C at once)
+_ASKED = {
+    "highs": "interrupted: %s cannot be stopped inside a solve; waiting %g s in case it is "
+    "finishing, then stopping without a plan (Ctrl-C again: at once)",
+    "scip": "interrupted: asking %s to stop; waiting up to %g s for its best plan "
+    "(Ctrl-C again: stop at once, without a plan)",
+}
 
 _STATUS = {
     mathopt.TerminationReason.OPTIMAL: SolveStatus.OPTIMAL,
@@ -115,6 +132,43 @@ def _solution(
     )
 
 
+class _Stopped(Exception):  # noqa: N818 - not an error: a stop request was obeyed
+    """A stop request ended the solve without a plan to keep."""
+
+
+_ABANDONED: list[threading.Thread] = []  # solves given up after Ctrl-C, running on
+
+
+def _end_at_exit_if_abandoned() -> None:
+    """
+    At exit, end the process at once while an abandoned solve still runs.
+
+    The normal exit tears down the solver's C++ globals under the running solve, which aborts
+    the process (HiGHS: "terminate called without an active exception", exit -6, measured),
+    so streams and logs are flushed and the process ends here with 130 (interrupted).
+    """
+    if not any(worker.is_alive() for worker in _ABANDONED):
+        return
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(130)
+
+
+def _abandon(worker: threading.Thread) -> None:
+    if not _ABANDONED:
+        atexit.register(_end_at_exit_if_abandoned)
+    _ABANDONED.append(worker)
+
+
+class _CtrlC:
+    """The Ctrl-C presses heard while solving (counted by the SIGINT handler)."""
+
+    def __init__(self) -> None:
+        self.presses = 0
+
+
 class _Runner:
     """One configured solve of a built model, run against a shared clock and interrupter."""
 
@@ -125,9 +179,10 @@ class _Runner:
         seed: int,
         on_log: Callable[[str], None] | None,
         interrupter: solve_interrupter.SolveInterrupter,
+        ctrl_c: _CtrlC | None = None,
     ) -> None:
         self.built, self.settings, self.seed = built, settings, seed
-        self.on_log, self.interrupter = on_log, interrupter
+        self.on_log, self.interrupter, self.ctrl_c = on_log, interrupter, ctrl_c
         self.started = time.monotonic()
 
     def left_s(self) -> float:
@@ -135,7 +190,10 @@ class _Runner:
         return self.settings.time_limit_s - (time.monotonic() - self.started)
 
     def solve(self) -> mathopt.SolveResult:
-        """Solve the model as it stands, within the time left."""
+        """Solve the model as it stands, within the time left; none starts after a stop request."""
+        if self.interrupter.interrupted:
+            msg = "interrupted before the solver found any plan"
+            raise _Stopped(msg)
         params = mathopt.SolveParameters(
             time_limit=datetime.timedelta(seconds=max(self.left_s(), 0.0)),
             relative_gap_tolerance=self.settings.relative_gap,
@@ -145,13 +203,55 @@ class _Runner:
             random_seed=self.seed,
         )
         on_log = self.on_log
-        return mathopt.solve(
-            self.built.model,
-            SOLVERS[self.settings.backend],
-            params=params,
-            msg_cb=(lambda lines: [on_log(line) for line in lines]) if on_log else None,
-            interrupter=self.interrupter,
-        )
+
+        def call() -> mathopt.SolveResult:
+            return mathopt.solve(
+                self.built.model,
+                SOLVERS[self.settings.backend],
+                params=params,
+                msg_cb=(lambda lines: [on_log(line) for line in lines]) if on_log else None,
+                interrupter=self.interrupter,
+            )
+
+        return call() if self.ctrl_c is None else self._waited(call)
+
+    def _waited(self, call: Callable[[], mathopt.SolveResult]) -> mathopt.SolveResult:
+        """
+        Run ``call`` in a worker thread while this (main) thread waits, hearing Ctrl-C at once.
+
+        The solver releases the GIL, but Python runs signal handlers only in the main thread
+        and only between bytecodes: a main thread inside the solver would hear Ctrl-C at the
+        solver's next log line at best. A solver that obeys the stop request hands over its
+        result; one that does not (HiGHS) is abandoned after ``_STOP_WAIT_S``, or at a second
+        Ctrl-C: it runs on in its daemon thread to its end or time limit and is never read
+        (a process that exits meanwhile ends with 130, see :func:`_end_at_exit_if_abandoned`).
+        """
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["result"] = call()
+            except BaseException as exc:  # handed to the waiting thread, re-raised there
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name="ruralnet-solve", daemon=True)
+        worker.start()
+        backend = self.settings.backend
+        wait, asked = _STOP_WAIT_S.get(backend, 3.0), None
+        while worker.is_alive():
+            worker.join(_POLL_S)
+            if not worker.is_alive() or not self.interrupter.interrupted:
+                continue
+            if asked is None:
+                asked = time.monotonic()
+                log.warning(_ASKED.get(backend, _ASKED["scip"]), backend, wait)
+            if time.monotonic() - asked >= wait or (self.ctrl_c and self.ctrl_c.presses > 1):
+                _abandon(worker)
+                msg = f"interrupted: {backend} did not stop; abandoned it without a plan"
+                raise _Stopped(msg)
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
 
     def elapsed(self) -> datetime.timedelta:
         """Wall time since the runner started."""
@@ -235,7 +335,11 @@ def _screened(run: _Runner) -> mathopt.SolveResult:
     log.info("restricted MIP %.2f: %.2g above the LP bound", first.objective_value(), gap)
     if gap <= run.settings.relative_gap:
         return _with_bound(first, lp_bound, mathopt.TerminationReason.OPTIMAL, run)
-    if first.termination.limit == mathopt.Limit.INTERRUPTED or run.left_s() <= 0:
+    if (
+        first.termination.limit == mathopt.Limit.INTERRUPTED
+        or run.interrupter.interrupted  # a stop request HiGHS did not hear: keep this plan
+        or run.left_s() <= 0
+    ):
         return _with_bound(first, lp_bound, mathopt.TerminationReason.FEASIBLE, run)
     # HiGHS searches longer when handed a starting plan (measured), so start afresh
     log.info("restricted plan not within the gap: solving the full model")
@@ -255,21 +359,34 @@ def _relative_gap(objective: float, bound: float) -> float:
 
 
 @contextlib.contextmanager
-def _ctrl_c_stops(interrupter: solve_interrupter.SolveInterrupter) -> Iterator[None]:
-    """While solving, make Ctrl-C (SIGINT) stop the solver instead of the program."""
+def _ctrl_c_stops(interrupter: solve_interrupter.SolveInterrupter) -> Iterator[_CtrlC | None]:
+    """While solving, make Ctrl-C (SIGINT) stop the solver instead of the program.
+
+    Yields the presses heard (``None`` outside the main thread, where no handler can be set).
+    """
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield None
         return
+    ctrl_c = _CtrlC()
 
     def stop(_signum: int, _frame: object) -> None:
-        log.warning("interrupted: stopping the solver and keeping the best plan found")
+        ctrl_c.presses += 1
         interrupter.interrupt()
 
     previous = signal.signal(signal.SIGINT, stop)
     try:
-        yield
+        yield ctrl_c
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _stopped_without_plan(detail: str, ctrl_c: _CtrlC | None) -> NoReturn:
+    """End a solve that a stop request left without a plan: after Ctrl-C, the program too."""
+    if ctrl_c is not None and ctrl_c.presses:
+        log.warning("%s", detail)
+        raise KeyboardInterrupt from None
+    msg = f"{detail}; nothing was written"
+    raise SolverError(msg) from None
 
 
 def solve_model(
@@ -298,7 +415,10 @@ def solve_model(
         Lets another thread stop the solve; the best plan found so far is returned.
     stop_on_ctrl_c
         While solving (in the main thread), Ctrl-C stops the solver and the best plan found so
-        far is returned with status ``INTERRUPTED``, instead of aborting the program.
+        far is returned with status ``INTERRUPTED``, instead of aborting the program. The
+        solve then runs in a worker thread, so Ctrl-C is heard at once; a solver that does not
+        stop on request (HiGHS) is waited for ``_STOP_WAIT_S`` (3 s), then abandoned: it runs
+        on in the background to its end or time limit, and ``KeyboardInterrupt`` is raised.
 
     Returns
     -------
@@ -311,16 +431,28 @@ def solve_model(
         When the solver fails or stops without any plan.
     InfeasibleError
         When the solver proves that no plan exists.
+    KeyboardInterrupt
+        When Ctrl-C stopped the solve before it had a plan to hand over.
     """
     interrupter = interrupter or solve_interrupter.SolveInterrupter()
     guard = _ctrl_c_stops(interrupter) if stop_on_ctrl_c else contextlib.nullcontext()
-    run = _Runner(built, settings, seed, on_log, interrupter)
+    ctrl_c: _CtrlC | None = None
+    log.info(
+        "solving with %s: %d variables, %d constraints, limit %g s",
+        settings.backend,
+        built.model.get_num_variables(),
+        built.model.get_num_linear_constraints(),
+        settings.time_limit_s,
+    )
     try:
-        with guard:
+        with guard as ctrl_c:
+            run = _Runner(built, settings, seed, on_log, interrupter, ctrl_c)
             if settings.screens and settings.backend != "cpsat" and _free_sites(built):
                 result = _screened(run)
             else:
                 result = run.solve()
+    except _Stopped as stop:
+        _stopped_without_plan(str(stop), ctrl_c)
     except Exception as exc:  # OR-Tools raises several kinds (and may fail to wrap its status)
         detail = str(exc.__context__ or exc)
         msg = f"solver {settings.backend} failed: {detail}"
@@ -338,6 +470,8 @@ def solve_model(
         # stopped on request (Ctrl-C): the run ends with this plan, even when the solver
         # finished before it saw the request (HiGHS does not stop inside every phase)
         status = SolveStatus.INTERRUPTED
+    if ctrl_c is not None and ctrl_c.presses and not result.has_primal_feasible_solution():
+        _stopped_without_plan("interrupted before the solver found any plan", ctrl_c)
     if status is SolveStatus.INFEASIBLE:
         msg = "the model has no feasible plan"
         raise InfeasibleError(msg)
@@ -345,8 +479,7 @@ def solve_model(
         result.termination.limit == mathopt.Limit.INTERRUPTED
         and not result.has_primal_feasible_solution()
     ):
-        msg = "interrupted before the solver found any plan; nothing was written"
-        raise SolverError(msg)
+        _stopped_without_plan("interrupted before the solver found any plan", None)
     if reason == mathopt.TerminationReason.NO_SOLUTION_FOUND:
         msg = (
             f"solver {settings.backend} found no plan within its limit ({settings.time_limit_s:g} s); "
