@@ -46,7 +46,9 @@ ORDER = [
     "buses",
     "assemble",
     "model",
+    "solve_stop",
     "solve",
+    "option_solves",
     "verify",
     "cold_verify",
     "lockers_verify",
@@ -119,13 +121,15 @@ ORDER = [
 ]
 LEAF_WINGS = ("prepare", "synth", "classic")
 FACES = {"compare", "compare_map", "batch", "cli", ""}
-ORTOOLS_ALLOWED = {"model", "solve", "routes.engine", "classic.mip"}
+ORTOOLS_ALLOWED = {"model", "solve", "option_solves", "routes.engine", "classic.mip"}
 FOLIUM_ALLOWED = {"map_base", "maps", "batch_map", "compare_map"}
 GEODATA = {"geopandas", "shapely", "pyogrio", "pyproj", "folium"}
 GEO_FREE = {
     "problem",
     "model",
+    "solve_stop",
     "solve",
+    "option_solves",
     "verify",
     "routes.data",
     "routes.verify",

@@ -15,7 +15,7 @@ from ruralnet import cli
 from ruralnet.errors import InfeasibleError, ScenarioError
 from ruralnet.express_targets import express_target_rows
 from ruralnet.lockers import check_lockers
-from ruralnet.solve import solve_locker_sizing
+from ruralnet.option_solves import solve_locker_sizing
 
 DATA = Path(__file__).parent / "data"
 SCENARIOS = Path(__file__).parents[1] / "scenarios"

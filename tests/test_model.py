@@ -10,6 +10,7 @@ from conftest import line_problem, van_options
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ruralnet import solve_stop
 from ruralnet.errors import InfeasibleError
 from ruralnet.model import build_model
 from ruralnet.problem import Arcs, BusLines, Problem
@@ -238,7 +239,7 @@ def _ctrl_c_mid_solve(monkeypatch, *, presses: int, obeys: bool, wait_s: float) 
         return real(model, solver_type, **kwargs)
 
     monkeypatch.setattr(solve_module.mathopt, "solve", stand_in)
-    monkeypatch.setitem(solve_module._STOP_WAIT_S, "highs", wait_s)
+    monkeypatch.setitem(solve_stop.STOP_WAIT_S, "highs", wait_s)
     started = time.monotonic()
     try:
         try:

@@ -46,8 +46,8 @@ from ruralnet.cold_verify import (
 )
 from ruralnet.errors import DataError, ScenarioError, VerificationError
 from ruralnet.model import ChoiceProblem, build_choice_model
+from ruralnet.option_solves import solve_choice_model
 from ruralnet.scenario import annuity_factor
-from ruralnet.solve import solve_choice_model
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan

@@ -14,8 +14,8 @@ at least 30 % of parcels by end 2026 (SEEDS.md). With ``[lockers].enabled``,
 * Lockers must deliver at least ``min_share`` of the deliveries, county-wide or in every
   township (``share_scope``); the yearly cost (purchase annualised like the stations' one-off
   costs, upkeep, a one-off pad per village site) is minimised by a small MIP
-  (:func:`ruralnet.solve.solve_locker_sizing`), then the groups are filled as far as they and
-  the deliveries allow.
+  (:func:`ruralnet.option_solves.solve_locker_sizing`), then the groups are filled as far as
+  they and the deliveries allow.
 * :mod:`ruralnet.lockers_verify` re-checks the result with its own code; a violation raises
   :class:`~ruralnet.errors.VerificationError`.
 
@@ -35,9 +35,9 @@ import pandas as pd
 
 from ruralnet.errors import DataError, InfeasibleError, VerificationError
 from ruralnet.lockers_verify import LockerCheck, LockerRules, verify_lockers
+from ruralnet.option_solves import solve_locker_sizing
 from ruralnet.problem import Problem, Solution
 from ruralnet.scenario import Scenario, annuity_factor
-from ruralnet.solve import solve_locker_sizing
 
 if TYPE_CHECKING:
     from ruralnet.plan import Plan

@@ -1,7 +1,7 @@
 """Independent check of a smart-locker sizing (智能快件箱), from the plan's arrays alone.
 
-Shares no code with the sizing (:mod:`ruralnet.lockers`, :func:`ruralnet.solve.solve_locker_sizing`)
-and calls no solver. From the problem, the verified siting and the written locker decisions
+Shares no code with the sizing (:mod:`ruralnet.lockers`,
+:func:`ruralnet.option_solves.solve_locker_sizing`) and calls no solver. From the problem, the verified siting and the written locker decisions
 (groups per site, each village's locker parcels at its station and in its own village) it
 recomputes the deliveries, the capacities, the share in every scope and the yearly cost, and
 names every broken rule:
