@@ -82,13 +82,12 @@ def solve_choice_model(
     except Exception as exc:  # OR-Tools raises several kinds
         msg = f"solver {settings.backend} failed: {exc.__context__ or exc}"
         raise SolverError(msg) from None
-    status = TERMINATION_STATUS.get(result.termination.reason)
-    if status is SolveStatus.INFEASIBLE:
-        msg = "the choice model has no feasible choice"
-        raise InfeasibleError(msg)
-    if status is None or not result.has_primal_feasible_solution():
-        msg = f"solver {settings.backend} ended with {result.termination.reason.name.lower()} and no choice"
-        raise SolverError(msg)
+    status = _checked_status(
+        result,
+        infeasible="the choice model has no feasible choice",
+        solver=f"solver {settings.backend}",
+        nothing="choice",
+    )
     chosen = read_values(result, built.choose) > 0.5  # noqa: PLR2004 - binary read-back
     option = np.full(len(built.problem.item_load), -1, dtype=np.int64)
     option[built.problem.option_item[chosen]] = np.flatnonzero(chosen)
@@ -202,7 +201,12 @@ def solve_locker_sizing(  # noqa: PLR0913 - the data of a small MIP, all keyword
         random_seed=0,
     )
     result = mathopt.solve(mip.model, mathopt.SolverType.HIGHS, params=params)
-    status = _locker_status(result)
+    status = _checked_status(
+        result,
+        infeasible="no locker sizing reaches the share",
+        solver="locker sizing: HiGHS",
+        nothing="sizing",
+    )
     objective = float(result.objective_value())
     bound = float(result.termination.objective_bounds.dual_bound)
     seconds = result.solve_time().total_seconds()
@@ -297,14 +301,16 @@ def _locker_cost(
     )
 
 
-def _locker_status(result: mathopt.SolveResult) -> SolveStatus:
-    """Status of the cost-minimising solve; raise when it found no sizing."""
+def _checked_status(
+    result: mathopt.SolveResult, *, infeasible: str, solver: str, nothing: str
+) -> SolveStatus:
+    """Status of a solve that found a plan; raise when it proved none exists or found none."""
     status = TERMINATION_STATUS.get(result.termination.reason)
     if status is SolveStatus.INFEASIBLE:
-        msg = "no locker sizing reaches the share"
-        raise InfeasibleError(msg)
+        raise InfeasibleError(infeasible)
     if status is None or not result.has_primal_feasible_solution():
-        msg = f"locker sizing: HiGHS ended with {result.termination.reason.name.lower()} and no sizing"
+        ended = result.termination.reason.name.lower()
+        msg = f"{solver} ended with {ended} and no {nothing}"
         raise SolverError(msg)
     return status
 
