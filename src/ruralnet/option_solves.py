@@ -18,7 +18,13 @@ from ruralnet.errors import InfeasibleError, SolverError
 from ruralnet.model import ChoiceModel
 from ruralnet.problem import SolveStatus
 from ruralnet.settings import SolverSettings
-from ruralnet.solve import SOLVERS, TERMINATION_STATUS, read_flows, read_values
+from ruralnet.solve import (
+    SOLVERS,
+    TERMINATION_STATUS,
+    read_flows,
+    read_values,
+    solve_parameters,
+)
 
 __all__ = ["ChoiceSolution", "LockerSizing", "solve_choice_model", "solve_locker_sizing"]
 
@@ -70,13 +76,7 @@ def solve_choice_model(
     InfeasibleError
         When no choice meets the capacities.
     """
-    params = mathopt.SolveParameters(
-        time_limit=datetime.timedelta(seconds=settings.time_limit_s),
-        relative_gap_tolerance=settings.relative_gap,
-        absolute_gap_tolerance=1e-6,
-        threads=None if settings.backend == "highs" else settings.threads,
-        random_seed=seed,
-    )
+    params = solve_parameters(settings, seed=seed, time_limit_s=settings.time_limit_s)
     try:
         result = mathopt.solve(built.model, SOLVERS[settings.backend], params=params)
     except Exception as exc:  # OR-Tools raises several kinds

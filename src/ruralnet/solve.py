@@ -31,6 +31,7 @@ __all__ = [
     "read_flows",
     "read_values",
     "solve_model",
+    "solve_parameters",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,36 @@ def _solution(
     )
 
 
+def solve_parameters(
+    settings: SolverSettings, *, seed: int, time_limit_s: float
+) -> mathopt.SolveParameters:
+    """
+    Turn ``[solver]`` into MathOpt parameters: gap, threads, seed and a time limit.
+
+    Parameters
+    ----------
+    settings
+        Backend, relative gap and threads.
+    seed
+        Solver random seed.
+    time_limit_s
+        Seconds the solve may take (a negative value counts as 0).
+
+    Returns
+    -------
+    mathopt.SolveParameters
+        With an absolute gap of 1e-6; no thread count for HiGHS.
+    """
+    return mathopt.SolveParameters(
+        time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.0)),
+        relative_gap_tolerance=settings.relative_gap,
+        absolute_gap_tolerance=1e-6,
+        # HiGHS takes its thread count from a global, not a per-solve parameter
+        threads=None if settings.backend == "highs" else settings.threads,
+        random_seed=seed,
+    )
+
+
 class _Runner:
     """One configured solve of a built model, run against a shared clock and interrupter."""
 
@@ -144,14 +175,7 @@ class _Runner:
         if self.interrupter.interrupted:
             msg = "interrupted before the solver found any plan"
             raise Stopped(msg)
-        params = mathopt.SolveParameters(
-            time_limit=datetime.timedelta(seconds=max(self.left_s(), 0.0)),
-            relative_gap_tolerance=self.settings.relative_gap,
-            absolute_gap_tolerance=1e-6,
-            # HiGHS takes its thread count from a global, not a per-solve parameter
-            threads=None if self.settings.backend == "highs" else self.settings.threads,
-            random_seed=self.seed,
-        )
+        params = solve_parameters(self.settings, seed=self.seed, time_limit_s=self.left_s())
         on_log = self.on_log
 
         def call() -> mathopt.SolveResult:
