@@ -32,10 +32,10 @@ import pandas as pd
 from ruralnet.data import Inputs
 from ruralnet.errors import DataError, ScenarioError, VerificationError
 from ruralnet.model import build_model
-from ruralnet.pipeline import check_feasible
+from ruralnet.pipeline import check_feasible, finished
 from ruralnet.plan import Plan
 from ruralnet.policy_settings import BRAND_NAMES
-from ruralnet.problem import Arcs, BusLines, Problem, Solution, SolveStatus
+from ruralnet.problem import Arcs, BusLines, Problem, Solution
 from ruralnet.report import operating_cost, routes_summary, transport_figures
 from ruralnet.solve import solve_model
 from ruralnet.verify import verify
@@ -287,9 +287,9 @@ def brand_plan(plan: Plan, brand: str, share: np.ndarray) -> Plan:
             "brands": {"enabled": False},
         }
     )
-    solution = solve_model(build_model(problem), scenario.solver, seed=scenario.scenario.seed)
-    if solution.status is SolveStatus.INTERRUPTED:
-        raise KeyboardInterrupt  # Ctrl-C in the brand's solve stops the run: no half comparison
+    solution = finished(
+        solve_model(build_model(problem), scenario.solver, seed=scenario.scenario.seed)
+    )
     report = verify(problem, solution)
     if not report.ok:
         details = "; ".join(str(v) for v in report.violations[:5])

@@ -19,7 +19,7 @@ from ruralnet.scenario import Scenario, load_scenario
 from ruralnet.solve import solve_model
 from ruralnet.verify import VerificationReport, verify
 
-__all__ = ["STAGES", "check_feasible", "solve"]
+__all__ = ["STAGES", "check_feasible", "finished", "solve"]
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def explain_infeasible(problem: Problem, scenario: Scenario) -> str:
         + 1.0
     )
     try:
-        relaxed = _finished(
+        relaxed = finished(
             solve_model(
                 build_model(problem, uncovered_penalty=penalty),
                 scenario.solver,
@@ -294,8 +294,28 @@ def solve(
     )
 
 
-def _finished(solution: Solution) -> Solution:
-    """Pass a finished solution; one that Ctrl-C stopped (a comparison's) stops the run."""
+def finished(solution: Solution) -> Solution:
+    """
+    Pass a finished solution on; one that Ctrl-C stopped stops the run.
+
+    For the comparison solves (all-van, own village, brands, the infeasibility explanation):
+    a half-finished comparison is no comparison.
+
+    Parameters
+    ----------
+    solution
+        A comparison's solution.
+
+    Returns
+    -------
+    Solution
+        The same solution, when its status is not ``INTERRUPTED``.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When Ctrl-C stopped the solve.
+    """
     if solution.status is SolveStatus.INTERRUPTED:
         raise KeyboardInterrupt
     return solution
@@ -341,7 +361,7 @@ def price_without_buses(
     except InfeasibleError:
         log.warning("the plan's network cannot be served by vans alone; no all-van comparison")
         return None
-    return _verified(van_problem, _finished(van_solution))
+    return _verified(van_problem, finished(van_solution))
 
 
 def price_own_village(
@@ -388,7 +408,7 @@ def price_own_village(
         return None
     return Counterpart(
         problem=problem,
-        solution=_finished(solution),
+        solution=finished(solution),
         verification=_verified(problem, solution),
         compared_with_yuan=plan_yuan,
     )
