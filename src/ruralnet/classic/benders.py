@@ -1,4 +1,4 @@
-"""The p-median's LP bound by Benders cuts, radius fixing and the reduced radius MIP.
+"""The p-median's LP bound by Benders cuts, then branch-and-Benders-cut.
 
 Used by the ``benders`` method of :func:`ruralnet.classic.problems.p_median` after the
 Lagrangian root (:mod:`ruralnet.classic.lagrangian`) has left a gap.
@@ -23,16 +23,8 @@ Lagrangian root (:mod:`ruralnet.classic.lagrangian`) has left a gap.
 # at most the LP bound: the optimal multipliers. L(lambda) is evaluated in numpy; it is a
 # lower bound for any lambda, so LP tolerances cannot make it invalid.
 #
-# Radius fixing. For any solution with client i served by j at cost d_ij,
-#     cost >= L(lambda) + max(0, d_ij - lambda_i)
-# (write cost = sum_i lambda_i + sum_ij (d_ij - lambda_i) x_ij and bound each open site's
-# column by rho_j; client i's own term exceeds min(0, d_ij - lambda_i) by that much). A
-# solution cheaper than the incumbent UB by the grain g therefore serves client i within
-#     R_i = lambda_i + (UB - g - L).
-# Together with Lagrangian reduced-cost fixing of the sites, the radius model over the
-# remaining sites with levels up to R_i, closed there ("hard"), holds every solution better
-# than UB with its cost. Its MIP bound b gives the proven bound min(UB, b) (infeasible: UB
-# is optimal), and the MIP's solutions are evaluated on the full matrix.
+# After the LP, branch-and-Benders-cut (cut_tree.py) re-solves the same master with site
+# bounds per node, so the cuts of every round stay and each node starts from the last basis.
 
 from __future__ import annotations
 
@@ -45,7 +37,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ruralnet.classic.mip import LinearModel, SolveOptions, build_radius, solve_model
+from ruralnet.classic.cut_master import CutMaster
+from ruralnet.classic.cut_tree import cut_tree, separate
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -54,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 _MAX_ROUNDS = 60
 _POLISH_S = 5.0  # time cap of the perturbation restarts from the rounded LP
-_VIOLATION = 1e-6  # relative violation of a cut that counts
-_COVER = 1 - 1e-9  # y* sums reaching this count as 1 in the separation
 
 
 def lagrangian_value(
@@ -82,52 +73,8 @@ class CutLP:
     cuts: int
     converged: bool
     seconds: float
-
-
-@dataclass
-class _Cuts:
-    """The cut pool: client and level of each cut."""
-
-    client: NDArray[np.int64]
-    level: NDArray[np.float64]
-
-    def add(self, client: NDArray[np.int64], level: NDArray[np.float64]) -> None:
-        key = np.unique(
-            np.c_[np.r_[self.client, client], np.r_[self.level, level]], axis=0
-        )  # sorted by client, then level: deterministic order
-        self.client, self.level = key[:, 0].astype(np.int64), key[:, 1]
-
-
-def _cut_model(dist: NDArray[np.float64], p: int, cuts: _Cuts) -> tuple[LinearModel, int]:
-    """Master LP: y (m), theta (n), the cardinality row, then one row per cut."""
-    n, m = dist.shape
-    lm = LinearModel()
-    y = lm.add_vars(m)
-    theta = lm.add_vars(n, ub=dist.max(axis=1), obj=1.0)
-    card = lm.add_rows(1, lb=float(p), ub=float(p))
-    lm.add_coeffs(np.repeat(card, m), y)
-    rows = lm.add_rows(cuts.client.size, lb=cuts.level, ub=np.inf)
-    lm.add_coeffs(rows, theta[cuts.client])
-    r, j = np.nonzero(dist[cuts.client] < cuts.level[:, None])
-    lm.add_coeffs(rows[r], y[j], cuts.level[r] - dist[cuts.client[r], j])
-    return lm, m + n
-
-
-def _separate(
-    dist: NDArray[np.float64],
-    order: NDArray[np.int64],
-    sorted_d: NDArray[np.float64],
-    y: NDArray[np.float64],
-    theta: NDArray[np.float64],
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Clients with a violated cut at the LP point and the level of their deepest cut."""
-    n = dist.shape[0]
-    reach = np.cumsum(y[order], axis=1)
-    pos = np.argmax(reach >= _COVER, axis=1)
-    level = sorted_d[np.arange(n), pos]
-    value = level - (np.maximum(level[:, None] - dist, 0.0) * y[None, :]).sum(axis=1)
-    bad = np.flatnonzero(value > theta + _VIOLATION * np.maximum(1.0, level))
-    return bad, level[bad]
+    master: CutMaster
+    """The master LP with every cut (for :func:`ruralnet.classic.cut_tree.cut_tree`)."""
 
 
 def benders_lp(
@@ -138,7 +85,7 @@ def benders_lp(
     *,
     deadline: float,
 ) -> CutLP:
-    """Solve the p-median LP relaxation by Benders cuts (HiGHS dual simplex per round).
+    """Solve the p-median LP relaxation by Benders cuts (warm-started dual simplex per round).
 
     Parameters
     ----------
@@ -165,8 +112,8 @@ def benders_lp(
     below = np.maximum((sorted_d < lam0[:, None]).sum(axis=1), 1)
     above = np.minimum(below, dist.shape[1] - 1)
     rows = np.arange(n)
-    cuts = _Cuts(np.zeros(0, np.int64), np.zeros(0))
-    cuts.add(
+    master = CutMaster(dist, p)
+    master.add_cuts(
         np.r_[rows, rows, rows], np.r_[served, sorted_d[rows, below - 1], sorted_d[rows, above]]
     )
     best, rho0 = lagrangian_value(dist, lam0, p)
@@ -175,114 +122,26 @@ def benders_lp(
     rounds = 0
     while rounds < _MAX_ROUNDS and time.perf_counter() < deadline:
         rounds += 1
-        lm, nv = _cut_model(dist, p, cuts)
-        opts = SolveOptions("highs", deadline - time.perf_counter(), lp_algorithm="dual_simplex")
-        out = solve_model(lm, opts, relax=True, want=np.arange(nv), duals=True)
-        if out.values is None or out.duals is None:
+        point = master.solve(deadline - time.perf_counter())
+        if point is None:
             break
-        y, theta = out.values[: dist.shape[1]], out.values[dist.shape[1] :]
-        mu = np.maximum(out.duals[1:], 0.0)
-        lam_r = np.bincount(cuts.client, weights=mu * cuts.level, minlength=n)
+        y = point.y
+        lam_r = np.bincount(master.client, weights=point.cut_duals * master.level, minlength=n)
         value, rho_r = lagrangian_value(dist, lam_r, p)
         if value > best:
             best, lam, rho = value, lam_r, rho_r
-        bad, level = _separate(dist, order, sorted_d, y, theta)
+        bad, level = separate(dist, order, sorted_d, y, point.theta)
         logger.debug(
             "Benders round %d: LP %.6f, L %.6f, %d cuts, %d violated",
-            rounds, out.objective, value, cuts.client.size, bad.size,
+            rounds, point.objective, value, master.cuts, bad.size,
         )  # fmt: skip
         if bad.size == 0:
             converged = True
             break
-        cuts.add(bad, level)
+        master.add_cuts(bad, level)
     return CutLP(
-        best, lam, rho, y, rounds, int(cuts.client.size), converged, time.perf_counter() - t0
+        best, lam, rho, y, rounds, master.cuts, converged, time.perf_counter() - t0, master
     )
-
-
-def service_radius(
-    lam: NDArray[np.float64], bound: float, ub: float, grain: float
-) -> NDArray[np.float64]:
-    """Per client: the distance within which every solution cheaper than ``ub`` serves it.
-
-    ``R_i = lambda_i + (ub - g - L)`` (see the comment block above), with a 1e-6 g slack
-    for the rounding of L; without a grain, ``ub - L`` (solutions no worse than ``ub``).
-    """
-    slack = ub - bound
-    if grain > 0:
-        slack += 1e-6 * grain - grain
-    return lam + max(slack, 0.0) + 1e-9 * max(1.0, abs(ub))
-
-
-@dataclass(frozen=True)
-class RadiusMIP:
-    """Outcome of :func:`reduced_radius_mip`."""
-
-    bound: float
-    """Lower bound on every solution cheaper than the incumbent (inf: none exists)."""
-    sites: NDArray[np.int64] | None
-    """The MIP's best p sites (column indices of the full matrix), or None."""
-    reason: str
-    seconds: float
-    nonzeros: int
-    nodes: int
-
-
-def reduced_radius_mip(
-    dist: NDArray[np.float64],
-    p: int,
-    cand: NDArray[np.int64],
-    radius: NDArray[np.float64],
-    *,
-    forced: NDArray[np.int64],
-    incumbent: NDArray[np.int64],
-    grain: float,
-    deadline: float,
-) -> RadiusMIP:
-    """Solve the radius MIP on sites ``cand`` with every client's levels closed at its radius.
-
-    Parameters
-    ----------
-    dist
-        Weighted costs, clients x sites.
-    p
-        Number of sites to open.
-    cand
-        Sites left by reduced-cost fixing (sorted).
-    radius
-        Per client: the proven service radius of :func:`service_radius`.
-    forced
-        Sites fixed open (a subset of ``cand``).
-    incumbent
-        Hint, used when all its sites are candidates.
-    grain
-        Objective grain (0 when unknown); the MIP stops within it.
-    deadline
-        ``time.perf_counter()`` value at which the MIP stops.
-
-    Returns
-    -------
-    RadiusMIP
-    """
-    n = dist.shape[0]
-    sub = dist[:, cand]
-    rm = build_radius(sub, radius, np.ones(n, bool), p=p)
-    rm.model._var_lb[0] = np.isin(cand, forced).astype(float)
-    hint = None
-    if np.isin(incumbent, cand).all():
-        yv = np.isin(cand, incumbent).astype(float)
-        hint = dict(zip(rm.y.tolist(), yv.tolist(), strict=True))
-    opts = SolveOptions(
-        "highs", deadline - time.perf_counter(), abs_gap=0.999 * grain if grain > 0 else 1e-6
-    )
-    out = solve_model(rm.model, opts, want=rm.y, hint=hint)
-    sites = None
-    if out.values is not None:
-        sites = cand[out.values > 0.5]  # noqa: PLR2004
-        if sites.size != p:
-            sites = None
-    bound = math.inf if out.reason == "infeasible" else out.bound
-    return RadiusMIP(bound, sites, out.reason, out.seconds, rm.model.num_nonzeros, out.nodes)
 
 
 @dataclass
@@ -389,19 +248,16 @@ def pmedian_benders(
     stats["lp_incumbent"] = inc.ub
     if lagrangian_prunes(bound, inc.ub, grain) or time.perf_counter() >= deadline:
         return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}
-    close, force = lagrangian_fixing(lp.bound, lp.rho, p, inc.ub, grain)
-    cand = keep[~close]
-    radius = service_radius(lp.lam, lp.bound, inc.ub, grain)
-    stats.update(sites_fixed_closed=int(m - cand.size), sites_fixed_open=int(force.sum()))
-    ub_at_fixing = inc.ub
-    mip = reduced_radius_mip(
-        dist, p, cand, radius, forced=keep[force], incumbent=inc.sites, grain=grain,
-        deadline=deadline,
-    )  # fmt: skip
-    inc.offer(mip.sites)
-    bound = max(bound, min(ub_at_fixing, mip.bound))
-    stats.update(
-        mip_seconds=mip.seconds, mip_reason=mip.reason, mip_nonzeros=mip.nonzeros,
-        nodes=mip.nodes,
-    )  # fmt: skip
+    sub = dist[:, keep]
+
+    def offer(cols: NDArray[np.int64]) -> float:
+        inc.offer(keep[cols])
+        return inc.ub
+
+    ub_at_tree = inc.ub
+    tree = cut_tree(
+        sub, p, lp.master, offer, bound=lp.bound, ub=inc.ub, grain=grain, deadline=deadline
+    )
+    bound = max(bound, min(ub0, ub_at_tree, tree.bound))
+    stats.update(tree_seconds=tree.seconds, nodes=tree.nodes, tree_finished=int(tree.finished))
     return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}

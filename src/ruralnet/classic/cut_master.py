@@ -1,0 +1,111 @@
+"""The p-median's Benders master LP, kept in one HiGHS instance across cut rounds.
+
+The master is ``min sum_i theta_i`` over ``sum_j y_j = p``, ``0 <= y <= 1`` and the cuts
+``theta_i + sum_j max(0, t - d_ij) y_j >= t`` (see :mod:`ruralnet.classic.benders`). Cuts
+are added as rows to the same ``highspy.Highs`` model, so every round is a warm-started dual
+simplex from the last basis instead of a new model; site bounds can be changed the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class MasterPoint:
+    """An optimal point of the master LP."""
+
+    objective: float
+    y: NDArray[np.float64]
+    """Site values."""
+    theta: NDArray[np.float64]
+    """Client costs."""
+    cut_duals: NDArray[np.float64]
+    """Duals of the cuts, in the order they were added (>= 0)."""
+
+
+class CutMaster:
+    """The master LP over clients x sites ``dist`` with p sites to open.
+
+    Parameters
+    ----------
+    dist
+        Weighted costs, clients x sites.
+    p
+        Number of sites to open.
+    """
+
+    def __init__(self, dist: NDArray[np.float64], p: int) -> None:
+        self.dist = dist
+        n, m = dist.shape
+        self._m = m
+        self.client = np.zeros(0, np.int64)
+        self.level = np.zeros(0)
+        self._known: set[tuple[int, float]] = set()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("simplex_strategy", 1)  # dual simplex: warm after added rows
+        no_int, no_val = np.zeros(0, np.int32), np.zeros(0)
+        upper = np.r_[np.ones(m), dist.max(axis=1)]
+        h.addCols(
+            m + n, np.r_[np.zeros(m), np.ones(n)], np.zeros(m + n), upper, 0, no_int, no_int, no_val
+        )
+        h.addRows(1, np.array([float(p)]), np.array([float(p)]), m, np.zeros(1, np.int32),
+                  np.arange(m, dtype=np.int32), np.ones(m))  # fmt: skip
+        self._h = h
+
+    @property
+    def cuts(self) -> int:
+        """Number of cuts in the master."""
+        return int(self.client.size)
+
+    def add_cuts(self, client: NDArray[np.int64], level: NDArray[np.float64]) -> int:
+        """Add the cuts (client, level) not yet in the master; return how many were new."""
+        pairs = sorted(
+            {(int(c), float(t)) for c, t in zip(client, level, strict=True)} - self._known
+        )
+        if not pairs:
+            return 0
+        self._known.update(pairs)
+        c = np.array([q[0] for q in pairs], np.int64)
+        t = np.array([q[1] for q in pairs])
+        mask = self.dist[c] < t[:, None]
+        r, j = np.nonzero(mask)
+        per_row = mask.sum(axis=1) + 1  # theta_i, then the sites nearer than t
+        starts = np.r_[0, np.cumsum(per_row)[:-1]]
+        index = np.empty(int(per_row.sum()), np.int32)
+        value = np.empty(index.size)
+        index[starts], value[starts] = self._m + c, 1.0
+        at = np.arange(r.size) - np.r_[0, np.cumsum(per_row - 1)[:-1]][r] + starts[r] + 1
+        index[at], value[at] = j, t[r] - self.dist[c[r], j]
+        self._h.addRows(c.size, t, np.full(c.size, highspy.kHighsInf), index.size,
+                        starts.astype(np.int32), index, value)  # fmt: skip
+        self.client, self.level = np.r_[self.client, c], np.r_[self.level, t]
+        return c.size
+
+    def set_site_bounds(self, lower: NDArray[np.float64], upper: NDArray[np.float64]) -> None:
+        """Set every site's bounds (0/1 fix a site shut/open)."""
+        cols = np.arange(self._m, dtype=np.int32)
+        self._h.changeColsBounds(self._m, cols, lower.astype(float), upper.astype(float))
+
+    def solve(self, time_limit: float) -> MasterPoint | None:
+        """Solve from the last basis; None when not optimal (time limit, infeasible)."""
+        h = self._h
+        h.setOptionValue("time_limit", max(time_limit, 1e-3))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        duals = np.maximum(np.asarray(sol.row_dual)[1:], 0.0)
+        return MasterPoint(
+            float(h.getInfo().objective_function_value), x[: self._m], x[self._m :], duals
+        )

@@ -1,0 +1,253 @@
+"""Branch-and-Benders-cut for the p-median on the warm master LP of :mod:`.cut_master`.
+
+Best-first search over site fixings. Each node re-solves the master LP from the last
+basis with its sites' bounds set, adds the violated cuts of :func:`separate` until none
+is left, and is bounded by L(lambda) of its cut duals with its fixings (evaluated in
+numpy, valid for any lambda). A node also fixes its free sites by Lagrangian reduced
+costs, offers the rounded LP point as a solution, and branches on its most fractional
+site. Cuts are globally valid, so every node shares the one cut pool.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ruralnet.classic.lagrangian import lagrangian_fixing, lagrangian_prunes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+    from ruralnet.classic.cut_master import CutMaster
+
+_NODE_ROUNDS = 40  # cut rounds per node before it branches anyway
+_INTEGRAL = 1e-6
+_COVER = 1 - 1e-9  # y* sums reaching this count as 1 in the separation
+_VIOLATION = 1e-6  # relative violation of a cut that counts
+
+
+def separate(
+    dist: NDArray[np.float64],
+    order: NDArray[np.int64],
+    sorted_d: NDArray[np.float64],
+    y: NDArray[np.float64],
+    theta: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Clients with a violated cut at the LP point and the level of their deepest cut.
+
+    The deepest cut of client i is at the first level t where the y of the sites with
+    ``d_ij <= t`` sum to 1 (its right side is concave in t and turns there).
+    """
+    n = dist.shape[0]
+    reach = np.cumsum(y[order], axis=1)
+    pos = np.argmax(reach >= _COVER, axis=1)
+    level = sorted_d[np.arange(n), pos]
+    value = level - (np.maximum(level[:, None] - dist, 0.0) * y[None, :]).sum(axis=1)
+    bad = np.flatnonzero(value > theta + _VIOLATION * np.maximum(1.0, level))
+    return bad, level[bad]
+
+
+def node_lagrangian(
+    dist: NDArray[np.float64],
+    lam: NDArray[np.float64],
+    q: int,
+    opened: NDArray[np.bool_],
+    free: NDArray[np.bool_],
+) -> tuple[float, NDArray[np.float64]]:
+    """Return L(lambda) of a node (sites ``opened`` open, q more among ``free``) and rho_j."""
+    rho = np.minimum(dist - lam[:, None], 0.0).sum(axis=0)
+    value = lam.sum() + rho[opened].sum()
+    if q > 0:
+        value += np.sort(rho[free])[:q].sum()
+    return float(value), rho
+
+
+@dataclass(order=True)
+class _Node:
+    bound: float
+    seq: int
+    opened: NDArray[np.bool_] = field(compare=False)
+    shut: NDArray[np.bool_] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class TreeResult:
+    """Outcome of :func:`cut_tree`."""
+
+    bound: float
+    """Lower bound on every solution cheaper than the incumbent at the start (inf: none)."""
+    nodes: int
+    finished: bool
+    seconds: float
+
+
+@dataclass
+class _Search:
+    dist: NDArray[np.float64]
+    p: int
+    master: CutMaster
+    offer: Callable[[NDArray[np.int64]], float]
+    grain: float
+    deadline: float
+    ub: float
+    order: NDArray[np.int64] = field(init=False)
+    sorted_d: NDArray[np.float64] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.order = np.argsort(self.dist, axis=1, kind="stable")
+        self.sorted_d = np.take_along_axis(self.dist, self.order, axis=1)
+
+    def leaf(self, sites: NDArray[np.bool_]) -> None:
+        self.ub = min(self.ub, self.offer(np.flatnonzero(sites)))
+
+    def cut_loop(
+        self, node: _Node, q: int, free: NDArray[np.bool_]
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], bool] | None:
+        """Re-solve the node's LP until no cut is violated (or it prunes).
+
+        Returns the node's bound, rho_j and y at its multipliers and whether the cuts
+        converged; None when out of time.
+        """
+        self.master.set_site_bounds(node.opened.astype(float), (~node.shut).astype(float))
+        best, rho, y = node.bound, np.zeros(0), np.zeros(0)
+        for _ in range(_NODE_ROUNDS):
+            point = self.master.solve(self.deadline - time.perf_counter())
+            if point is None:
+                return None
+            y = point.y
+            lam = np.bincount(
+                self.master.client, weights=point.cut_duals * self.master.level,
+                minlength=self.dist.shape[0],
+            )  # fmt: skip
+            value, rho_v = node_lagrangian(self.dist, lam, q, node.opened, free)
+            if value >= best or rho.size == 0:
+                best, rho = max(best, value), rho_v
+            if lagrangian_prunes(best, self.ub, self.grain):
+                return best, rho, y, False
+            bad, level = separate(self.dist, self.order, self.sorted_d, y, point.theta)
+            if bad.size == 0:
+                return best, rho, y, True
+            self.master.add_cuts(bad, level)
+        return best, rho, y, False
+
+    def evaluate(self, node: _Node) -> list[_Node] | None:
+        """Bound, fix, round and branch one node; None when out of time."""
+        free = ~(node.opened | node.shut)
+        q = self.p - int(node.opened.sum())
+        if q < 0 or q >= free.sum():  # infeasible, or every free site must open
+            if 0 <= q == free.sum():
+                self.leaf(node.opened | free)
+            return []
+        if q == 0:
+            self.leaf(node.opened)
+            return []
+        cut = self.cut_loop(node, q, free)
+        if cut is None:
+            return None
+        best, rho, y, converged = cut
+        rounded = node.opened.copy()
+        rounded[np.flatnonzero(free)[np.argsort(-y[free], kind="stable")[:q]]] = True
+        self.leaf(rounded)
+        if lagrangian_prunes(best, self.ub, self.grain):
+            return []
+        return self.branch(node, best, rho[free], y, converged=converged)
+
+    def branch(
+        self,
+        node: _Node,
+        best: float,
+        rho_free: NDArray[np.float64],
+        y: NDArray[np.float64],
+        *,
+        converged: bool,
+    ) -> list[_Node]:
+        """Fix the node's free sites by reduced costs, else split it on a fractional site."""
+        opened, shut = node.opened.copy(), node.shut.copy()
+        fidx = np.flatnonzero(~(opened | shut))
+        close, force = lagrangian_fixing(
+            best, rho_free, self.p - int(opened.sum()), self.ub, self.grain
+        )
+        if close.any() or force.any():
+            opened[fidx[force]], shut[fidx[close]] = True, True
+            return [_Node(best, 0, opened, shut)]  # again, with the sites fixed
+        free = ~(opened | shut)
+        frac = np.where(free, np.minimum(y, 1 - y), 0.0)
+        j = int(np.argmax(frac))
+        if frac[j] <= _INTEGRAL:
+            if converged:
+                return []  # an integral LP point with no violated cut: the subtree's optimum
+            j = int(np.argmax(np.where(free, y, -1.0)))
+        up_open, down_shut = opened.copy(), shut.copy()
+        up_open[j], down_shut[j] = True, True
+        return [_Node(best, 0, up_open, shut), _Node(best, 0, opened, down_shut)]
+
+
+def cut_tree(
+    dist: NDArray[np.float64],
+    p: int,
+    master: CutMaster,
+    offer: Callable[[NDArray[np.int64]], float],
+    *,
+    bound: float,
+    ub: float,
+    grain: float,
+    deadline: float,
+) -> TreeResult:
+    """Search for a solution cheaper than ``ub`` by branch-and-Benders-cut.
+
+    Parameters
+    ----------
+    dist
+        Weighted costs, clients x sites (the master's matrix).
+    p
+        Number of sites to open.
+    master
+        The master LP with its cuts so far; its site bounds are changed.
+    offer
+        Called with each candidate's site columns; returns the incumbent cost after it.
+    bound
+        A lower bound at the root (the converged LP's L(lambda), or -inf).
+    ub
+        Incumbent cost at the start.
+    grain
+        Objective grain (0 when unknown).
+    deadline
+        ``time.perf_counter()`` value at which the search stops.
+
+    Returns
+    -------
+    TreeResult
+        ``bound``: the smallest bound of the nodes left open (``inf`` when none is, i.e.
+        no solution is cheaper than the final incumbent).
+    """
+    t0 = time.perf_counter()
+    m = dist.shape[1]
+    search = _Search(dist, p, master, offer, grain, deadline, ub)
+    heap = [_Node(bound, 0, np.zeros(m, bool), np.zeros(m, bool))]
+    seq = nodes = 0
+    while heap:
+        node = heapq.heappop(heap)
+        if lagrangian_prunes(node.bound, search.ub, grain):
+            continue
+        if time.perf_counter() >= deadline:
+            heapq.heappush(heap, node)
+            break
+        nodes += 1
+        children = search.evaluate(node)
+        if children is None:
+            heapq.heappush(heap, node)
+            break
+        for child in children:
+            seq += 1
+            child.seq = seq
+            heapq.heappush(heap, child)
+    live = [nd.bound for nd in heap if not lagrangian_prunes(nd.bound, search.ub, grain)]
+    bound = min(live) if live else math.inf
+    return TreeResult(bound, nodes, not live, time.perf_counter() - t0)

@@ -1,0 +1,112 @@
+"""ruralnet.classic: the warm Benders master LP and branch-and-Benders-cut."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ruralnet.classic.benders import benders_lp
+from ruralnet.classic.cut_master import CutMaster
+from ruralnet.classic.cut_tree import cut_tree, node_lagrangian
+
+
+def points(n: int, seed: int) -> np.ndarray:
+    """Floor-Euclidean distances of n random points in a 1000 x 1000 square (as TSPLIB)."""
+    xy = np.random.default_rng(seed).uniform(0, 1000, (n, 2))
+    return np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+
+
+def pset_costs(d: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
+    return {
+        s: float(d[:, list(s)].min(axis=1).sum())
+        for s in itertools.combinations(range(d.shape[1]), p)
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(4, 8), st.integers(0, 2**32 - 1))
+def test_node_bound_holds_for_every_solution_of_the_node(n, seed):
+    """Any multipliers, any fixings: L(lambda) of a node is below each of its p-sets."""
+    rng = np.random.default_rng(seed)
+    d = points(n, seed)
+    p = int(rng.integers(1, n))
+    state = rng.integers(0, 3, n)  # 0 free, 1 open, 2 shut
+    opened, free = state == 1, state == 0
+    q = p - int(opened.sum())
+    if q < 0 or q > free.sum():
+        return
+    lam = rng.uniform(0, 800, n)
+    value, _ = node_lagrangian(d, lam, q, opened, free)
+    for s, cost in pset_costs(d, p).items():
+        chosen = np.zeros(n, bool)
+        chosen[list(s)] = True
+        if (chosen[opened]).all() and not chosen[state == 2].any():
+            assert value <= cost + 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(5, 10), st.integers(0, 2**32 - 1), st.booleans())
+def test_cut_tree_proves_the_brute_force_optimum(n, seed, from_worst):
+    """From the converged LP and a poor incumbent the tree ends at the optimum, bound inf."""
+    rng = np.random.default_rng(seed)
+    d = points(n, seed)
+    p = int(rng.integers(1, n))
+    costs = pset_costs(d, p)
+    best = min(costs.values())
+    ub = max(costs.values()) if from_worst else math.inf
+    start = np.partition(d, 1, axis=1)[:, 1]
+    lp = benders_lp(d, p, start, d.min(axis=1) + 100.0, deadline=math.inf)
+    found: list[float] = [ub]
+
+    def offer(cols: np.ndarray) -> float:
+        assert cols.size == p
+        found.append(float(d[:, cols].min(axis=1).sum()))
+        return min(found)
+
+    tree = cut_tree(d, p, lp.master, offer, bound=lp.bound, ub=ub, grain=1.0, deadline=math.inf)
+    assert tree.finished
+    assert tree.bound == math.inf
+    assert min(found) == best
+
+
+def test_time_limited_tree_keeps_a_bound_below_the_optimum():
+    """A tree stopped at once returns the root's LP bound, not -inf, and no proof."""
+    d = points(60, 3)
+    p = 4
+    start = np.partition(d, 1, axis=1)[:, 1]
+    lp = benders_lp(d, p, start, d.min(axis=1), deadline=math.inf)
+    tree = cut_tree(
+        d, p, lp.master, lambda c: math.inf, bound=lp.bound, ub=math.inf, grain=1.0, deadline=0.0
+    )
+    assert not tree.finished
+    assert tree.bound == lp.bound
+    assert math.isfinite(tree.bound)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_master_grown_by_rounds_equals_one_built_at_once(seed):
+    """Cuts added over rounds (warm re-solves) give the LP value of a master given all at once."""
+    d = points(30, seed)
+    rng = np.random.default_rng(seed)
+    clients = rng.integers(0, 30, 200)
+    levels = d[clients, rng.integers(0, 30, 200)]
+    grown, fresh = CutMaster(d, 5), CutMaster(d, 5)
+    for part in np.array_split(np.arange(200), 4):
+        grown.add_cuts(clients[part], levels[part])
+        assert grown.solve(60.0) is not None
+    assert grown.add_cuts(clients, levels) == 0  # every cut is known
+    fresh.add_cuts(clients, levels)
+    a, b = grown.solve(60.0), fresh.solve(60.0)
+    assert a is not None and b is not None
+    assert a.objective == pytest.approx(b.objective, rel=1e-9, abs=1e-6)
+    lower, upper = np.zeros(30), np.ones(30)
+    upper[:25] = 0.0  # five sites left: all must open
+    grown.set_site_bounds(lower, upper)
+    c = grown.solve(60.0)
+    assert c is not None
+    assert np.allclose(c.y[25:], 1.0)
