@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ruralnet.classic import Status, p_median
 from ruralnet.classic.benders import benders_lp
 from ruralnet.classic.cut_master import CutMaster
 from ruralnet.classic.cut_tree import cut_tree, node_lagrangian
@@ -49,18 +50,9 @@ def test_node_bound_holds_for_every_solution_of_the_node(n, seed):
             assert value <= cost + 1e-9
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(5, 10), st.integers(0, 2**32 - 1), st.booleans())
-def test_cut_tree_proves_the_brute_force_optimum(n, seed, from_worst):
-    """From the converged LP and a poor incumbent the tree ends at the optimum, bound inf."""
-    rng = np.random.default_rng(seed)
-    d = points(n, seed)
-    p = int(rng.integers(1, n))
-    costs = pset_costs(d, p)
-    best = min(costs.values())
-    ub = max(costs.values()) if from_worst else math.inf
-    start = np.partition(d, 1, axis=1)[:, 1]
-    lp = benders_lp(d, p, start, d.min(axis=1) + 100.0, deadline=math.inf)
+def tree_from_lp(d: np.ndarray, p: int, ub: float) -> tuple[object, list[float]]:
+    """Converged LP, then the tree from incumbent cost ``ub``; returns it and every offer."""
+    lp = benders_lp(d, p, np.partition(d, 1, axis=1)[:, 1], deadline=math.inf)
     found: list[float] = [ub]
 
     def offer(cols: np.ndarray) -> float:
@@ -69,9 +61,38 @@ def test_cut_tree_proves_the_brute_force_optimum(n, seed, from_worst):
         return min(found)
 
     tree = cut_tree(d, p, lp.master, offer, bound=lp.bound, ub=ub, grain=1.0, deadline=math.inf)
+    return tree, found
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(5, 11), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_cut_tree_proves_the_brute_force_optimum(n, seed, from_worst, metric):
+    """From the converged LP and a poor incumbent the tree ends at the optimum, bound inf.
+
+    Non-metric integer costs leave LP gaps, so the tree branches and fixes sites.
+    """
+    rng = np.random.default_rng(seed)
+    d = points(n, seed) if metric else rng.integers(0, 1000, (n, n)).astype(float)
+    p = int(rng.integers(1, n))
+    costs = pset_costs(d, p)
+    best = min(costs.values())
+    ub = max(costs.values()) if from_worst else math.inf
+    tree, found = tree_from_lp(d, p, ub)
     assert tree.finished
     assert tree.bound == math.inf
     assert min(found) == best
+
+
+@pytest.mark.parametrize(("n", "p", "seed"), [(40, 5, 1), (50, 4, 4)])
+def test_cut_tree_branches_to_the_assignment_mip_optimum(n, p, seed):
+    """Random integer costs (LP gaps 4-20 %): dozens of nodes, the MIP's proven optimum."""
+    d = np.random.default_rng(seed).integers(0, 1000, (n, n)).astype(float)
+    tree, found = tree_from_lp(d, p, math.inf)
+    ref = p_median(d, p, formulation="assignment")
+    assert ref.status == Status.OPTIMAL
+    assert tree.finished
+    assert tree.nodes > 5
+    assert min(found) == ref.objective
 
 
 def test_time_limited_tree_keeps_a_bound_below_the_optimum():
@@ -79,7 +100,7 @@ def test_time_limited_tree_keeps_a_bound_below_the_optimum():
     d = points(60, 3)
     p = 4
     start = np.partition(d, 1, axis=1)[:, 1]
-    lp = benders_lp(d, p, start, d.min(axis=1), deadline=math.inf)
+    lp = benders_lp(d, p, start, deadline=math.inf)
     tree = cut_tree(
         d, p, lp.master, lambda c: math.inf, bound=lp.bound, ub=math.inf, grain=1.0, deadline=0.0
     )

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _MAX_ROUNDS = 60
+_BOTH_SIDES_FROM_P = 150  # first cuts on both sides of lam0 from this p on
 _POLISH_S = 5.0  # time cap of the perturbation restarts from the rounded LP
 
 
@@ -81,7 +82,6 @@ def benders_lp(
     dist: NDArray[np.float64],
     p: int,
     lam0: NDArray[np.float64],
-    served: NDArray[np.float64],
     *,
     deadline: float,
 ) -> CutLP:
@@ -94,9 +94,9 @@ def benders_lp(
     p
         Number of sites to open (< number of sites).
     lam0
-        Multipliers of the Lagrangian root: the first cuts are at the levels around them.
-    served
-        Per client: its distance in the incumbent (one more cut each).
+        Multipliers of the Lagrangian root. The first cuts are at each client's nearest
+        level above them, and for p >= 150 also below them (cuts at the incumbent's
+        distances made the first LP 4-5x slower for p <= 100; see benchmarks/README.md).
     deadline
         ``time.perf_counter()`` value after which the last multipliers are returned.
 
@@ -107,15 +107,15 @@ def benders_lp(
     """
     t0 = time.perf_counter()
     n = dist.shape[0]
-    order = np.argsort(dist, axis=1, kind="stable")
-    sorted_d = np.take_along_axis(dist, order, axis=1)
-    below = np.maximum((sorted_d < lam0[:, None]).sum(axis=1), 1)
-    above = np.minimum(below, dist.shape[1] - 1)
-    rows = np.arange(n)
+    near = dist < lam0[:, None]
+    above = np.where(near, np.inf, dist).min(axis=1)
+    rows, levels = np.arange(n), np.where(np.isfinite(above), above, dist.max(axis=1))
+    if p >= _BOTH_SIDES_FROM_P:
+        below = np.where(near, dist, -np.inf).max(axis=1)
+        levels = np.r_[levels, np.where(np.isfinite(below), below, dist.min(axis=1))]
+        rows = np.r_[rows, rows]
     master = CutMaster(dist, p)
-    master.add_cuts(
-        np.r_[rows, rows, rows], np.r_[served, sorted_d[rows, below - 1], sorted_d[rows, above]]
-    )
+    master.add_cuts(rows, levels)
     best, rho0 = lagrangian_value(dist, lam0, p)
     lam, rho, y = lam0, rho0, np.zeros(dist.shape[1])
     converged = False
@@ -130,7 +130,7 @@ def benders_lp(
         value, rho_r = lagrangian_value(dist, lam_r, p)
         if value > best:
             best, lam, rho = value, lam_r, rho_r
-        bad, level = separate(dist, order, sorted_d, y, point.theta)
+        bad, level = separate(dist, y, point.theta)
         logger.debug(
             "Benders round %d: LP %.6f, L %.6f, %d cuts, %d violated",
             rounds, point.objective, value, master.cuts, bad.size,
@@ -236,7 +236,7 @@ def pmedian_benders(
         if keep.size == p:
             inc.offer(keep)
         return {"open": inc.sites, "bound": inc.ub, "stats": stats}
-    lp = benders_lp(dist[:, keep], p, root.lam, dist[:, inc.sites].min(axis=1), deadline=deadline)
+    lp = benders_lp(dist[:, keep], p, root.lam, deadline=deadline)
     bound = max(bound, min(ub0, lp.bound))
     stats.update(
         lp_bound=lp.bound, lp_rounds=lp.rounds, lp_cuts=lp.cuts, lp_seconds=lp.seconds,

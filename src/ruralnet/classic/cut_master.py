@@ -91,6 +91,30 @@ class CutMaster:
         self.client, self.level = np.r_[self.client, c], np.r_[self.level, t]
         return c.size
 
+    def drop_slack_cuts(self, point: MasterPoint) -> int:
+        """Delete the cuts that are slack at ``point`` (zero dual, not tight); return how many.
+
+        Slack rows are basic, so the basis stays valid and the next solve stays warm. A
+        dropped cut can be separated again later.
+        """
+        lhs = point.theta[self.client] + self._cut_lhs_y(point.y)
+        slack = (point.cut_duals <= 0.0) & (lhs > self.level + 1e-6 * np.maximum(1.0, self.level))
+        if not slack.any():
+            return 0
+        rows = np.flatnonzero(slack)
+        self._h.deleteRows(rows.size, (rows + 1).astype(np.int32))
+        self._known.difference_update(
+            zip(self.client[rows].tolist(), self.level[rows].tolist(), strict=True)
+        )
+        self.client, self.level = self.client[~slack], self.level[~slack]
+        return int(rows.size)
+
+    def _cut_lhs_y(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per cut: sum_j max(0, t - d_ij) y_j (over the sites with y > 0)."""
+        support = np.flatnonzero(y > 0.0)
+        gain = np.maximum(self.level[:, None] - self.dist[self.client][:, support], 0.0)
+        return gain @ y[support]
+
     def set_site_bounds(self, lower: NDArray[np.float64], upper: NDArray[np.float64]) -> None:
         """Set every site's bounds (0/1 fix a site shut/open)."""
         cols = np.arange(self._m, dtype=np.int32)
@@ -99,7 +123,8 @@ class CutMaster:
     def solve(self, time_limit: float) -> MasterPoint | None:
         """Solve from the last basis; None when not optimal (time limit, infeasible)."""
         h = self._h
-        h.setOptionValue("time_limit", max(time_limit, 1e-3))
+        # HiGHS's time limit counts from the model's creation, not from this run
+        h.setOptionValue("time_limit", h.getRunTime() + max(time_limit, 1e-3))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None

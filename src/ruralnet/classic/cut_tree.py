@@ -31,25 +31,26 @@ _NODE_ROUNDS = 40  # cut rounds per node before it branches anyway
 _INTEGRAL = 1e-6
 _COVER = 1 - 1e-9  # y* sums reaching this count as 1 in the separation
 _VIOLATION = 1e-6  # relative violation of a cut that counts
+_SUPPORT = 1e-12  # LP values above this are the sites the separation sorts
 
 
 def separate(
-    dist: NDArray[np.float64],
-    order: NDArray[np.int64],
-    sorted_d: NDArray[np.float64],
-    y: NDArray[np.float64],
-    theta: NDArray[np.float64],
+    dist: NDArray[np.float64], y: NDArray[np.float64], theta: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Clients with a violated cut at the LP point and the level of their deepest cut.
 
     The deepest cut of client i is at the first level t where the y of the sites with
-    ``d_ij <= t`` sum to 1 (its right side is concave in t and turns there).
+    ``d_ij <= t`` sum to 1 (its right side is concave in t and turns there). Only the
+    sites with y > 0 move that sum, so only their columns are sorted.
     """
-    n = dist.shape[0]
-    reach = np.cumsum(y[order], axis=1)
+    support = np.flatnonzero(y > _SUPPORT)
+    d, ys = dist[:, support], y[support]
+    order = np.argsort(d, axis=1, kind="stable")
+    sorted_d = np.take_along_axis(d, order, axis=1)
+    reach = np.cumsum(ys[order], axis=1)
     pos = np.argmax(reach >= _COVER, axis=1)
-    level = sorted_d[np.arange(n), pos]
-    value = level - (np.maximum(level[:, None] - dist, 0.0) * y[None, :]).sum(axis=1)
+    level = sorted_d[np.arange(dist.shape[0]), pos]
+    value = level - (np.maximum(level[:, None] - d, 0.0) * ys[None, :]).sum(axis=1)
     bad = np.flatnonzero(value > theta + _VIOLATION * np.maximum(1.0, level))
     return bad, level[bad]
 
@@ -77,6 +78,17 @@ class _Node:
     shut: NDArray[np.bool_] = field(compare=False)
 
 
+@dataclass
+class _NodeLP:
+    """A node's LP outcome: its bound, and L(lambda) with rho_j at the best multipliers."""
+
+    bound: float
+    value: float
+    rho: NDArray[np.float64]
+    y: NDArray[np.float64]
+    converged: bool
+
+
 @dataclass(frozen=True)
 class TreeResult:
     """Outcome of :func:`cut_tree`."""
@@ -97,45 +109,36 @@ class _Search:
     grain: float
     deadline: float
     ub: float
-    order: NDArray[np.int64] = field(init=False)
-    sorted_d: NDArray[np.float64] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.order = np.argsort(self.dist, axis=1, kind="stable")
-        self.sorted_d = np.take_along_axis(self.dist, self.order, axis=1)
 
     def leaf(self, sites: NDArray[np.bool_]) -> None:
         self.ub = min(self.ub, self.offer(np.flatnonzero(sites)))
 
-    def cut_loop(
-        self, node: _Node, q: int, free: NDArray[np.bool_]
-    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], bool] | None:
-        """Re-solve the node's LP until no cut is violated (or it prunes).
-
-        Returns the node's bound, rho_j and y at its multipliers and whether the cuts
-        converged; None when out of time.
-        """
+    def cut_loop(self, node: _Node, q: int, free: NDArray[np.bool_]) -> _NodeLP | None:
+        """Re-solve the node's LP until no cut is violated (or it prunes); None: out of time."""
         self.master.set_site_bounds(node.opened.astype(float), (~node.shut).astype(float))
-        best, rho, y = node.bound, np.zeros(0), np.zeros(0)
+        out = _NodeLP(node.bound, -math.inf, np.zeros(0), np.zeros(0), converged=False)
         for _ in range(_NODE_ROUNDS):
             point = self.master.solve(self.deadline - time.perf_counter())
             if point is None:
                 return None
-            y = point.y
+            out.y = point.y
             lam = np.bincount(
                 self.master.client, weights=point.cut_duals * self.master.level,
                 minlength=self.dist.shape[0],
             )  # fmt: skip
-            value, rho_v = node_lagrangian(self.dist, lam, q, node.opened, free)
-            if value >= best or rho.size == 0:
-                best, rho = max(best, value), rho_v
-            if lagrangian_prunes(best, self.ub, self.grain):
-                return best, rho, y, False
-            bad, level = separate(self.dist, self.order, self.sorted_d, y, point.theta)
+            value, rho = node_lagrangian(self.dist, lam, q, node.opened, free)
+            if value > out.value:
+                out.value, out.rho = value, rho
+                out.bound = max(out.bound, value)
+            if lagrangian_prunes(out.bound, self.ub, self.grain):
+                return out
+            bad, level = separate(self.dist, point.y, point.theta)
             if bad.size == 0:
-                return best, rho, y, True
+                self.master.drop_slack_cuts(point)  # fewer rows: faster re-solves
+                out.converged = True
+                return out
             self.master.add_cuts(bad, level)
-        return best, rho, y, False
+        return out
 
     def evaluate(self, node: _Node) -> list[_Node] | None:
         """Bound, fix, round and branch one node; None when out of time."""
@@ -148,45 +151,49 @@ class _Search:
         if q == 0:
             self.leaf(node.opened)
             return []
-        cut = self.cut_loop(node, q, free)
-        if cut is None:
+        lp = self.cut_loop(node, q, free)
+        if lp is None:
             return None
-        best, rho, y, converged = cut
         rounded = node.opened.copy()
-        rounded[np.flatnonzero(free)[np.argsort(-y[free], kind="stable")[:q]]] = True
+        rounded[np.flatnonzero(free)[np.argsort(-lp.y[free], kind="stable")[:q]]] = True
         self.leaf(rounded)
-        if lagrangian_prunes(best, self.ub, self.grain):
+        if lagrangian_prunes(lp.bound, self.ub, self.grain):
             return []
-        return self.branch(node, best, rho[free], y, converged=converged)
+        return self.branch(node, lp)
 
-    def branch(
-        self,
-        node: _Node,
-        best: float,
-        rho_free: NDArray[np.float64],
-        y: NDArray[np.float64],
-        *,
-        converged: bool,
-    ) -> list[_Node]:
-        """Fix the node's free sites by reduced costs, else split it on a fractional site."""
-        opened, shut = node.opened.copy(), node.shut.copy()
+    def branch(self, node: _Node, lp: _NodeLP) -> list[_Node]:
+        """Fix the node's free sites by reduced costs, then split it on a fractional site."""
+        opened, shut, y, rho = node.opened.copy(), node.shut.copy(), lp.y, lp.rho
         fidx = np.flatnonzero(~(opened | shut))
-        close, force = lagrangian_fixing(
-            best, rho_free, self.p - int(opened.sum()), self.ub, self.grain
-        )
-        if close.any() or force.any():
-            opened[fidx[force]], shut[fidx[close]] = True, True
-            return [_Node(best, 0, opened, shut)]  # again, with the sites fixed
+        q = self.p - int(opened.sum())
+        close, force = lagrangian_fixing(lp.value, rho[fidx], q, self.ub, self.grain)
+        opened[fidx[force]], shut[fidx[close]] = True, True
+        yf = y[fidx]
+        if (close & (yf > _INTEGRAL)).any() or (force & (yf < 1 - _INTEGRAL)).any():
+            return [_Node(lp.bound, 0, opened, shut)]  # the LP point is cut off: solve again
+        # the LP point and the Lagrangian solution stay optimal with these sites fixed
         free = ~(opened | shut)
+        q = self.p - int(opened.sum())
+        if q in (0, int(free.sum())):
+            self.leaf(opened | free if q else opened)
+            return []
         frac = np.where(free, np.minimum(y, 1 - y), 0.0)
         j = int(np.argmax(frac))
         if frac[j] <= _INTEGRAL:
-            if converged:
+            if lp.converged:
                 return []  # an integral LP point with no violated cut: the subtree's optimum
             j = int(np.argmax(np.where(free, y, -1.0)))
+        # the children's L at the same lambda: one of them keeps the node's value
+        kth, nxt = np.partition(rho[free], (q - 1, q))[[q - 1, q]]
+        chosen = rho[j] <= kth
+        up = lp.value + (0.0 if chosen else rho[j] - kth)
+        down = lp.value + (nxt - rho[j] if chosen else 0.0)
         up_open, down_shut = opened.copy(), shut.copy()
         up_open[j], down_shut[j] = True, True
-        return [_Node(best, 0, up_open, shut), _Node(best, 0, opened, down_shut)]
+        return [
+            _Node(max(lp.bound, up), 0, up_open, shut),
+            _Node(max(lp.bound, down), 0, opened, down_shut),
+        ]
 
 
 def cut_tree(
