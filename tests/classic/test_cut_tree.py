@@ -131,3 +131,24 @@ def test_master_grown_by_rounds_equals_one_built_at_once(seed):
     c = grown.solve(60.0)
     assert c is not None
     assert np.allclose(c.y[25:], 1.0)
+
+
+def test_master_time_limit_counts_from_this_solve():
+    """HiGHS counts its time limit from the model's creation; each solve gets its own."""
+    d = points(120, 5)
+    master = CutMaster(d, 6)
+    rows = np.arange(120)
+    rng = np.random.default_rng(5)
+    lower, upper = np.zeros(120), np.ones(120)
+    for k in range(400):  # re-solve with other bounds until the model has run for a while
+        master.add_cuts(rows, d[rows, rng.integers(0, 120, 120)])
+        upper[:] = 1.0
+        upper[rng.integers(0, 120, 10)] = 0.0
+        master.set_site_bounds(lower, upper)
+        assert master.solve(60.0) is not None, k
+        if master.seconds > 0.3:
+            break
+    assert master.seconds > 0.3
+    upper[:] = 1.0
+    master.set_site_bounds(lower, upper)
+    assert master.solve(0.25) is not None

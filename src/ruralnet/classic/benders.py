@@ -162,13 +162,13 @@ class _Best:
 
 
 def root_steps_for(p: int) -> int:
-    """Return the subgradient steps of the root: many for small p, few for large p.
+    """Return the subgradient steps of the root: 300 for p <= 10, down to 30 for p >= 100.
 
-    Small p makes each LP round dense and slow (rl1304, p = 10: 1500 steps leave 5 LP
-    rounds, 300 leave 8 at three times the LP time); for large p LP rounds are cheap
-    (p = 500: 100 steps take half the time of 300).
+    With the warm master LP, the root mostly buys root fixing and the first cuts' levels.
+    Measured on rl1304 / vm1748 (benchmarks/README.md): for p >= 200, 30 steps are 1.5-2.5x
+    faster overall than 300; for p = 10, fewer than 300 steps make the first LP slower.
     """
-    return int(min(1500, max(100, 15000 // max(p, 1))))
+    return int(min(300, max(30, 3000 // max(p, 1))))
 
 
 def pmedian_benders(

@@ -67,6 +67,11 @@ class CutMaster:
         """Number of cuts in the master."""
         return int(self.client.size)
 
+    @property
+    def seconds(self) -> float:
+        """HiGHS run time of this model so far (all solves)."""
+        return float(self._h.getRunTime())
+
     def add_cuts(self, client: NDArray[np.int64], level: NDArray[np.float64]) -> int:
         """Add the cuts (client, level) not yet in the master; return how many were new."""
         pairs = sorted(
@@ -124,7 +129,7 @@ class CutMaster:
         """Solve from the last basis; None when not optimal (time limit, infeasible)."""
         h = self._h
         # HiGHS's time limit counts from the model's creation, not from this run
-        h.setOptionValue("time_limit", h.getRunTime() + max(time_limit, 1e-3))
+        h.setOptionValue("time_limit", self.seconds + max(time_limit, 1e-3))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
