@@ -3,8 +3,10 @@
 * :func:`p_median`, :func:`facility_location` (UFLP/CFLP), :func:`set_cover`,
   :func:`max_cover` -- :mod:`~ruralnet.classic.problems`, the public face.
 * :mod:`~ruralnet.classic.lagrangian` -- the p-median's Lagrangian branch-and-bound.
-* :mod:`~ruralnet.classic.benders` -- Benders-cut bounds, radius fixing and a reduced radius
-  MIP for large p-median instances (the ``auto`` default from 1,000 clients and sites).
+* :mod:`~ruralnet.classic.benders` -- the Benders method for large p-median instances (the
+  ``auto`` default from 1,000 clients and sites): root, Benders LP, then the search of
+  :mod:`~ruralnet.classic.cut_tree` on the warm master LP of
+  :mod:`~ruralnet.classic.cut_master` (the only highspy import).
 * :mod:`~ruralnet.classic.pmedian` -- the p-median MIP formulations (radius, assignment).
 * :mod:`~ruralnet.classic.mip` -- matrix-built MathOpt models (the only OR-Tools import).
 * :mod:`~ruralnet.classic.heuristics` -- greedy, interchange and UFLP heuristics.

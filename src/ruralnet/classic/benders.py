@@ -179,7 +179,7 @@ def pmedian_benders(
     deadline: float,
     root_steps: int | None = None,
 ) -> dict[str, object]:
-    """Lagrangian root, Benders LP, fixing, reduced radius MIP (see the comment block above).
+    """Lagrangian root, Benders LP, then branch-and-Benders-cut (see the comment block above).
 
     Parameters
     ----------

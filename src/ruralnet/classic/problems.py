@@ -266,8 +266,8 @@ def p_median(  # noqa: PLR0913
         sites, else ``lagrangian`` (the measured choices: OR-Library, n <= 900, and the
         TSPLIB instances of ``benchmarks/README.md``). ``lagrangian`` (branch-and-bound on
         the Lagrangian relaxation of the assignment rows, no MIP solver), ``benders``
-        (Lagrangian root, the LP bound by Benders cuts, site and radius fixing, then the
-        radius MIP on what is left; HiGHS), ``radius`` (chained covering rows over distance levels),
+        (Lagrangian root, the LP bound by Benders cuts, then branch-and-Benders-cut on the
+        same warm HiGHS master LP), ``radius`` (chained covering rows over distance levels),
         ``radius_cumulative`` (Elloumi's cumulative rows) or ``assignment`` (the
         textbook x_ij <= y_j model).
     reduce
