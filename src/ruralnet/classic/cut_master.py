@@ -100,8 +100,12 @@ class CutMaster:
         """Delete the cuts that are slack at ``point`` (zero dual, not tight); return how many.
 
         Slack rows are basic, so the basis stays valid and the next solve stays warm. A
-        dropped cut can be separated again later.
+        dropped cut can be separated again later. ``point`` must be the last solve's, with
+        no cut added since.
         """
+        if point.cut_duals.size != self.cuts:
+            msg = "drop_slack_cuts needs the point of the last solve, with no cut added since"
+            raise ValueError(msg)
         lhs = point.theta[self.client] + self._cut_lhs_y(point.y)
         slack = (point.cut_duals <= 0.0) & (lhs > self.level + 1e-6 * np.maximum(1.0, self.level))
         if not slack.any():
