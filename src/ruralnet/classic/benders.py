@@ -243,8 +243,10 @@ def pmedian_benders(
         lp_converged=int(lp.converged),
     )  # fmt: skip
     top = keep[np.argsort(-lp.y, kind="stable")[:p]]
-    budget = min(_POLISH_S, 0.1 * max(deadline - time.perf_counter(), 0.0))
-    inc.offer(pmedian_heuristic(dist, p, starts=top, time_budget_s=budget)[0])
+    inc.offer(top)  # an integral LP point is optimal as it stands: no polish then
+    if not lagrangian_prunes(bound, inc.ub, grain):
+        budget = min(_POLISH_S, 0.1 * max(deadline - time.perf_counter(), 0.0))
+        inc.offer(pmedian_heuristic(dist, p, starts=top, time_budget_s=budget)[0])
     stats["lp_incumbent"] = inc.ub
     if lagrangian_prunes(bound, inc.ub, grain) or time.perf_counter() >= deadline:
         return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}
