@@ -175,3 +175,15 @@ def test_drop_slack_cuts_refuses_a_stale_point():
     master.add_cuts(np.arange(20), d.max(axis=1) / 3)
     with pytest.raises(ValueError, match="last solve"):
         master.drop_slack_cuts(point)
+
+
+def test_time_limited_benders_run_keeps_a_finite_bound():
+    """Stopped anywhere (root, LP or tree), the result has a finite bound below its cost."""
+    d = np.random.default_rng(2).integers(0, 1000, (60, 60)).astype(float)
+    full = p_median(d, 6, formulation="benders")
+    for limit in (0.05, 0.3, 1.0):
+        res = p_median(d, 6, formulation="benders", time_limit_s=limit)
+        assert math.isfinite(res.bound)
+        assert res.bound <= full.objective + 1e-9 <= res.objective + 1e-9
+        assert res.gap == pytest.approx((res.objective - res.bound) / res.objective)
+        assert (res.status == Status.OPTIMAL) == (res.gap == 0.0)
