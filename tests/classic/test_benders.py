@@ -9,24 +9,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pmedian_instances import points, pset_costs
 from scipy.optimize import linprog
 
 from ruralnet.classic import Status, p_median
 from ruralnet.classic.benders import benders_lp, lagrangian_value
 from ruralnet.classic.heuristics import pmedian_greedy, pmedian_interchange
-
-
-def points(n: int, seed: int) -> np.ndarray:
-    """Floor-Euclidean distances of n random points in a 1000 x 1000 square (as TSPLIB)."""
-    xy = np.random.default_rng(seed).uniform(0, 1000, (n, 2))
-    return np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-
-
-def pset_costs(d: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
-    return {
-        s: float(d[:, list(s)].min(axis=1).sum())
-        for s in itertools.combinations(range(d.shape[1]), p)
-    }
 
 
 def lp_bound(d: np.ndarray, p: int) -> float:

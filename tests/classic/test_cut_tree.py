@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pmedian_instances import points, pset_costs
 
 from ruralnet.classic import Status, p_median
 from ruralnet.classic.benders import benders_lp
 from ruralnet.classic.cut_master import CutMaster
 from ruralnet.classic.cut_tree import cut_tree, node_lagrangian
-
-
-def points(n: int, seed: int) -> np.ndarray:
-    """Floor-Euclidean distances of n random points in a 1000 x 1000 square (as TSPLIB)."""
-    xy = np.random.default_rng(seed).uniform(0, 1000, (n, 2))
-    return np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-
-
-def pset_costs(d: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
-    return {
-        s: float(d[:, list(s)].min(axis=1).sum())
-        for s in itertools.combinations(range(d.shape[1]), p)
-    }
 
 
 @settings(max_examples=40, deadline=None)

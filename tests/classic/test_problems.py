@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pmedian_instances import pset_costs
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
@@ -340,12 +341,6 @@ def test_safe_bound_is_a_lower_bound_for_any_duals():
 
 # ----------------------------------------------------------------------------------------
 # Lagrangian bound, fixing and branch-and-bound
-
-
-def pset_costs(dw: np.ndarray, p: int) -> dict[tuple[int, ...], float]:
-    """Cost of every p-subset of the sites."""
-    m = dw.shape[1]
-    return {s: float(dw[:, list(s)].min(axis=1).sum()) for s in itertools.combinations(range(m), p)}
 
 
 @settings(max_examples=60, deadline=None)
