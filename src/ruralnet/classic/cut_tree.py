@@ -72,6 +72,8 @@ def node_lagrangian(
 
 @dataclass(order=True)
 class _Node:
+    """A node: its bound (the heap's key, then its number) and its sites fixed open / shut."""
+
     bound: float
     seq: int
     opened: NDArray[np.bool_] = field(compare=False)
@@ -102,6 +104,8 @@ class TreeResult:
 
 @dataclass
 class _Search:
+    """The search's shared state: the master, the incumbent's cost and the limits."""
+
     dist: NDArray[np.float64]
     p: int
     master: CutMaster
