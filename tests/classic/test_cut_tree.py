@@ -13,7 +13,7 @@ from pmedian_instances import points, pset_costs
 from ruralnet.classic import Status, p_median
 from ruralnet.classic.benders import benders_lp
 from ruralnet.classic.cut_master import CutMaster
-from ruralnet.classic.cut_tree import cut_tree, node_lagrangian
+from ruralnet.classic.cut_tree import cover_levels, cut_tree, node_lagrangian
 
 
 @settings(max_examples=40, deadline=None)
@@ -174,3 +174,17 @@ def test_time_limited_benders_run_keeps_a_finite_bound():
         assert res.bound <= full.objective + 1e-9 <= res.objective + 1e-9
         assert res.gap == pytest.approx((res.objective - res.bound) / res.objective)
         assert (res.status == Status.OPTIMAL) == (res.gap == 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 25), st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_cover_levels_match_the_definition(n, s, seed):
+    """Nearest-first search = the smallest distance t whose y (d <= t) sum to 1, ties included."""
+    rng = np.random.default_rng(seed)
+    d = np.floor(rng.uniform(0, 20, (n, s)))  # few distinct values: many ties
+    ys = rng.uniform(0, 1, s) * (rng.uniform(0, 1, s) < 0.7)
+    ys = ys / max(ys.sum(), 1e-9) * rng.uniform(1, 3)
+    levels = cover_levels(d, ys)
+    for i in range(n):
+        reached = [t for t in np.unique(d[i]) if ys[d[i] <= t].sum() >= 1 - 1e-9]
+        assert levels[i] == (reached[0] if reached else d[i].min())

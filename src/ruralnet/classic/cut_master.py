@@ -121,7 +121,7 @@ class CutMaster:
     def _cut_lhs_y(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per cut: sum_j max(0, t - d_ij) y_j (over the sites with y > 0)."""
         support = np.flatnonzero(y > 0.0)
-        gain = np.maximum(self.level[:, None] - self.dist[self.client][:, support], 0.0)
+        gain = np.maximum(self.level[:, None] - self.dist[np.ix_(self.client, support)], 0.0)
         return gain @ y[support]
 
     def set_site_bounds(self, lower: NDArray[np.float64], upper: NDArray[np.float64]) -> None:
