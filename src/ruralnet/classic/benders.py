@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ruralnet.classic.cut_master import CutMaster
-from ruralnet.classic.cut_tree import cut_tree, separate
+from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -53,9 +53,9 @@ _POLISH_S = 5.0  # time cap of the perturbation restarts from the rounded LP
 def lagrangian_value(
     dist: NDArray[np.float64], lam: NDArray[np.float64], p: int
 ) -> tuple[float, NDArray[np.float64]]:
-    """Return L(lambda) with no site fixed, and rho_j (see :mod:`ruralnet.classic.lagrangian`)."""
-    rho = np.minimum(dist - lam[:, None], 0.0).sum(axis=0)
-    return float(lam.sum() + np.sort(rho)[:p].sum()), rho
+    """Return L(lambda) with no site fixed, and rho_j (the root node's :func:`node_lagrangian`)."""
+    m = dist.shape[1]
+    return node_lagrangian(dist, lam, p, np.zeros(m, bool), np.ones(m, bool))
 
 
 @dataclass(frozen=True)
