@@ -13,7 +13,7 @@ from pmedian_instances import points, pset_costs
 from scipy.optimize import linprog
 
 from ruralnet.classic import Status, p_median
-from ruralnet.classic.benders import benders_lp, lagrangian_value
+from ruralnet.classic.benders import benders_lp, is_large_p, lagrangian_value
 from ruralnet.classic.heuristics import pmedian_greedy, pmedian_interchange
 
 
@@ -45,6 +45,20 @@ def test_benders_matches_brute_force(n, seed):
     assert res.objective == best
     assert res.bound <= best
     assert res.solver == "highs"
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(11, 16), st.sampled_from([1, 2]), st.integers(0, 2**32 - 1))
+def test_benders_small_and_large_p_paths_match_brute_force(n, p, seed):
+    # p = 1 has n > 10 p (interchange start, 300 root steps, polish); p = 2, n <= 20 is
+    # "large p" (greedy start, 10 root steps, no polish)
+    assert is_large_p(n, p) == (p == 2)
+    d = points(n, seed)
+    best = min(pset_costs(d, p).values())
+    res = p_median(d, p, formulation="benders")
+    assert res.status == Status.OPTIMAL
+    assert res.objective == best
+    assert res.bound <= best
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 _MAX_ROUNDS = 60
 _BOTH_SIDES_FROM_P = 150  # first cuts on both sides of lam0 from this p on
 _POLISH_S = 5.0  # time cap of the perturbation restarts from the rounded LP
+_LARGE_P_CLIENTS = 10  # "large p": at most this many clients per open site (n <= 10 p)
+_LARGE_P_ROOT_STEPS = 10
 
 
 def lagrangian_value(
@@ -116,8 +118,7 @@ def benders_lp(
         rows = np.r_[rows, rows]
     master = CutMaster(dist, p)
     master.add_cuts(rows, levels)
-    best, rho0 = lagrangian_value(dist, lam0, p)
-    lam, rho, y = lam0, rho0, np.zeros(dist.shape[1])
+    y, lam_last = np.zeros(dist.shape[1]), None
     converged = False
     rounds = 0
     while rounds < _MAX_ROUNDS and time.perf_counter() < deadline:
@@ -126,19 +127,24 @@ def benders_lp(
         if point is None:
             break
         y = point.y
-        lam_r = np.bincount(master.client, weights=point.cut_duals * master.level, minlength=n)
-        value, rho_r = lagrangian_value(dist, lam_r, p)
-        if value > best:
-            best, lam, rho = value, lam_r, rho_r
+        # the duals' multipliers; L(lambda) only of the last round's (the LP bound once
+        # converged), as each evaluation is a pass over the matrix
+        lam_last = np.bincount(master.client, weights=point.cut_duals * master.level, minlength=n)
         bad, level = separate(dist, y, point.theta)
         logger.debug(
-            "Benders round %d: LP %.6f, L %.6f, %d cuts, %d violated",
-            rounds, point.objective, value, master.cuts, bad.size,
+            "Benders round %d: LP %.6f, %d cuts, %d violated",
+            rounds, point.objective, master.cuts, bad.size,
         )  # fmt: skip
         if bad.size == 0:
             converged = True
             break
         master.add_cuts(bad, level)
+    best, rho = lagrangian_value(dist, lam0, p)
+    lam = lam0
+    if lam_last is not None:
+        value, rho_last = lagrangian_value(dist, lam_last, p)
+        if value > best:
+            best, lam, rho = value, lam_last, rho_last
     return CutLP(
         best, lam, rho, y, rounds, master.cuts, converged, time.perf_counter() - t0, master
     )
@@ -161,13 +167,25 @@ class _Best:
             self.sites, self.ub = sites, cost
 
 
-def root_steps_for(p: int) -> int:
+def is_large_p(n: int, p: int) -> bool:
+    """Return True when there are at most 10 clients per open site (n <= 10 p).
+
+    There the LP is nearly integral and the fixed costs dominate: the start is greedy alone,
+    the root takes 10 steps (:func:`root_steps_for`) and the rounded LP is not polished.
+    """
+    return n <= _LARGE_P_CLIENTS * p
+
+
+def root_steps_for(n: int, p: int) -> int:
     """Return the subgradient steps of the root: 300 for p <= 10, down to 30 for p >= 100.
 
     With the warm master LP, the root mostly buys root fixing and the first cuts' levels.
     Measured on rl1304 / vm1748 (benchmarks/README.md): for p >= 200, 30 steps are 1.5-2.5x
-    faster overall than 300; for p = 10, fewer than 300 steps make the first LP slower.
+    faster overall than 300, and 10 steps (large p, :func:`is_large_p`) faster again; for
+    p = 10, fewer than 300 steps make the first LP slower.
     """
+    if is_large_p(n, p):
+        return _LARGE_P_ROOT_STEPS
     return int(min(300, max(30, 3000 // max(p, 1))))
 
 
@@ -211,13 +229,16 @@ def pmedian_benders(
     t0 = time.perf_counter()
     n, m = dist.shape
     inc = _Best(dist, np.zeros(0, np.int64))
+    large = is_large_p(n, p)
     greedy = pmedian_greedy(dist, p)
-    inc.offer(pmedian_interchange(dist, greedy, deadline=deadline, independent=True))
+    inc.offer(
+        greedy if large else pmedian_interchange(dist, greedy, deadline=deadline, independent=True)
+    )
     stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
     stats["heuristic_seconds"] = time.perf_counter() - t0
     start = np.partition(dist, min(1, m - 1), axis=1)[:, min(1, m - 1)].copy()
     stop = inc.ub - grain + 2e-6 * grain if grain > 0 else inc.ub
-    steps = root_steps_for(p) if root_steps is None else root_steps
+    steps = root_steps_for(n, p) if root_steps is None else root_steps
     rule = dataclasses.replace(ROOT_RULE, max_iter=steps)
     root = pmedian_lagrangian(
         dist, np.full(n, math.inf), p, start, target=inc.ub, stop=stop, rule=rule,
@@ -244,7 +265,7 @@ def pmedian_benders(
     )  # fmt: skip
     top = keep[np.argsort(-lp.y, kind="stable")[:p]]
     inc.offer(top)  # an integral LP point is optimal as it stands: no polish then
-    if not lagrangian_prunes(bound, inc.ub, grain):
+    if not large and not lagrangian_prunes(bound, inc.ub, grain):
         budget = min(_POLISH_S, 0.1 * max(deadline - time.perf_counter(), 0.0))
         inc.offer(pmedian_heuristic(dist, p, starts=top, time_budget_s=budget)[0])
     stats["lp_incumbent"] = inc.ub
