@@ -43,7 +43,7 @@ _INF = float("inf")
 # nodes). Bounds are compared after rounding up to the grain with the same 1e-6 slack as
 # ruralnet.classic.problems, and floating-point sums of L are accurate to ~1e-9 of it.
 
-_ROOT_ITERS, _NODE_ITERS = 3000, 60
+_ROOT_ITERS, _NODE_ITERS = 3000, 15
 _ROOT_STEP, _NODE_STEP = 2.0, 2.0
 _ROOT_PATIENCE, _NODE_PATIENCE = 20, 3
 _ROOT_MIN_STEP, _NODE_MIN_STEP = 0.005, 0.02
