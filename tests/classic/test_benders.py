@@ -86,6 +86,28 @@ def naive_greedy(d: np.ndarray, p: int) -> list[int]:
     return chosen
 
 
+def naive_greedy_from(d: np.ndarray, p: int, opened: list[int]) -> list[int]:
+    chosen = list(opened)
+    best = d[:, chosen].min(axis=1) if chosen else np.full(d.shape[0], np.inf)
+    while len(chosen) < p:
+        total = np.minimum(d, best[:, None]).sum(axis=0)
+        total[chosen] = np.inf
+        j = int(np.argmin(total))
+        chosen.append(j)
+        best = np.minimum(best, d[:, j])
+    return chosen
+
+
+@pytest.mark.parametrize(
+    ("n", "p", "opened"), [(30, 4, [7]), (40, 6, [3, 11, 20]), (25, 3, [0, 1, 2])]
+)
+def test_greedy_from_sites_already_open(n, p, opened):
+    """``opened`` count towards p and the rest is the textbook greedy from them."""
+    d = points(n, n + p)
+    g = pmedian_greedy(d, p, opened=np.array(opened))
+    assert g.tolist() == naive_greedy_from(d, p, opened)
+
+
 @pytest.mark.parametrize(("n", "p"), [(30, 1), (30, 4), (60, 25), (80, 40)])
 def test_greedy_and_interchange(n, p):
     """Incremental greedy = the textbook one; interchange ends where no single swap helps."""

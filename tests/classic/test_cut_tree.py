@@ -13,7 +13,7 @@ from pmedian_instances import points, pset_costs
 from ruralnet.classic import Status, p_median
 from ruralnet.classic.benders import benders_lp
 from ruralnet.classic.cut_master import CutMaster
-from ruralnet.classic.cut_tree import cover_levels, cut_tree, node_lagrangian
+from ruralnet.classic.cut_tree import cover_levels, cut_tree, node_lagrangian, support_greedy
 
 
 @settings(max_examples=40, deadline=None)
@@ -188,3 +188,21 @@ def test_cover_levels_match_the_definition(n, s, seed):
     for i in range(n):
         reached = [t for t in np.unique(d[i]) if ys[d[i] <= t].sum() >= 1 - 1e-9]
         assert levels[i] == (reached[0] if reached else d[i].min())
+
+
+def test_support_greedy_rounds_within_the_lp_support_from_the_open_sites():
+    """p sites, all in the support or fixed open, the fixed ones kept; None if nothing to pick."""
+    d = points(40, 3)
+    rng = np.random.default_rng(3)
+    y = np.where(rng.random(40) < 0.4, rng.random(40), 0.0)
+    opened = np.zeros(40, bool)
+    opened[[5, 17]] = True
+    y[opened] = 1.0
+    sites = support_greedy(d, y, opened, 6)
+    assert sites is not None
+    assert sites.size == len(set(sites.tolist())) == 6
+    assert set(np.flatnonzero(opened)) <= set(sites.tolist())
+    assert set(sites.tolist()) <= set(np.flatnonzero(y > 0).tolist())
+    integral = np.zeros(40)
+    integral[[1, 2, 3]] = 1.0
+    assert support_greedy(d, integral, np.zeros(40, bool), 3) is None

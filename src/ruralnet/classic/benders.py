@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ruralnet.classic.cut_master import CutMaster
-from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate
+from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate, support_greedy
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -170,8 +170,10 @@ class _Best:
 def is_large_p(n: int, p: int) -> bool:
     """Return True when there are at most 10 clients per open site (n <= 10 p).
 
-    There the LP is nearly integral and the fixed costs dominate: the start is greedy alone,
-    the root takes 10 steps (:func:`root_steps_for`) and the rounded LP is not polished.
+    There the fixed costs dominate: the start is greedy alone, the root takes 10 steps
+    (:func:`root_steps_for`) and the rounded LP gets one interchange with independent swaps
+    instead of the perturbation restarts (fl1400 p = 300: 6,174 in 0.06 s against 6,162 in
+    1.1 s; the tree's interchange every 8th node makes up the rest).
     """
     return n <= _LARGE_P_CLIENTS * p
 
@@ -263,11 +265,16 @@ def pmedian_benders(
         lp_bound=lp.bound, lp_rounds=lp.rounds, lp_cuts=lp.cuts, lp_seconds=lp.seconds,
         lp_converged=int(lp.converged),
     )  # fmt: skip
-    top = keep[np.argsort(-lp.y, kind="stable")[:p]]
-    inc.offer(top)  # an integral LP point is optimal as it stands: no polish then
-    if not large and not lagrangian_prunes(bound, inc.ub, grain):
-        budget = min(_POLISH_S, 0.1 * max(deadline - time.perf_counter(), 0.0))
-        inc.offer(pmedian_heuristic(dist, p, starts=top, time_budget_s=budget)[0])
+    # the LP rounded two ways (an integral LP point is optimal as it stands: no polish then)
+    inc.offer(keep[np.argsort(-lp.y, kind="stable")[:p]])
+    greedy_lp = support_greedy(dist[:, keep], lp.y, np.zeros(keep.size, bool), p)
+    inc.offer(None if greedy_lp is None else keep[greedy_lp])
+    if not lagrangian_prunes(bound, inc.ub, grain):
+        if large:
+            inc.offer(pmedian_interchange(dist, inc.sites, deadline=deadline, independent=True))
+        else:
+            budget = min(_POLISH_S, 0.1 * max(deadline - time.perf_counter(), 0.0))
+            inc.offer(pmedian_heuristic(dist, p, starts=inc.sites, time_budget_s=budget)[0])
     stats["lp_incumbent"] = inc.ub
     if lagrangian_prunes(bound, inc.ub, grain) or time.perf_counter() >= deadline:
         return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ruralnet.classic.heuristics import pmedian_greedy, pmedian_interchange
 from ruralnet.classic.lagrangian import lagrangian_fixing, lagrangian_prunes
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ _COVER = 1 - 1e-9  # y* sums reaching this count as 1 in the separation
 _VIOLATION = 1e-6  # relative violation of a cut that counts
 _SUPPORT = 1e-12  # LP values above this are the sites the separation searches
 _NEAREST = 8  # nearest sites per client tried before a full sort
+_SEARCH_EVERY = 8  # every 8th node, interchange from its rounded LP point
 
 
 def separate(
@@ -93,6 +95,21 @@ def _first_cover(
     return done
 
 
+def support_greedy(
+    dist: NDArray[np.float64], y: NDArray[np.float64], opened: NDArray[np.bool_], p: int
+) -> NDArray[np.int64] | None:
+    """Round an LP point: greedy over its support (y > 0), from the sites fixed open.
+
+    Much better than the p largest y where many y are fractional (on clustered points the
+    LP splits clusters in halves: fl1400 p = 300, 7,753 against 6,201); the same sites when
+    the point is integral. None when the support holds no more than p sites.
+    """
+    cols = np.flatnonzero(opened | (y > _SUPPORT))
+    if cols.size <= p:
+        return None
+    return cols[pmedian_greedy(dist[:, cols], p, opened=np.flatnonzero(opened[cols]))]
+
+
 def node_lagrangian(
     dist: NDArray[np.float64],
     lam: NDArray[np.float64],
@@ -151,9 +168,22 @@ class _Search:
     grain: float
     deadline: float
     ub: float
+    rounded: int = 0
+    """LP points rounded by :func:`support_greedy` so far."""
 
     def leaf(self, sites: NDArray[np.bool_]) -> None:
         self.ub = min(self.ub, self.offer(np.flatnonzero(sites)))
+
+    def rounded_lp(self, node: _Node, y: NDArray[np.float64]) -> None:
+        """Offer the node's support-greedy rounding, every 8th node improved by interchange."""
+        sites = support_greedy(self.dist, y, node.opened, self.p)
+        if sites is None:
+            return
+        self.ub = min(self.ub, self.offer(sites))
+        self.rounded += 1
+        if self.rounded % _SEARCH_EVERY == 0:
+            better = pmedian_interchange(self.dist, sites, deadline=self.deadline, independent=True)
+            self.ub = min(self.ub, self.offer(better))
 
     def cut_loop(self, node: _Node, q: int, free: NDArray[np.bool_]) -> _NodeLP | None:
         """Re-solve the node's LP until no cut is violated (or it prunes); None: out of time."""
@@ -199,6 +229,7 @@ class _Search:
         rounded = node.opened.copy()
         rounded[np.flatnonzero(free)[np.argsort(-lp.y[free], kind="stable")[:q]]] = True
         self.leaf(rounded)
+        self.rounded_lp(node, lp.y)
         if lagrangian_prunes(lp.bound, self.ub, self.grain):
             return []
         return self.branch(node, lp)

@@ -53,17 +53,23 @@ def _nearest_two(dist: NDArray[np.float64], open_sites: NDArray[np.int64]) -> _N
     )
 
 
-def pmedian_greedy(dist: NDArray[np.float64], p: int) -> NDArray[np.int64]:
+def pmedian_greedy(
+    dist: NDArray[np.float64], p: int, *, opened: NDArray[np.int64] | None = None
+) -> NDArray[np.int64]:
     """Open p sites one at a time, each time the one that lowers the total cost most.
 
-    The saving of every site, ``gain[j] = sum_i max(0, best_i - d_ij)``, is updated only for
-    the clients whose nearest open distance ``best_i`` changed, so large p stays cheap.
+    ``opened`` (optional) are open from the start and count towards p. The saving of every
+    site, ``gain[j] = sum_i max(0, best_i - d_ij)``, is updated only for the clients whose
+    nearest open distance ``best_i`` changed, so large p stays cheap.
     """
-    first = int(np.argmin(dist.sum(axis=0)))
-    chosen = [first]
-    best = dist[:, first].copy()
+    if opened is not None and len(opened):
+        chosen = [int(j) for j in opened]
+        best = dist[:, chosen].min(axis=1)
+    else:
+        chosen = [int(np.argmin(dist.sum(axis=0)))]
+        best = dist[:, chosen[0]].copy()
     gain = np.maximum(best[:, None] - dist, 0.0).sum(axis=0)
-    for _ in range(p - 1):
+    for _ in range(p - len(chosen)):
         gain[chosen] = -np.inf
         j = int(np.argmax(gain))
         chosen.append(j)
