@@ -50,8 +50,8 @@ def test_benders_matches_brute_force(n, seed):
 @settings(max_examples=15, deadline=None)
 @given(st.integers(11, 16), st.sampled_from([1, 2]), st.integers(0, 2**32 - 1))
 def test_benders_small_and_large_p_paths_match_brute_force(n, p, seed):
-    # p = 1 has n > 10 p (interchange start, 300 root steps, polish); p = 2, n <= 20 is
-    # "large p" (greedy start, 10 root steps, no polish)
+    # p = 1 has n > 10 p (interchange to a local optimum, perturbation polish); p = 2,
+    # n <= 20 is "large p" (3 interchange steps, one interchange from the rounded LP)
     assert is_large_p(n, p) == (p == 2)
     d = points(n, seed)
     best = min(pset_costs(d, p).values())
@@ -106,6 +106,20 @@ def test_greedy_from_sites_already_open(n, p, opened):
     d = points(n, n + p)
     g = pmedian_greedy(d, p, opened=np.array(opened))
     assert g.tolist() == naive_greedy_from(d, p, opened)
+
+
+def test_interchange_step_limit():
+    """max_steps=0 returns the start; each further step costs no more; none beats the full run."""
+    d = points(80, 5)
+    start = pmedian_greedy(d, 30)[::-1].copy()
+    cost = [
+        float(d[:, pmedian_interchange(d, start, independent=True, max_steps=k)].min(axis=1).sum())
+        for k in range(4)
+    ]
+    full = float(d[:, pmedian_interchange(d, start, independent=True)].min(axis=1).sum())
+    assert pmedian_interchange(d, start, max_steps=0).tolist() == sorted(start.tolist())
+    assert cost == sorted(cost, reverse=True)
+    assert full <= cost[-1]
 
 
 @pytest.mark.parametrize(("n", "p"), [(30, 1), (30, 4), (60, 25), (80, 40)])

@@ -49,7 +49,7 @@ _MAX_ROUNDS = 60
 _BOTH_SIDES_FROM_P = 150  # first cuts on both sides of lam0 from this p on
 _POLISH_S = 5.0  # time cap of the perturbation restarts from the rounded LP
 _LARGE_P_CLIENTS = 10  # "large p": at most this many clients per open site (n <= 10 p)
-_LARGE_P_ROOT_STEPS = 10
+_LARGE_P_SWAP_STEPS = 3  # interchange steps from greedy before the root, for large p
 
 
 def lagrangian_value(
@@ -170,24 +170,23 @@ class _Best:
 def is_large_p(n: int, p: int) -> bool:
     """Return True when there are at most 10 clients per open site (n <= 10 p).
 
-    There the fixed costs dominate: the start is greedy alone, the root takes 10 steps
-    (:func:`root_steps_for`) and the rounded LP gets one interchange with independent swaps
-    instead of the perturbation restarts (fl1400 p = 300: 6,174 in 0.06 s against 6,162 in
-    1.1 s; the tree's interchange every 8th node makes up the rest).
+    There the fixed costs dominate: the start is greedy with 3 interchange steps (not a
+    local optimum: vm1748 p = 500 needs 27 steps, 1.2 s), and the rounded LP gets one
+    interchange with independent swaps instead of the perturbation restarts (fl1400
+    p = 300: 6,174 in 0.06 s against 6,162 in 1.1 s; the tree's interchange every 8th node
+    makes up the rest).
     """
     return n <= _LARGE_P_CLIENTS * p
 
 
-def root_steps_for(n: int, p: int) -> int:
+def root_steps_for(p: int) -> int:
     """Return the subgradient steps of the root: 300 for p <= 10, down to 30 for p >= 100.
 
     With the warm master LP, the root mostly buys root fixing and the first cuts' levels.
     Measured on rl1304 / vm1748 (benchmarks/README.md): for p >= 200, 30 steps are 1.5-2.5x
-    faster overall than 300, and 10 steps (large p, :func:`is_large_p`) faster again; for
-    p = 10, fewer than 300 steps make the first LP slower.
+    faster overall than 300; for p = 10, fewer than 300 steps make the first LP slower, and
+    on u1432 (points on a grid) 10 or 20 steps made the first LP 2-15x slower at p = 200-300.
     """
-    if is_large_p(n, p):
-        return _LARGE_P_ROOT_STEPS
     return int(min(300, max(30, 3000 // max(p, 1))))
 
 
@@ -233,14 +232,16 @@ def pmedian_benders(
     inc = _Best(dist, np.zeros(0, np.int64))
     large = is_large_p(n, p)
     greedy = pmedian_greedy(dist, p)
+    # large p: a few swap steps only (each a pass over the matrix; vm1748 p = 500 needs 27)
+    steps = _LARGE_P_SWAP_STEPS if large else None
     inc.offer(
-        greedy if large else pmedian_interchange(dist, greedy, deadline=deadline, independent=True)
+        pmedian_interchange(dist, greedy, deadline=deadline, independent=True, max_steps=steps)
     )
     stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
     stats["heuristic_seconds"] = time.perf_counter() - t0
     start = np.partition(dist, min(1, m - 1), axis=1)[:, min(1, m - 1)].copy()
     stop = inc.ub - grain + 2e-6 * grain if grain > 0 else inc.ub
-    steps = root_steps_for(n, p) if root_steps is None else root_steps
+    steps = root_steps_for(p) if root_steps is None else root_steps
     rule = dataclasses.replace(ROOT_RULE, max_iter=steps)
     root = pmedian_lagrangian(
         dist, np.full(n, math.inf), p, start, target=inc.ub, stop=stop, rule=rule,

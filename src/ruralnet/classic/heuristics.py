@@ -150,8 +150,11 @@ def pmedian_interchange(
     fixed: NDArray[np.float64] | None = None,
     deadline: float = np.inf,
     independent: bool = False,
+    max_steps: int | None = None,
 ) -> NDArray[np.int64]:
     """Best-improvement swap local search from ``open_sites``; return a local optimum.
+
+    ``max_steps`` (optional) stops it after that many steps, short of a local optimum.
 
     Each step evaluates every swap at once (:func:`_swap_deltas`), plus
     ``fixed[j] - fixed[r]`` when opening costs are given, and makes the best one; with
@@ -164,7 +167,9 @@ def pmedian_interchange(
     m = dist.shape[1]
     if p in (0, m):
         return np.sort(cur)
-    while time.perf_counter() < deadline:
+    steps = 0
+    while time.perf_counter() < deadline and (max_steps is None or steps < max_steps):
+        steps += 1
         near = _nearest_two(dist, cur)
         delta = _swap_deltas(dist, cur, near)
         if fixed is not None:
