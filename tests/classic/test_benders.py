@@ -75,18 +75,7 @@ def test_benders_lp_reaches_the_lp_bound_with_multipliers_below_every_solution(s
     assert lp.bound <= min(pset_costs(d, p).values()) + 1e-9
 
 
-def naive_greedy(d: np.ndarray, p: int) -> list[int]:
-    best, chosen = np.full(d.shape[0], np.inf), []
-    for _ in range(p):
-        total = np.minimum(d, best[:, None]).sum(axis=0)
-        total[chosen] = np.inf
-        j = int(np.argmin(total))
-        chosen.append(j)
-        best = np.minimum(best, d[:, j])
-    return chosen
-
-
-def naive_greedy_from(d: np.ndarray, p: int, opened: list[int]) -> list[int]:
+def naive_greedy(d: np.ndarray, p: int, opened: tuple[int, ...] = ()) -> list[int]:
     chosen = list(opened)
     best = d[:, chosen].min(axis=1) if chosen else np.full(d.shape[0], np.inf)
     while len(chosen) < p:
@@ -105,7 +94,7 @@ def test_greedy_from_sites_already_open(n, p, opened):
     """``opened`` count towards p and the rest is the textbook greedy from them."""
     d = points(n, n + p)
     g = pmedian_greedy(d, p, opened=np.array(opened))
-    assert g.tolist() == naive_greedy_from(d, p, opened)
+    assert g.tolist() == naive_greedy(d, p, tuple(opened))
 
 
 def test_interchange_step_limit():
