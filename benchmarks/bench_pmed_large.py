@@ -210,6 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--save", metavar="NAME", help="write the table to benchmarks/results/NAME.md")
     args = ap.parse_args(argv)
+    if not (DATA / "optima.csv").is_file():
+        print(
+            f"bench_pmed_large: no {DATA / 'optima.csv'}; put ../shared beside the checkout "
+            "or set RURALNET_PMED_LARGE to the folder with the .tsp files and optima.csv",
+            file=sys.stderr,
+        )
+        return 2
     header = (
         f"<!-- {' '.join(['bench_pmed_large.py', *(argv or sys.argv[1:])])} | "
         f"{platform.node()} {platform.processor() or platform.machine()}, python "
