@@ -233,9 +233,9 @@ def pmedian_benders(
     large = is_large_p(n, p)
     greedy = pmedian_greedy(dist, p)
     # large p: a few swap steps only (each a pass over the matrix; vm1748 p = 500 needs 27)
-    steps = _LARGE_P_SWAP_STEPS if large else None
+    swap_steps = _LARGE_P_SWAP_STEPS if large else None
     inc.offer(
-        pmedian_interchange(dist, greedy, deadline=deadline, independent=True, max_steps=steps)
+        pmedian_interchange(dist, greedy, deadline=deadline, independent=True, max_steps=swap_steps)
     )
     stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
     stats["heuristic_seconds"] = time.perf_counter() - t0
