@@ -180,17 +180,11 @@ def objective_grain(values: NDArray[np.float64]) -> float:
     v = v[v > 0]
     if v.size == 0:
         return 1.0
-    scaled, ints = np.empty_like(v), np.empty_like(v)
     for digits in range(7):
-        np.multiply(v, 10.0**digits, out=scaled)
-        np.rint(scaled, out=ints)
-        np.abs(np.subtract(scaled, ints, out=scaled), out=scaled)
-        if scaled.max() <= 1e-6 and ints.max() < 2.0**52:  # noqa: PLR2004
-            whole = ints.astype(np.int64)
-            g = int(np.gcd.reduce(whole[:4096]))  # mostly 1 already: no pass over the rest
-            if g > 1:
-                g = int(np.gcd(g, np.gcd.reduce(whole)))
-            return g / 10.0**digits
+        scaled = v * 10.0**digits
+        ints = np.rint(scaled)
+        if np.all(np.abs(scaled - ints) <= 1e-6) and ints.max() < 2.0**52:  # noqa: PLR2004
+            return int(np.gcd.reduce(ints.astype(np.int64))) / 10.0**digits
     return 0.0
 
 
