@@ -87,7 +87,9 @@ def measure(name: str, d: np.ndarray, p: int, time_limit: float) -> str:
     secs, its = np.array(RECORD.seconds), np.array(RECORD.iterations, float)
     nnz = np.array(RECORD.nonzeros, float)
     if secs.size == 0:
-        return f"| {name} | {p} | 0 | – | – | – | – | – | – | – | {res.status} |"
+        return (
+            f"| {name} | {p} | 0 | – | – | – | – | – | – | – | {res.status}, {res.seconds:.1f} s |"
+        )
     idle = no_change_resolve(RECORD.masters[-1])
     last = RECORD.masters[-1]._h.getNumNz()
     rate = idle / max(last, 1)  # seconds per nonzero of a run that does nothing
