@@ -81,6 +81,7 @@ ORDER = [
     "batch_map",
     "summary_table",
     # leaf wings
+    "classic.near_sites",
     "classic.heuristics",
     "classic.verify",
     "classic.mip",

@@ -39,6 +39,7 @@ import numpy as np
 
 from ruralnet.classic.cut_master import CutMaster
 from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate, support_greedy
+from ruralnet.classic.near_sites import near_sites_for
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -239,13 +240,17 @@ def pmedian_benders(
     )
     stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
     stats["heuristic_seconds"] = time.perf_counter() - t0
-    start = np.partition(dist, min(1, m - 1), axis=1)[:, min(1, m - 1)].copy()
+    near = near_sites_for(dist, p)  # the root's steps on each client's nearest sites
+    second = (
+        near.dist[:, 1] if near else np.partition(dist, min(1, m - 1), axis=1)[:, min(1, m - 1)]
+    )
+    start = second.copy()
     stop = inc.ub - grain + 2e-6 * grain if grain > 0 else inc.ub
     steps = root_steps_for(p) if root_steps is None else root_steps
     rule = dataclasses.replace(ROOT_RULE, max_iter=steps)
     root = pmedian_lagrangian(
-        dist, np.full(n, math.inf), p, start, target=inc.ub, stop=stop, rule=rule,
-        deadline=deadline,
+        dist if near is None else near, np.full(n, math.inf), p, start, target=inc.ub,
+        stop=stop, rule=rule, deadline=deadline,
     )  # fmt: skip
     bound = root.value
     stats.update(root_lagrangian=root.value, root_seconds=time.perf_counter() - t0)

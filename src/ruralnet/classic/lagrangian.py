@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ruralnet.classic.near_sites import NearSites
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -85,7 +87,7 @@ NODE_RULE = StepRule(_NODE_ITERS, _NODE_STEP, _NODE_PATIENCE, _NODE_MIN_STEP)
 
 
 def pmedian_lagrangian(
-    dist: NDArray[np.float64],
+    dist: NDArray[np.float64] | NearSites,
     cap: NDArray[np.float64],
     q: int,
     lam: NDArray[np.float64],
@@ -100,7 +102,10 @@ def pmedian_lagrangian(
     Parameters
     ----------
     dist
-        Weighted costs, clients x free sites.
+        Weighted costs, clients x free sites; or their :class:`NearSites` (each client's
+        nearest sites): the steps then touch only those entries, with each multiplier
+        capped at its client's ``reach``, which keeps them exact
+        (:mod:`ruralnet.classic.near_sites`).
     cap
         Per client: cost of its nearest fixed-open site (inf when none).
     q
@@ -122,19 +127,22 @@ def pmedian_lagrangian(
         The best bound seen; any multipliers give a valid bound, so stopping early only
         weakens it.
     """
+    near = dist if isinstance(dist, NearSites) else None
+    dist = dist.full if isinstance(dist, NearSites) else dist
     k = dist.shape[1]
-    lam = np.minimum(lam, cap)
+    top = cap if near is None else np.minimum(cap, near.reach)  # the multipliers' cap
+    lam = np.minimum(lam, top)
     best = LagrangeBound(-_INF, lam, np.zeros(k), 0)
     primal, primal_cost = np.zeros(0, np.int64), _INF
     stall = 0
     it = 0
     step, max_iter = rule.step, rule.max_iter
-    red = np.empty_like(dist)  # one buffer for every step: 2.5x faster than new arrays
+    # one buffer for every step: 2.5x faster than new arrays
+    red = np.empty_like(dist if near is None else near.dist)
     # the first step runs even past the deadline: a bound must always exist
     while it < max_iter and (it == 0 or time.perf_counter() < deadline):
         it += 1
-        np.minimum(np.subtract(dist, lam[:, None], out=red), 0.0, out=red)
-        rho = red.sum(axis=0)
+        rho = _rho(near or dist, lam, red)
         sel = np.argpartition(rho, q - 1)[:q] if 0 < q < k else np.arange(q)
         value = float(lam.sum() + rho[sel].sum())  # lam <= cap throughout
         if it % _PRIMAL_EVERY == 1:
@@ -151,12 +159,24 @@ def pmedian_lagrangian(
                 step, stall = step / 2, 0
                 if step < rule.min_step:
                     break
-        sub = (lam < cap) - np.count_nonzero(red[:, sel], axis=1)
+        served = np.count_nonzero(red[:, sel], axis=1) if near is None else near.served(red, sel)
+        sub = (lam < cap) - served
+        sub[(lam >= top) & (sub > 0)] = 0  # projected: no step up past the cap
         norm = float(sub @ sub)
         if norm == 0.0:  # lambda is optimal: the relaxed solution is feasible
             break
-        lam = np.minimum(lam + step * max(target - value, 0.0) / norm * sub, cap)
+        lam = np.minimum(lam + step * max(target - value, 0.0) / norm * sub, top)
     return LagrangeBound(best.value, best.lam, best.rho, it, primal, primal_cost)
+
+
+def _rho(
+    dist: NDArray[np.float64] | NearSites, lam: NDArray[np.float64], red: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """rho_j at ``lam``; ``red`` (the buffer) gets ``min(0, d_ij - lam_i)``."""
+    if isinstance(dist, NearSites):
+        return dist.rho(lam, red)
+    np.minimum(np.subtract(dist, lam[:, None], out=red), 0.0, out=red)
+    return red.sum(axis=0)
 
 
 def lagrangian_prunes(value: float, ub: float, grain: float) -> bool:

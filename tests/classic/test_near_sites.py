@@ -1,0 +1,82 @@
+"""Each client's nearest sites: exact Lagrangian steps on n x k entries."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from ruralnet.classic.lagrangian import ROOT_RULE, pmedian_lagrangian
+from ruralnet.classic.near_sites import NearSites, near_sites_for
+
+
+def _points(n: int, seed: int) -> np.ndarray:
+    xy = np.random.default_rng(seed).uniform(0, 100, size=(n, 2))
+    return np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+
+
+def test_rows_hold_the_k_nearest_sites_in_order():
+    d = _points(60, 1)
+    near = NearSites.of(d, 7)
+    assert near.site.shape == near.dist.shape == (60, 7)
+    assert np.array_equal(near.dist, np.take_along_axis(d, near.site, axis=1))
+    assert np.all(np.diff(near.dist, axis=1) >= 0)
+    assert np.array_equal(near.dist, np.sort(d, axis=1)[:, :7])
+    assert np.array_equal(near.reach, np.sort(d, axis=1)[:, 6])
+
+
+def test_rho_below_the_reach_is_the_dense_value():
+    d = _points(80, 2)
+    near = NearSites.of(d, 12)
+    lam = near.reach * np.random.default_rng(3).uniform(0.2, 1.0, size=80)
+    dense = np.minimum(d - lam[:, None], 0.0).sum(axis=0)
+    assert np.allclose(near.rho(lam, np.empty_like(near.dist)), dense, rtol=0, atol=1e-9)
+
+
+def test_served_counts_the_chosen_sites_nearer_than_the_multiplier():
+    d = _points(50, 4)
+    near = NearSites.of(d, 10)
+    lam = near.dist[:, 4] + 0.5
+    red = np.empty_like(near.dist)
+    near.rho(lam, red)
+    chosen = np.array([0, 3, 7, 11, 20])
+    dense = np.count_nonzero(d[:, chosen] < lam[:, None], axis=1)
+    assert np.array_equal(near.served(red, chosen), dense)
+
+
+def test_root_steps_on_near_sites_match_the_dense_steps_when_the_cap_never_binds():
+    d = _points(120, 5)
+    p, n = 12, 120
+    start = np.sort(d, axis=1)[:, 1].copy()
+    rule = dataclasses.replace(ROOT_RULE, max_iter=40)
+    ub = float(d[:, :p].min(axis=1).sum())
+    kwargs = {"target": ub, "stop": ub, "rule": rule}
+    dense = pmedian_lagrangian(d, np.full(n, math.inf), p, start, **kwargs)
+    near = NearSites.of(d, 60)
+    sparse = pmedian_lagrangian(near, np.full(n, math.inf), p, start, **kwargs)
+    assert np.all(dense.lam <= near.reach)  # the cap did not bind on the dense path
+    assert sparse.value == pytest.approx(dense.value, rel=1e-12)
+    assert np.allclose(sparse.lam, dense.lam)
+
+
+def test_a_binding_cap_still_gives_a_valid_bound():
+    d = _points(14, 6)
+    p = 3
+    best = min(d[:, list(c)].min(axis=1).sum() for c in itertools.combinations(range(14), p))
+    near = NearSites.of(d, 2)  # a cap at the second-nearest distance binds
+    start = near.dist[:, 1].copy()
+    lb = pmedian_lagrangian(near, np.full(14, math.inf), p, start, target=best, stop=best)
+    assert np.all(lb.lam <= near.reach + 1e-12)
+    assert lb.value <= best + 1e-9
+    assert lb.value > 0
+
+
+def test_near_sites_for_stays_dense_when_k_is_a_large_share_of_the_sites():
+    d = _points(200, 7)
+    assert near_sites_for(d, 10) is None  # k = 4 * 20 + 16 = 96 > 200 / 3
+    near = near_sites_for(d, 40)  # k = 4 * 5 + 16 = 36
+    assert near is not None
+    assert near.site.shape == (200, 36)
