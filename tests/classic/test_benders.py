@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pmedian_instances import points, pset_costs
+from pmedian_instances import naive_greedy, points, pset_costs
 from scipy.optimize import linprog
 
 from ruralnet.classic import Status, p_median
@@ -73,18 +73,6 @@ def test_benders_lp_reaches_the_lp_bound_with_multipliers_below_every_solution(s
     value, _ = lagrangian_value(d, lp.lam, p)
     assert value == pytest.approx(lp.bound)
     assert lp.bound <= min(pset_costs(d, p).values()) + 1e-9
-
-
-def naive_greedy(d: np.ndarray, p: int, opened: tuple[int, ...] = ()) -> list[int]:
-    chosen = list(opened)
-    best = d[:, chosen].min(axis=1) if chosen else np.full(d.shape[0], np.inf)
-    while len(chosen) < p:
-        total = np.minimum(d, best[:, None]).sum(axis=0)
-        total[chosen] = np.inf
-        j = int(np.argmin(total))
-        chosen.append(j)
-        best = np.minimum(best, d[:, j])
-    return chosen
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ def tree_from_lp(d: np.ndarray, p: int, ub: float) -> tuple[object, list[float]]
         found.append(float(d[:, cols].min(axis=1).sum()))
         return min(found)
 
-    tree = cut_tree(d, p, lp.master, offer, bound=lp.bound, ub=ub, grain=1.0, deadline=math.inf)
+    tree = cut_tree(p, lp.master, offer, bound=lp.bound, ub=ub, grain=1.0, deadline=math.inf)
     return tree, found
 
 
@@ -89,7 +89,7 @@ def test_time_limited_tree_keeps_a_bound_below_the_optimum():
     start = np.partition(d, 1, axis=1)[:, 1]
     lp = benders_lp(d, p, start, deadline=math.inf)
     tree = cut_tree(
-        d, p, lp.master, lambda c: math.inf, bound=lp.bound, ub=math.inf, grain=1.0, deadline=0.0
+        p, lp.master, lambda c: math.inf, bound=lp.bound, ub=math.inf, grain=1.0, deadline=0.0
     )
     assert not tree.finished
     assert tree.bound == lp.bound

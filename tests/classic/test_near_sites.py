@@ -8,7 +8,11 @@ import math
 
 import numpy as np
 import pytest
+from pmedian_instances import naive_greedy, points
 
+from ruralnet.classic.benders import benders_lp
+from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate, support_greedy
+from ruralnet.classic.heuristics import pmedian_greedy
 from ruralnet.classic.lagrangian import ROOT_RULE, pmedian_lagrangian
 from ruralnet.classic.near_sites import NearSites, near_sites_for
 
@@ -80,3 +84,112 @@ def test_near_sites_for_stays_dense_when_k_is_a_large_share_of_the_sites():
     near = near_sites_for(d, 40)  # k = 4 * 5 + 16 = 36
     assert near is not None
     assert near.site.shape == (200, 36)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_separation_on_near_sites_finds_the_dense_cuts(seed):
+    rng = np.random.default_rng(seed)
+    d = _points(90, 10 + seed)
+    p = 9
+    y = np.zeros(90)
+    y[rng.choice(90, 20, replace=False)] = rng.uniform(0.05, 1.0, 20)
+    y *= p / y.sum()
+    theta = rng.uniform(0, 30, 90)
+    near = NearSites.of(d, 8)  # small enough that some clients fall back to the dense rows
+    assert not np.all(np.cumsum(y[near.site], axis=1)[:, -1] >= 1)
+    bad, level = separate(d, y, theta)
+    bad_near, level_near = separate(d, y, theta, near)
+    assert np.array_equal(bad, bad_near)
+    assert np.array_equal(level, level_near)
+
+
+def test_node_lagrangian_on_near_sites_is_the_dense_value_or_falls_back():
+    d = _points(70, 20)
+    near = NearSites.of(d, 10)
+    opened, free = np.zeros(70, bool), np.ones(70, bool)
+    opened[[3, 9]], free[[3, 9, 12]] = True, False
+    within = near.reach * 0.9
+    beyond = within.copy()
+    beyond[5] = near.reach[5] * 3  # one multiplier past its reach: the dense sum
+    for lam in (within, beyond):
+        value, rho = node_lagrangian(d, lam, 4, opened, free, near)
+        dense_value, dense_rho = node_lagrangian(d, lam, 4, opened, free)
+        assert value == pytest.approx(dense_value, rel=1e-12)
+        assert np.allclose(rho, dense_rho, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_benders_lp_and_tree_on_near_sites_prove_the_brute_force_optimum(seed):
+    d = _points(13, 30 + seed)
+    p = 4
+    best = min(d[:, list(c)].min(axis=1).sum() for c in itertools.combinations(range(13), p))
+    near = NearSites.of(d, 4)
+    lp = benders_lp(d, p, near.dist[:, 1].copy(), deadline=math.inf, near=near)
+    assert lp.bound <= best + 1e-9
+    found = [math.inf]
+
+    def offer(cols: np.ndarray) -> float:
+        found.append(float(d[:, cols].min(axis=1).sum()))
+        return min(found)
+
+    tree = cut_tree(
+        p, lp.master, offer, bound=lp.bound, ub=math.inf, grain=1.0, deadline=math.inf,
+        near=near,
+    )  # fmt: skip
+    assert tree.finished
+    assert min(found) == best
+
+
+@pytest.mark.parametrize(("n", "p"), [(160, 20), (400, 160)])  # first cuts above lam0; both sides
+def test_benders_lp_on_near_sites_adds_the_dense_cuts(n, p):
+    d = _points(n, 40 + p)
+    near = NearSites.of(d, 4 * -(-n // p) + 16)
+    lam0 = near.dist[:, 1] * 1.5
+    lam0 = np.minimum(lam0, near.reach)
+    dense = benders_lp(d, p, lam0, deadline=math.inf)
+    sparse = benders_lp(d, p, lam0, deadline=math.inf, near=near)
+    assert dense.converged and sparse.converged
+    assert (sparse.rounds, sparse.cuts) == (dense.rounds, dense.cuts)
+    assert np.array_equal(sparse.master.client, dense.master.client)
+    assert np.array_equal(sparse.master.level, dense.master.level)
+    assert sparse.bound == pytest.approx(dense.bound, rel=1e-9)
+
+
+@pytest.mark.parametrize(("n", "p", "k"), [(60, 12, 4), (90, 30, 6), (50, 5, 20)])
+def test_greedy_on_near_sites_is_the_textbook_greedy(n, p, k):
+    d = points(n, 50 + n)
+    near = NearSites.of(d, k)  # small k: early on most clients are beyond their reach
+    assert pmedian_greedy(d, p, near=near).tolist() == naive_greedy(d, p)
+
+
+def test_greedy_over_allowed_sites_is_the_greedy_of_those_columns():
+    d = points(70, 60)
+    allowed = np.zeros(70, bool)
+    allowed[np.random.default_rng(1).choice(70, 25, replace=False)] = True
+    cols = np.flatnonzero(allowed)
+    for opened in ([], [int(cols[3])]):
+        want = [
+            int(cols[j]) for j in naive_greedy(d[:, cols], 8, tuple(np.searchsorted(cols, opened)))
+        ]
+        got = pmedian_greedy(d, 8, opened=np.array(opened, np.int64), allowed=allowed)
+        assert got.tolist() == want
+        near = NearSites.of(d, 6)
+        assert (
+            pmedian_greedy(
+                d, 8, opened=np.array(opened, np.int64), allowed=allowed, near=near
+            ).tolist()
+            == want
+        )
+
+
+def test_support_greedy_on_near_sites_rounds_as_the_dense_one():
+    d = points(80, 70)
+    rng = np.random.default_rng(2)
+    y = np.zeros(80)
+    y[rng.choice(80, 30, replace=False)] = rng.uniform(0.1, 1.0, 30)
+    opened = np.zeros(80, bool)
+    opened[np.flatnonzero(y)[:2]] = True
+    dense = support_greedy(d, y, opened, 10)
+    assert dense is not None
+    assert support_greedy(d, y, opened, 10, NearSites.of(d, 7)).tolist() == dense.tolist()
+    assert set(np.flatnonzero(opened)) <= set(dense.tolist())

@@ -6,7 +6,8 @@
 * :mod:`~ruralnet.classic.benders` -- the Benders method for large p-median instances (the
   ``auto`` default from 1,000 clients and sites): root, Benders LP, then the search of
   :mod:`~ruralnet.classic.cut_tree` on the warm master LP of
-  :mod:`~ruralnet.classic.cut_master` (the only highspy import).
+  :mod:`~ruralnet.classic.cut_master` (the only highspy import); for large p its steps
+  and separation touch only each client's nearest sites (:mod:`~ruralnet.classic.near_sites`).
 * :mod:`~ruralnet.classic.pmedian` -- the p-median MIP formulations (radius, assignment).
 * :mod:`~ruralnet.classic.mip` -- matrix-built MathOpt models (the only OR-Tools import).
 * :mod:`~ruralnet.classic.heuristics` -- greedy, interchange and UFLP heuristics.

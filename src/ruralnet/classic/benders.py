@@ -39,7 +39,7 @@ import numpy as np
 
 from ruralnet.classic.cut_master import CutMaster
 from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate, support_greedy
-from ruralnet.classic.near_sites import near_sites_for
+from ruralnet.classic.near_sites import NearSites, near_sites_for
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -54,11 +54,11 @@ _LARGE_P_SWAP_STEPS = 3  # interchange steps from greedy before the root, for la
 
 
 def lagrangian_value(
-    dist: NDArray[np.float64], lam: NDArray[np.float64], p: int
+    dist: NDArray[np.float64], lam: NDArray[np.float64], p: int, near: NearSites | None = None
 ) -> tuple[float, NDArray[np.float64]]:
     """Return L(lambda) with no site fixed, and rho_j (the root node's :func:`node_lagrangian`)."""
     m = dist.shape[1]
-    return node_lagrangian(dist, lam, p, np.zeros(m, bool), np.ones(m, bool))
+    return node_lagrangian(dist, lam, p, np.zeros(m, bool), np.ones(m, bool), near)
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def benders_lp(
     lam0: NDArray[np.float64],
     *,
     deadline: float,
+    near: NearSites | None = None,
 ) -> CutLP:
     """Solve the p-median LP relaxation by Benders cuts (warm-started dual simplex per round).
 
@@ -102,6 +103,9 @@ def benders_lp(
         distances made the first LP 4-5x slower for p <= 100; see benchmarks/README.md).
     deadline
         ``time.perf_counter()`` value after which the last multipliers are returned.
+    near
+        The clients' nearest sites of ``dist`` (optional: separation and L(lambda) on
+        fewer entries, the same cuts and bound).
 
     Returns
     -------
@@ -110,13 +114,19 @@ def benders_lp(
     """
     t0 = time.perf_counter()
     n = dist.shape[0]
-    near = dist < lam0[:, None]
-    above = np.where(near, np.inf, dist).min(axis=1)
-    rows, levels = np.arange(n), np.where(np.isfinite(above), above, dist.max(axis=1))
+    rows = np.arange(n)
+    if near is not None and np.all(lam0 <= near.reach):  # the levels next to lam0 are near
+        at = np.count_nonzero(near.dist < lam0[:, None], axis=1)
+        levels, below = near.dist[rows, at], near.dist[rows, np.maximum(at - 1, 0)]
+    else:
+        inside = dist < lam0[:, None]
+        above = np.where(inside, np.inf, dist).min(axis=1)
+        levels = np.where(np.isfinite(above), above, dist.max(axis=1))
+        if p >= _BOTH_SIDES_FROM_P:
+            below = np.where(inside, dist, -np.inf).max(axis=1)
+            below = np.where(np.isfinite(below), below, dist.min(axis=1))
     if p >= _BOTH_SIDES_FROM_P:
-        below = np.where(near, dist, -np.inf).max(axis=1)
-        levels = np.r_[levels, np.where(np.isfinite(below), below, dist.min(axis=1))]
-        rows = np.r_[rows, rows]
+        levels, rows = np.r_[levels, below], np.r_[rows, rows]
     master = CutMaster(dist, p)
     master.add_cuts(rows, levels)
     y, lam_last = np.zeros(dist.shape[1]), None
@@ -131,7 +141,7 @@ def benders_lp(
         # the duals' multipliers; L(lambda) only of the last round's (the LP bound once
         # converged), as each evaluation is a pass over the matrix
         lam_last = np.bincount(master.client, weights=point.cut_duals * master.level, minlength=n)
-        bad, level = separate(dist, y, point.theta)
+        bad, level = separate(dist, y, point.theta, near)
         logger.debug(
             "Benders round %d: LP %.6f, %d cuts, %d violated",
             rounds, point.objective, master.cuts, bad.size,
@@ -140,10 +150,10 @@ def benders_lp(
             converged = True
             break
         master.add_cuts(bad, level)
-    best, rho = lagrangian_value(dist, lam0, p)
+    best, rho = lagrangian_value(dist, lam0, p, near)
     lam = lam0
     if lam_last is not None:
-        value, rho_last = lagrangian_value(dist, lam_last, p)
+        value, rho_last = lagrangian_value(dist, lam_last, p, near)
         if value > best:
             best, lam, rho = value, lam_last, rho_last
     return CutLP(
@@ -232,7 +242,8 @@ def pmedian_benders(
     n, m = dist.shape
     inc = _Best(dist, np.zeros(0, np.int64))
     large = is_large_p(n, p)
-    greedy = pmedian_greedy(dist, p)
+    near = near_sites_for(dist, p)  # steps, separation, greedy on each client's nearest sites
+    greedy = pmedian_greedy(dist, p, near=near)
     # large p: a few swap steps only (each a pass over the matrix; vm1748 p = 500 needs 27)
     swap_steps = _LARGE_P_SWAP_STEPS if large else None
     inc.offer(
@@ -240,7 +251,6 @@ def pmedian_benders(
     )
     stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
     stats["heuristic_seconds"] = time.perf_counter() - t0
-    near = near_sites_for(dist, p)  # the root's steps on each client's nearest sites
     second = (
         near.dist[:, 1] if near else np.partition(dist, min(1, m - 1), axis=1)[:, min(1, m - 1)]
     )
@@ -265,7 +275,9 @@ def pmedian_benders(
         if keep.size == p:
             inc.offer(keep)
         return {"open": inc.sites, "bound": inc.ub, "stats": stats}
-    lp = benders_lp(dist[:, keep], p, root.lam, deadline=deadline)
+    sub = dist[:, keep]
+    near_sub = near if near is None or keep.size == m else near_sites_for(sub, p)
+    lp = benders_lp(sub, p, root.lam, deadline=deadline, near=near_sub)
     bound = max(bound, min(ub0, lp.bound))
     stats.update(
         lp_bound=lp.bound, lp_rounds=lp.rounds, lp_cuts=lp.cuts, lp_seconds=lp.seconds,
@@ -273,7 +285,7 @@ def pmedian_benders(
     )  # fmt: skip
     # the LP rounded two ways (an integral LP point is optimal as it stands: no polish then)
     inc.offer(keep[np.argsort(-lp.y, kind="stable")[:p]])
-    greedy_lp = support_greedy(dist[:, keep], lp.y, np.zeros(keep.size, bool), p)
+    greedy_lp = support_greedy(sub, lp.y, np.zeros(keep.size, bool), p, near_sub)
     inc.offer(None if greedy_lp is None else keep[greedy_lp])
     if not lagrangian_prunes(bound, inc.ub, grain):
         if large:
@@ -284,7 +296,6 @@ def pmedian_benders(
     stats["lp_incumbent"] = inc.ub
     if lagrangian_prunes(bound, inc.ub, grain) or time.perf_counter() >= deadline:
         return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}
-    sub = dist[:, keep]
 
     def offer(cols: NDArray[np.int64]) -> float:
         inc.offer(keep[cols])
@@ -292,8 +303,9 @@ def pmedian_benders(
 
     ub_at_tree = inc.ub
     tree = cut_tree(
-        sub, p, lp.master, offer, bound=lp.bound, ub=inc.ub, grain=grain, deadline=deadline
-    )
+        p, lp.master, offer, bound=lp.bound, ub=inc.ub, grain=grain, deadline=deadline,
+        near=near_sub,
+    )  # fmt: skip
     bound = max(bound, min(ub0, ub_at_tree, tree.bound))
     stats.update(tree_seconds=tree.seconds, nodes=tree.nodes, tree_finished=int(tree.finished))
     return {"open": inc.sites, "bound": min(bound, inc.ub), "stats": stats}

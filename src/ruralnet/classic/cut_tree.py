@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from ruralnet.classic.cut_master import CutMaster
+    from ruralnet.classic.near_sites import NearSites
 
 _NODE_ROUNDS = 40  # cut rounds per node before it branches anyway
 _INTEGRAL = 1e-6
@@ -38,18 +39,36 @@ _SEARCH_EVERY = 8  # every 8th node, interchange from its rounded LP point
 
 
 def separate(
-    dist: NDArray[np.float64], y: NDArray[np.float64], theta: NDArray[np.float64]
+    dist: NDArray[np.float64],
+    y: NDArray[np.float64],
+    theta: NDArray[np.float64],
+    near: NearSites | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Clients with a violated cut at the LP point and the level of their deepest cut.
 
     The deepest cut of client i is at the first level t where the y of the sites with
     ``d_ij <= t`` sum to 1 (its right side is concave in t and turns there). Only the
-    sites with y > 0 move that sum, so only their columns are searched.
+    sites with y > 0 move that sum, so only their columns are searched; with ``near`` (the
+    clients' nearest sites of ``dist``) first only those, which settle every client whose
+    sum reaches 1 there (the sites beyond are no nearer than that level).
     """
-    support = np.flatnonzero(y > _SUPPORT)
-    d, ys = dist[:, support], y[support]
-    level = cover_levels(d, ys)
-    value = level - (np.maximum(level[:, None] - d, 0.0) * ys[None, :]).sum(axis=1)
+    n = dist.shape[0]
+    level, value = np.empty(n), np.empty(n)
+    todo = np.arange(n)
+    if near is not None:
+        yk = y[near.site]
+        cover = np.cumsum(yk, axis=1) >= _COVER
+        done = cover[:, -1]
+        t = near.dist[todo, np.argmax(cover, axis=1)]
+        level[done] = t[done]
+        value[done] = (t - (np.maximum(t[:, None] - near.dist, 0.0) * yk).sum(axis=1))[done]
+        todo = np.flatnonzero(~done)
+    if todo.size:
+        support = np.flatnonzero(y > _SUPPORT)
+        d, ys = dist[np.ix_(todo, support)], y[support]
+        t = cover_levels(d, ys)
+        level[todo] = t
+        value[todo] = t - (np.maximum(t[:, None] - d, 0.0) * ys[None, :]).sum(axis=1)
     bad = np.flatnonzero(value > theta + _VIOLATION * np.maximum(1.0, level))
     return bad, level[bad]
 
@@ -96,18 +115,23 @@ def _first_cover(
 
 
 def support_greedy(
-    dist: NDArray[np.float64], y: NDArray[np.float64], opened: NDArray[np.bool_], p: int
+    dist: NDArray[np.float64],
+    y: NDArray[np.float64],
+    opened: NDArray[np.bool_],
+    p: int,
+    near: NearSites | None = None,
 ) -> NDArray[np.int64] | None:
     """Round an LP point: greedy over its support (y > 0), from the sites fixed open.
 
     Much better than the p largest y where many y are fractional (on clustered points the
     LP splits clusters in halves: fl1400 p = 300, 7,753 against 6,201); the same sites when
-    the point is integral. None when the support holds no more than p sites.
+    the point is integral. None when the support holds no more than p sites. ``near``: the
+    clients' nearest sites of ``dist``, for the greedy's updates.
     """
-    cols = np.flatnonzero(opened | (y > _SUPPORT))
-    if cols.size <= p:
+    allowed = opened | (y > _SUPPORT)
+    if np.count_nonzero(allowed) <= p:
         return None
-    return cols[pmedian_greedy(dist[:, cols], p, opened=np.flatnonzero(opened[cols]))]
+    return pmedian_greedy(dist, p, opened=np.flatnonzero(opened), allowed=allowed, near=near)
 
 
 def node_lagrangian(
@@ -116,9 +140,17 @@ def node_lagrangian(
     q: int,
     opened: NDArray[np.bool_],
     free: NDArray[np.bool_],
+    near: NearSites | None = None,
 ) -> tuple[float, NDArray[np.float64]]:
-    """Return L(lambda) of a node (sites ``opened`` open, q more among ``free``) and rho_j."""
-    rho = np.minimum(dist - lam[:, None], 0.0).sum(axis=0)
+    """Return L(lambda) of a node (sites ``opened`` open, q more among ``free``) and rho_j.
+
+    With ``near`` and every multiplier within its client's reach, rho_j is summed over the
+    nearest sites only (the same value).
+    """
+    if near is not None and np.all(lam <= near.reach):
+        rho = near.rho(lam, np.empty_like(near.dist))
+    else:
+        rho = np.minimum(dist - lam[:, None], 0.0).sum(axis=0)
     value = lam.sum() + rho[opened].sum()
     if q > 0:
         value += np.sort(rho[free])[:q].sum()
@@ -168,6 +200,8 @@ class _Search:
     grain: float
     deadline: float
     ub: float
+    near: NearSites | None = None
+    """The clients' nearest sites of ``dist`` (separation and L(lambda) on fewer entries)."""
     rounded: int = 0
     """LP points rounded by :func:`support_greedy` so far."""
 
@@ -176,7 +210,7 @@ class _Search:
 
     def rounded_lp(self, node: _Node, y: NDArray[np.float64]) -> None:
         """Offer the node's support-greedy rounding, every 8th node improved by interchange."""
-        sites = support_greedy(self.dist, y, node.opened, self.p)
+        sites = support_greedy(self.dist, y, node.opened, self.p, self.near)
         if sites is None:
             return
         self.ub = min(self.ub, self.offer(sites))
@@ -198,13 +232,13 @@ class _Search:
                 self.master.client, weights=point.cut_duals * self.master.level,
                 minlength=self.dist.shape[0],
             )  # fmt: skip
-            value, rho = node_lagrangian(self.dist, lam, q, node.opened, free)
+            value, rho = node_lagrangian(self.dist, lam, q, node.opened, free, self.near)
             if value > out.value:
                 out.value, out.rho = value, rho
                 out.bound = max(out.bound, value)
             if lagrangian_prunes(out.bound, self.ub, self.grain):
                 return out
-            bad, level = separate(self.dist, point.y, point.theta)
+            bad, level = separate(self.dist, point.y, point.theta, self.near)
             if bad.size == 0:
                 self.master.drop_slack_cuts(point)  # fewer rows: faster re-solves
                 out.converged = True
@@ -270,7 +304,6 @@ class _Search:
 
 
 def cut_tree(
-    dist: NDArray[np.float64],
     p: int,
     master: CutMaster,
     offer: Callable[[NDArray[np.int64]], float],
@@ -279,17 +312,17 @@ def cut_tree(
     ub: float,
     grain: float,
     deadline: float,
+    near: NearSites | None = None,
 ) -> TreeResult:
     """Search for a solution cheaper than ``ub`` by branch-and-Benders-cut.
 
     Parameters
     ----------
-    dist
-        Weighted costs, clients x sites (the master's matrix).
     p
         Number of sites to open.
     master
-        The master LP with its cuts so far; its site bounds are changed.
+        The master LP with its cuts so far (over its matrix ``master.dist``); its site
+        bounds are changed.
     offer
         Called with each candidate's site columns; returns the incumbent cost after it.
     bound
@@ -300,6 +333,9 @@ def cut_tree(
         Objective grain (0 when unknown).
     deadline
         ``time.perf_counter()`` value at which the search stops.
+    near
+        The clients' nearest sites of ``master.dist`` (optional; the same search, fewer
+        entries).
 
     Returns
     -------
@@ -308,8 +344,9 @@ def cut_tree(
         no solution is cheaper than the final incumbent).
     """
     t0 = time.perf_counter()
+    dist = master.dist
     m = dist.shape[1]
-    search = _Search(dist, p, master, offer, grain, deadline, ub)
+    search = _Search(dist, p, master, offer, grain, deadline, ub, near)
     heap = [_Node(bound, 0, np.zeros(m, bool), np.zeros(m, bool))]
     seq = nodes = 0
     while heap:

@@ -304,7 +304,7 @@ def p_median(  # noqa: PLR0913
     if formulation == "auto":
         formulation = "benders" if min(n, m) >= _BENDERS_FROM else "lagrangian"
     active = np.flatnonzero(w > 0)
-    dw = d[active] * w[active, None]
+    dw = d if active.size == n and np.all(w == 1.0) else d[active] * w[active, None]
     grain = objective_grain(dw)
     if active.size == 0:
         sites = np.arange(p, dtype=np.int64)
