@@ -165,7 +165,7 @@ def table(rows: list[Row]) -> str:
         lines.append(
             "| " + " | ".join([
                 r.instance, str(r.p), known, fmt(r.value), fmt(r.bound), f"{r.gap:.2e}",
-                r.status, f"{r.seconds:.1f}", f"{r.cpu:.1f}", r.paper_s, faster, r.phases,
+                r.status, f"{r.seconds:.2f}", f"{r.cpu:.2f}", r.paper_s, faster, r.phases,
             ]) + " |"
         )  # fmt: skip
     return "\n".join(lines)

@@ -8,11 +8,9 @@ import math
 
 import numpy as np
 import pytest
-from pmedian_instances import naive_greedy, points
 
 from ruralnet.classic.benders import benders_lp
-from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate, support_greedy
-from ruralnet.classic.heuristics import pmedian_greedy
+from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate
 from ruralnet.classic.lagrangian import ROOT_RULE, pmedian_lagrangian
 from ruralnet.classic.near_sites import NearSites, near_sites_for
 
@@ -153,43 +151,3 @@ def test_benders_lp_on_near_sites_adds_the_dense_cuts(n, p):
     assert np.array_equal(sparse.master.client, dense.master.client)
     assert np.array_equal(sparse.master.level, dense.master.level)
     assert sparse.bound == pytest.approx(dense.bound, rel=1e-9)
-
-
-@pytest.mark.parametrize(("n", "p", "k"), [(60, 12, 4), (90, 30, 6), (50, 5, 20)])
-def test_greedy_on_near_sites_is_the_textbook_greedy(n, p, k):
-    d = points(n, 50 + n)
-    near = NearSites.of(d, k)  # small k: early on most clients are beyond their reach
-    assert pmedian_greedy(d, p, near=near).tolist() == naive_greedy(d, p)
-
-
-def test_greedy_over_allowed_sites_is_the_greedy_of_those_columns():
-    d = points(70, 60)
-    allowed = np.zeros(70, bool)
-    allowed[np.random.default_rng(1).choice(70, 25, replace=False)] = True
-    cols = np.flatnonzero(allowed)
-    for opened in ([], [int(cols[3])]):
-        want = [
-            int(cols[j]) for j in naive_greedy(d[:, cols], 8, tuple(np.searchsorted(cols, opened)))
-        ]
-        got = pmedian_greedy(d, 8, opened=np.array(opened, np.int64), allowed=allowed)
-        assert got.tolist() == want
-        near = NearSites.of(d, 6)
-        assert (
-            pmedian_greedy(
-                d, 8, opened=np.array(opened, np.int64), allowed=allowed, near=near
-            ).tolist()
-            == want
-        )
-
-
-def test_support_greedy_on_near_sites_rounds_as_the_dense_one():
-    d = points(80, 70)
-    rng = np.random.default_rng(2)
-    y = np.zeros(80)
-    y[rng.choice(80, 30, replace=False)] = rng.uniform(0.1, 1.0, 30)
-    opened = np.zeros(80, bool)
-    opened[np.flatnonzero(y)[:2]] = True
-    dense = support_greedy(d, y, opened, 10)
-    assert dense is not None
-    assert support_greedy(d, y, opened, 10, NearSites.of(d, 7)).tolist() == dense.tolist()
-    assert set(np.flatnonzero(opened)) <= set(dense.tolist())

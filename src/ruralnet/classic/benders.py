@@ -242,8 +242,8 @@ def pmedian_benders(
     n, m = dist.shape
     inc = _Best(dist, np.zeros(0, np.int64))
     large = is_large_p(n, p)
-    near = near_sites_for(dist, p)  # steps, separation, greedy on each client's nearest sites
-    greedy = pmedian_greedy(dist, p, near=near)
+    near = near_sites_for(dist, p)  # root steps and separation on each client's nearest sites
+    greedy = pmedian_greedy(dist, p)
     # large p: a few swap steps only (each a pass over the matrix; vm1748 p = 500 needs 27)
     swap_steps = _LARGE_P_SWAP_STEPS if large else None
     inc.offer(
@@ -285,7 +285,7 @@ def pmedian_benders(
     )  # fmt: skip
     # the LP rounded two ways (an integral LP point is optimal as it stands: no polish then)
     inc.offer(keep[np.argsort(-lp.y, kind="stable")[:p]])
-    greedy_lp = support_greedy(sub, lp.y, np.zeros(keep.size, bool), p, near_sub)
+    greedy_lp = support_greedy(sub, lp.y, np.zeros(keep.size, bool), p)
     inc.offer(None if greedy_lp is None else keep[greedy_lp])
     if not lagrangian_prunes(bound, inc.ub, grain):
         if large:

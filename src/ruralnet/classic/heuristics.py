@@ -18,8 +18,6 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from ruralnet.classic.near_sites import NearSites
-
 logger = logging.getLogger(__name__)
 
 _EPS = 1e-9
@@ -56,60 +54,33 @@ def _nearest_two(dist: NDArray[np.float64], open_sites: NDArray[np.int64]) -> _N
 
 
 def pmedian_greedy(
-    dist: NDArray[np.float64],
-    p: int,
-    *,
-    opened: NDArray[np.int64] | None = None,
-    allowed: NDArray[np.bool_] | None = None,
-    near: NearSites | None = None,
+    dist: NDArray[np.float64], p: int, *, opened: NDArray[np.int64] | None = None
 ) -> NDArray[np.int64]:
     """Open p sites one at a time, each time the one that lowers the total cost most.
 
-    ``opened`` (optional) are open from the start and count towards p; ``allowed`` (a mask
-    of the sites, optional) are the only ones it may open besides. The saving of every
+    ``opened`` (optional) are open from the start and count towards p. The saving of every
     site, ``gain[j] = sum_i max(0, best_i - d_ij)``, is updated only for the clients whose
-    nearest open distance ``best_i`` changed, so large p stays cheap; with ``near`` (the
-    clients' nearest sites of ``dist``) a client within its reach updates only those sites,
-    the only ones nearer than ``best_i`` (the same gains).
+    nearest open distance ``best_i`` changed, so large p stays cheap.
     """
     if opened is not None and len(opened):
         chosen = [int(j) for j in opened]
         best = dist[:, chosen].min(axis=1)
     else:
-        total = dist.sum(axis=0)
-        chosen = [int(np.argmin(total if allowed is None else np.where(allowed, total, np.inf)))]
+        chosen = [int(np.argmin(dist.sum(axis=0)))]
         best = dist[:, chosen[0]].copy()
     gain = np.maximum(best[:, None] - dist, 0.0).sum(axis=0)
-    if allowed is not None:
-        gain[~allowed] = -np.inf
     for _ in range(p - len(chosen)):
         gain[chosen] = -np.inf
         j = int(np.argmax(gain))
         chosen.append(j)
         new = np.minimum(best, dist[:, j])
-        gain -= _lost_gain(dist, best, new, np.flatnonzero(new < best), near)
+        moved = np.flatnonzero(new < best)
+        rows = dist[moved]
+        gain -= (
+            np.maximum(best[moved, None] - rows, 0.0) - np.maximum(new[moved, None] - rows, 0.0)
+        ).sum(axis=0)
         best = new
     return np.array(chosen, np.int64)
-
-
-def _lost_gain(
-    dist: NDArray[np.float64],
-    best: NDArray[np.float64],
-    new: NDArray[np.float64],
-    moved: NDArray[np.int64],
-    near: NearSites | None,
-) -> NDArray[np.float64]:
-    """How much each site's greedy gain falls when the clients ``moved`` go from best to new."""
-    lost = np.zeros(dist.shape[1])
-    if near is not None:
-        inside = best[moved] <= near.reach[moved]
-        rows, moved = moved[inside], moved[~inside]
-        d = near.dist[rows]
-        drop = np.maximum(best[rows, None] - d, 0.0) - np.maximum(new[rows, None] - d, 0.0)
-        lost += np.bincount(near.site[rows].ravel(), drop.ravel(), minlength=dist.shape[1])
-    d = dist[moved]
-    lost += (np.maximum(best[moved, None] - d, 0.0) - np.maximum(new[moved, None] - d, 0.0)).sum(0)
-    return lost
 
 
 def _swap_deltas(

@@ -159,9 +159,11 @@ def pmedian_lagrangian(
                 step, stall = step / 2, 0
                 if step < rule.min_step:
                     break
-        served = np.count_nonzero(red[:, sel], axis=1) if near is None else near.served(red, sel)
-        sub = (lam < cap) - served
-        sub[(lam >= top) & (sub > 0)] = 0  # projected: no step up past the cap
+        if near is None:
+            sub = (lam < cap) - np.count_nonzero(red[:, sel], axis=1)
+        else:  # projected: no step up past the reach
+            sub = (lam < cap) - near.served(red, sel)
+            sub[(lam >= top) & (sub > 0)] = 0
         norm = float(sub @ sub)
         if norm == 0.0:  # lambda is optimal: the relaxed solution is feasible
             break
