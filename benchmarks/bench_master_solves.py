@@ -58,8 +58,8 @@ RECORD = Record()
 class RecordingMaster(cut_master.CutMaster):
     """The package's master, with the time, iterations and size of every solve kept."""
 
-    def __init__(self, dist: np.ndarray, p: int) -> None:
-        super().__init__(dist, p)
+    def __init__(self, dist: np.ndarray, p: int, near: object = None) -> None:
+        super().__init__(dist, p, near)
         RECORD.masters.append(self)
 
     def solve(self, time_limit: float) -> cut_master.MasterPoint | None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ruralnet.classic.benders import benders_lp
+from ruralnet.classic.cut_master import CutMaster
 from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate
 from ruralnet.classic.lagrangian import ROOT_RULE, pmedian_lagrangian
 from ruralnet.classic.near_sites import NearSites, near_sites_for
@@ -151,3 +152,20 @@ def test_benders_lp_on_near_sites_adds_the_dense_cuts(n, p):
     assert np.array_equal(sparse.master.client, dense.master.client)
     assert np.array_equal(sparse.master.level, dense.master.level)
     assert sparse.bound == pytest.approx(dense.bound, rel=1e-9)
+
+
+def test_master_rows_from_near_sites_are_the_dense_rows():
+    d = _points(60, 80)
+    near = NearSites.of(d, 9)
+    rng = np.random.default_rng(5)
+    client = rng.integers(0, 60, 120)
+    level = near.reach[client] * rng.uniform(0.3, 1.6, 120)  # some beyond the reach
+    assert (level > near.reach[client]).any() and (level <= near.reach[client]).any()
+    lps = []
+    for master in (CutMaster(d, 6), CutMaster(d, 6, near)):
+        master.add_cuts(client, np.floor(level))
+        lps.append(master._h.getLp().a_matrix_)
+    dense, sparse = lps
+    assert list(sparse.start_) == list(dense.start_)
+    assert list(sparse.index_) == list(dense.index_)
+    assert list(sparse.value_) == list(dense.value_)

@@ -127,7 +127,7 @@ def benders_lp(
             below = np.where(np.isfinite(below), below, dist.min(axis=1))
     if p >= _BOTH_SIDES_FROM_P:
         levels, rows = np.r_[levels, below], np.r_[rows, rows]
-    master = CutMaster(dist, p)
+    master = CutMaster(dist, p, near)
     master.add_cuts(rows, levels)
     y, lam_last = np.zeros(dist.shape[1]), None
     converged = False

@@ -17,6 +17,8 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from ruralnet.classic.near_sites import NearSites
+
 
 @dataclass(frozen=True)
 class MasterPoint:
@@ -40,10 +42,14 @@ class CutMaster:
         Weighted costs, clients x sites.
     p
         Number of sites to open.
+    near
+        The clients' nearest sites of ``dist`` (optional): a cut whose level is within its
+        client's reach finds its sites there instead of in the whole row.
     """
 
-    def __init__(self, dist: NDArray[np.float64], p: int) -> None:
+    def __init__(self, dist: NDArray[np.float64], p: int, near: NearSites | None = None) -> None:
         self.dist = dist
+        self.near = near
         n, m = dist.shape
         self._m = m
         self.client = np.zeros(0, np.int64)
@@ -82,9 +88,8 @@ class CutMaster:
         self._known.update(pairs)
         c = np.array([q[0] for q in pairs], np.int64)
         t = np.array([q[1] for q in pairs])
-        mask = self.dist[c] < t[:, None]
-        r, j = np.nonzero(mask)
-        per_row = mask.sum(axis=1) + 1  # theta_i, then the sites nearer than t
+        r, j = self._sites_below(c, t)
+        per_row = np.bincount(r, minlength=c.size) + 1  # theta_i, then the sites nearer than t
         starts = np.r_[0, np.cumsum(per_row)[:-1]]
         index = np.empty(int(per_row.sum()), np.int32)
         value = np.empty(index.size)
@@ -95,6 +100,22 @@ class CutMaster:
                         starts.astype(np.int32), index, value)  # fmt: skip
         self.client, self.level = np.r_[self.client, c], np.r_[self.level, t]
         return c.size
+
+    def _sites_below(
+        self, c: NDArray[np.int64], t: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(cut, site) pairs with ``d[c, site] < t``, by cut, then by site (as ``np.nonzero``)."""
+        near = self.near
+        if near is None:
+            return np.nonzero(self.dist[c] < t[:, None])
+        far = np.flatnonzero(t > near.reach[c])  # levels beyond the nearest sites: whole rows
+        r_far, j_far = np.nonzero(self.dist[c[far]] < t[far, None])
+        close = np.flatnonzero(t <= near.reach[c])
+        r_near, pos = np.nonzero(near.dist[c[close]] < t[close, None])
+        r = np.r_[far[r_far], close[r_near]]
+        j = np.r_[j_far, near.site[c[close[r_near]], pos]]
+        order = np.lexsort((j, r))
+        return r[order], j[order]
 
     def drop_slack_cuts(self, point: MasterPoint) -> int:
         """Delete the cuts that are slack at ``point`` (zero dual, not tight); return how many.

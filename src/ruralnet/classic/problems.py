@@ -181,10 +181,12 @@ def objective_grain(values: NDArray[np.float64]) -> float:
     if v.size == 0:
         return 1.0
     for digits in range(7):
-        scaled = v * 10.0**digits
+        scaled = v * 10.0**digits if digits else v
         ints = np.rint(scaled)
         if np.all(np.abs(scaled - ints) <= 1e-6) and ints.max() < 2.0**52:  # noqa: PLR2004
-            return int(np.gcd.reduce(ints.astype(np.int64))) / 10.0**digits
+            i = ints.astype(np.int64)
+            g = int(np.gcd.reduce(i[:4096]))  # the gcd of all divides that of the first ones
+            return (g if g == 1 else int(np.gcd.reduce(i))) / 10.0**digits
     return 0.0
 
 
@@ -316,10 +318,7 @@ def p_median(  # noqa: PLR0913
     else:
         run = RunSettings(solver, t0 + time_limit_s, threads, seed)
         out = solve_pmedian(dw, p, grain=grain, formulation=formulation, reduce=reduce, run=run)
-    if formulation == "lagrangian":
-        solver = "none"
-    elif formulation == "benders":
-        solver = "highs"
+    solver = {"lagrangian": "none", "benders": "highs"}.get(formulation, solver)
     sites = out["open"]
     if sites is None:
         return _empty("p_median", Status.NO_SOLUTION, t0, solver, formulation, **out["stats"])
