@@ -156,12 +156,14 @@ def test_benders_lp_on_near_sites_adds_the_dense_cuts(n, p):
 
 def test_master_rows_from_near_sites_are_the_dense_rows():
     d = _points(60, 80)
-    near = NearSites.of(d, 9)
+    near = NearSites.of(d, 7)  # short rows: at most an eighth of the sites
     rng = np.random.default_rng(5)
     client = rng.integers(0, 60, 120)
     level = near.reach[client] * rng.uniform(0.3, 1.6, 120)  # some beyond the reach
     assert (level > near.reach[client]).any() and (level <= near.reach[client]).any()
     lps = []
+    assert CutMaster(d, 6, near).near is near
+    assert CutMaster(d, 6, NearSites.of(d, 8)).near is None  # 8 x 8 > 60: whole rows
     for master in (CutMaster(d, 6), CutMaster(d, 6, near)):
         master.add_cuts(client, np.floor(level))
         lps.append(master._h.getLp().a_matrix_)
