@@ -8,34 +8,25 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_bench_pmed_large_without_data_says_where_to_put_it(tmp_path):
+@pytest.mark.parametrize(
+    ("script", "missing"),
+    [("bench_pmed_large.py", "optima.csv"), ("bench_master_solves.py", "rl1304.tsp")],
+)
+def test_bench_script_without_data_says_where_to_put_it(tmp_path, script, missing):
     env = dict(os.environ, RURALNET_PMED_LARGE=str(tmp_path / "missing"))
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_pmed_large.py"), "--p", "5"],
+        [sys.executable, str(ROOT / "benchmarks" / script), "--p", "5"],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "optima.csv" in lines[0]
-    assert "RURALNET_PMED_LARGE" in lines[0]
-    assert out.stdout == ""
-
-
-def test_bench_master_solves_without_data_says_where_to_put_it(tmp_path):
-    env = dict(os.environ, RURALNET_PMED_LARGE=str(tmp_path / "missing"))
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_master_solves.py"), "--p", "5"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "rl1304.tsp" in lines[0]
+    assert missing in lines[0]
     assert "RURALNET_PMED_LARGE" in lines[0]
     assert out.stdout == ""
 
