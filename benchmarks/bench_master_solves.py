@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_pmed_large import DATA, RESULTS, load_average, read_tsp  # noqa: E402
+from bench_pmed_large import DATA, RESULTS, load_average, p_list, read_tsp  # noqa: E402
 
 # bench_pmed_large has put src/ on the path when ruralnet is not installed
 from ruralnet import classic  # noqa: E402
@@ -106,7 +106,7 @@ def measure(name: str, d: np.ndarray, p: int, time_limit: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--instances", default="rl1304")
-    ap.add_argument("--p", default="10", help="comma list of p")
+    ap.add_argument("--p", type=p_list, default=[10], help="comma list of p")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
     ap.add_argument("--save", metavar="NAME", help="write the table to benchmarks/results/NAME.md")
     args = ap.parse_args(argv)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines), flush=True)
     for name in args.instances.split(","):
         d = read_tsp(DATA / f"{name}.tsp")
-        for p in (int(x) for x in args.p.split(",")):
+        for p in args.p:
             lines.append(measure(name, d, p, args.time_limit))
             print(lines[-1], flush=True)
     lines += ["", f"Load average at the end: {load_average()} (1, 5, 15 min).", ""]

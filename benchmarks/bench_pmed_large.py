@@ -68,6 +68,18 @@ def read_tsp(path: Path) -> np.ndarray:
     return np.floor(np.sqrt((diff**2).sum(axis=-1)))
 
 
+def p_list(text: str) -> list[int]:
+    """Parse ``--p``: a comma list of positive integers."""
+    try:
+        values = [int(x) for x in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        msg = f"expected a comma list of positive integers such as 10,100, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return values
+
+
 def read_optima() -> dict[tuple[str, int], dict[str, str]]:
     with (DATA / "optima.csv").open() as fh:
         return {(r["instance"], int(r["p"])): r for r in csv.DictReader(fh)}
@@ -119,7 +131,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         d = read_tsp(DATA / f"{name}.tsp")
         ps = [p for (inst, p) in optima if inst == name]
         if args.p:
-            ps = [p for p in ps if p in {int(x) for x in args.p.split(",")}]
+            ps = [p for p in ps if p in set(args.p)]
         for p in sorted(ps):
             known = optima[name, p]
             walls, cpus, results = [], [], []
@@ -201,7 +213,7 @@ def load_average() -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--instances", default=",".join(INSTANCES))
-    ap.add_argument("--p", help="comma list of p (default: every p in optima.csv)")
+    ap.add_argument("--p", type=p_list, help="comma list of p (default: every p in optima.csv)")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
     ap.add_argument("--formulation", default="benders")
     ap.add_argument("--seed", type=int, default=0)

@@ -50,3 +50,15 @@ def test_bench_master_solves_tabulates_every_solve_of_a_small_instance(tmp_path)
         assert int(r[2]) > 0  # every solve of the master LP is recorded, with its iterations
         assert int(r[3].replace(",", "")) > 0
         assert float(r[4]) >= 0
+
+
+@pytest.mark.parametrize("script", ["bench_pmed_large.py", "bench_master_solves.py"])
+def test_bench_script_rejects_a_bad_p_list(script):
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--p", "10,x"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "comma list of positive integers" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
