@@ -51,6 +51,11 @@ class Record:
     nonzeros: list[int] = field(default_factory=list)
     masters: list[cut_master.CutMaster] = field(default_factory=list)
 
+    def clear(self) -> None:
+        """Forget the solves so far (before the next ``p_median`` call)."""
+        for values in (self.seconds, self.iterations, self.nonzeros, self.masters):
+            values.clear()
+
 
 RECORD = Record()
 
@@ -82,7 +87,7 @@ def no_change_resolve(master: cut_master.CutMaster) -> float:
 
 
 def measure(name: str, d: np.ndarray, p: int, time_limit: float) -> str:
-    RECORD.__init__()
+    RECORD.clear()
     res = classic.p_median(d, p, formulation="benders", time_limit_s=time_limit)
     secs, its = np.array(RECORD.seconds), np.array(RECORD.iterations, float)
     nnz = np.array(RECORD.nonzeros, float)

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from pmedian_instances import points
 
 from ruralnet.classic.benders import benders_lp
 from ruralnet.classic.cut_master import CutMaster
@@ -16,13 +17,8 @@ from ruralnet.classic.lagrangian import ROOT_RULE, pmedian_lagrangian
 from ruralnet.classic.near_sites import NearSites, near_sites_for
 
 
-def _points(n: int, seed: int) -> np.ndarray:
-    xy = np.random.default_rng(seed).uniform(0, 100, size=(n, 2))
-    return np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-
-
 def test_rows_hold_the_k_nearest_sites_in_order():
-    d = _points(60, 1)
+    d = points(60, 1)
     near = NearSites.of(d, 7)
     assert near.site.shape == near.dist.shape == (60, 7)
     assert np.array_equal(near.dist, np.take_along_axis(d, near.site, axis=1))
@@ -32,7 +28,7 @@ def test_rows_hold_the_k_nearest_sites_in_order():
 
 
 def test_rho_below_the_reach_is_the_dense_value():
-    d = _points(80, 2)
+    d = points(80, 2)
     near = NearSites.of(d, 12)
     lam = near.reach * np.random.default_rng(3).uniform(0.2, 1.0, size=80)
     dense = np.minimum(d - lam[:, None], 0.0).sum(axis=0)
@@ -40,7 +36,7 @@ def test_rho_below_the_reach_is_the_dense_value():
 
 
 def test_served_counts_the_chosen_sites_nearer_than_the_multiplier():
-    d = _points(50, 4)
+    d = points(50, 4)
     near = NearSites.of(d, 10)
     lam = near.dist[:, 4] + 0.5
     red = np.empty_like(near.dist)
@@ -51,7 +47,7 @@ def test_served_counts_the_chosen_sites_nearer_than_the_multiplier():
 
 
 def test_root_steps_on_near_sites_match_the_dense_steps_when_the_cap_never_binds():
-    d = _points(120, 5)
+    d = points(120, 5)
     p, n = 12, 120
     start = np.sort(d, axis=1)[:, 1].copy()
     rule = dataclasses.replace(ROOT_RULE, max_iter=40)
@@ -66,7 +62,7 @@ def test_root_steps_on_near_sites_match_the_dense_steps_when_the_cap_never_binds
 
 
 def test_a_binding_cap_still_gives_a_valid_bound():
-    d = _points(14, 6)
+    d = points(14, 6)
     p = 3
     best = min(d[:, list(c)].min(axis=1).sum() for c in itertools.combinations(range(14), p))
     near = NearSites.of(d, 2)  # a cap at the second-nearest distance binds
@@ -78,7 +74,7 @@ def test_a_binding_cap_still_gives_a_valid_bound():
 
 
 def test_near_sites_for_stays_dense_when_k_is_a_large_share_of_the_sites():
-    d = _points(200, 7)
+    d = points(200, 7)
     assert near_sites_for(d, 10) is None  # k = 4 * 20 + 16 = 96 > 200 / 3
     near = near_sites_for(d, 40)  # k = 4 * 5 + 16 = 36
     assert near is not None
@@ -88,7 +84,7 @@ def test_near_sites_for_stays_dense_when_k_is_a_large_share_of_the_sites():
 @pytest.mark.parametrize("seed", range(4))
 def test_separation_on_near_sites_finds_the_dense_cuts(seed):
     rng = np.random.default_rng(seed)
-    d = _points(90, 10 + seed)
+    d = points(90, 10 + seed)
     p = 9
     y = np.zeros(90)
     y[rng.choice(90, 20, replace=False)] = rng.uniform(0.05, 1.0, 20)
@@ -103,7 +99,7 @@ def test_separation_on_near_sites_finds_the_dense_cuts(seed):
 
 
 def test_node_lagrangian_on_near_sites_is_the_dense_value_or_falls_back():
-    d = _points(70, 20)
+    d = points(70, 20)
     near = NearSites.of(d, 10)
     opened, free = np.zeros(70, bool), np.ones(70, bool)
     opened[[3, 9]], free[[3, 9, 12]] = True, False
@@ -119,7 +115,7 @@ def test_node_lagrangian_on_near_sites_is_the_dense_value_or_falls_back():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_benders_lp_and_tree_on_near_sites_prove_the_brute_force_optimum(seed):
-    d = _points(13, 30 + seed)
+    d = points(13, 30 + seed)
     p = 4
     best = min(d[:, list(c)].min(axis=1).sum() for c in itertools.combinations(range(13), p))
     near = NearSites.of(d, 4)
@@ -141,7 +137,7 @@ def test_benders_lp_and_tree_on_near_sites_prove_the_brute_force_optimum(seed):
 
 @pytest.mark.parametrize(("n", "p"), [(160, 20), (400, 160)])  # first cuts above lam0; both sides
 def test_benders_lp_on_near_sites_adds_the_dense_cuts(n, p):
-    d = _points(n, 40 + p)
+    d = points(n, 40 + p)
     near = NearSites.of(d, 4 * -(-n // p) + 16)
     lam0 = near.dist[:, 1] * 1.5
     lam0 = np.minimum(lam0, near.reach)
@@ -155,7 +151,7 @@ def test_benders_lp_on_near_sites_adds_the_dense_cuts(n, p):
 
 
 def test_master_rows_from_near_sites_are_the_dense_rows():
-    d = _points(60, 80)
+    d = points(60, 80)
     near = NearSites.of(d, 7)  # short rows: at most an eighth of the sites
     rng = np.random.default_rng(5)
     client = rng.integers(0, 60, 120)

@@ -115,9 +115,9 @@ class CutMaster:
         near = self.near
         if near is None:
             return np.nonzero(self.dist[c] < t[:, None])
-        far = np.flatnonzero(t > near.reach[c])  # levels beyond the nearest sites: whole rows
+        within = t <= near.reach[c]
+        far, close = np.flatnonzero(~within), np.flatnonzero(within)  # far: whole rows
         r_far, j_far = np.nonzero(self.dist[c[far]] < t[far, None])
-        close = np.flatnonzero(t <= near.reach[c])
         r_near, pos = np.nonzero(near.dist[c[close]] < t[close, None])
         r = np.r_[far[r_far], close[r_near]]
         j = np.r_[j_far, near.site[c[close[r_near]], pos]]
