@@ -164,6 +164,27 @@ def test_drop_slack_cuts_refuses_a_stale_point():
         master.drop_slack_cuts(point)
 
 
+def test_drop_slack_cuts_drops_exactly_the_slack_cuts():
+    """The cuts' values are their left-hand sides; the slack ones with zero dual go."""
+    d = points(30, 2)
+    master = CutMaster(d, 4)
+    for share in (0.5, 0.3, 0.2, 0.1):
+        master.add_cuts(np.arange(30), np.quantile(d, share, axis=1))
+    point = master.solve(10.0)
+    assert point is not None
+    gain = np.maximum(master.level[:, None] - d[master.client], 0.0)
+    lhs = point.theta[master.client] + gain @ point.y
+    assert np.allclose(point.cut_values, lhs, rtol=1e-9, atol=1e-7)
+    slack = (point.cut_duals <= 0) & (lhs > master.level + 1e-6 * np.maximum(1.0, master.level))
+    assert 0 < slack.sum() < master.cuts
+    kept = set(zip(master.client[~slack].tolist(), master.level[~slack].tolist(), strict=True))
+    assert master.drop_slack_cuts(point) == slack.sum()
+    assert set(zip(master.client.tolist(), master.level.tolist(), strict=True)) == kept
+    again = master.solve(10.0)
+    assert again is not None
+    assert again.objective == pytest.approx(point.objective, rel=1e-9)
+
+
 def test_time_limited_benders_run_keeps_a_finite_bound():
     """Stopped anywhere (root, LP or tree), the result has a finite bound below its cost."""
     d = np.random.default_rng(2).integers(0, 1000, (60, 60)).astype(float)

@@ -13,6 +13,7 @@ from pmedian_instances import points
 from ruralnet.classic.benders import benders_lp
 from ruralnet.classic.cut_master import CutMaster
 from ruralnet.classic.cut_tree import cut_tree, node_lagrangian, separate
+from ruralnet.classic.heuristics import _nearest_two, _swap_deltas, pmedian_interchange
 from ruralnet.classic.lagrangian import ROOT_RULE, pmedian_lagrangian
 from ruralnet.classic.near_sites import NearSites, near_sites_for
 
@@ -167,3 +168,51 @@ def test_master_rows_from_near_sites_are_the_dense_rows():
     assert list(sparse.start_) == list(dense.start_)
     assert list(sparse.index_) == list(dense.index_)
     assert list(sparse.value_) == list(dense.value_)
+
+
+@pytest.mark.parametrize(("k", "p"), [(6, 20), (3, 40), (12, 5)])
+def test_nearest_two_open_on_near_sites_are_the_dense_ones(k, p):
+    """Clients with fewer than two open sites among their k nearest fall back to the row."""
+    d = points(90, 11)
+    near = NearSites.of(d, k)
+    cur = np.random.default_rng(k).choice(90, p, replace=False)
+    dense, fast = _nearest_two(d, cur), _nearest_two(d, cur, near)
+    assert np.array_equal(fast.d1, dense.d1)
+    assert np.array_equal(fast.d2, dense.d2)
+    assert np.array_equal(d[np.arange(90), cur[fast.c1]], dense.d1)
+    assert np.array_equal(d[np.arange(90), cur[fast.c2]], dense.d2)
+    assert np.all(fast.c1 != fast.c2)
+
+
+@pytest.mark.parametrize(("k", "beyond"), [(4, True), (20, True), (30, False)])
+def test_swap_deltas_on_near_sites_are_the_dense_deltas(k, beyond):
+    """Pairs with d_ij < d2_i come from the near sites or, beyond the reach, from the row."""
+    d = points(120, 12)
+    near = NearSites.of(d, k)
+    cur = np.random.default_rng(k).choice(120, 24, replace=False)
+    two = _nearest_two(d, cur)
+    assert (two.d2 > near.reach).any() == beyond  # some clients read the whole row
+    dense = _swap_deltas(d, cur, two)
+    assert np.array_equal(_swap_deltas(d, cur, two, near), dense)
+    brute = (
+        np.array(
+            [
+                [d[:, np.r_[np.delete(cur, r), j]].min(axis=1).sum() for j in range(120)]
+                for r in range(24)
+            ]
+        )
+        - d[:, cur].min(axis=1).sum()
+    )
+    assert np.allclose(dense, brute, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("independent", [False, True])
+def test_interchange_on_near_sites_takes_the_dense_steps(independent):
+    d = points(150, 13)
+    start = np.random.default_rng(5).choice(150, 30, replace=False)
+    near = near_sites_for(d, 30)
+    assert near is not None
+    dense = pmedian_interchange(d, start, independent=independent)
+    assert (
+        pmedian_interchange(d, start, independent=independent, near=near).tolist() == dense.tolist()
+    )

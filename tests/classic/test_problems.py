@@ -150,6 +150,9 @@ def test_objective_grain():
     assert objective_grain(np.array([2.0, 4.0, 6.0])) == 2.0
     assert objective_grain(np.array([0.125, 0.25])) == pytest.approx(0.125)
     assert objective_grain(np.array([np.pi])) == 0.0
+    assert objective_grain(np.zeros(3)) == 1.0
+    assert objective_grain(np.array([0.0, -3.0, 6.0])) == 3.0
+    assert objective_grain(np.array([1.0, np.inf])) == 0.0
     # large arrays: a common factor of the first entries only is not the grain
     shared = np.full(10_000, 6.0)
     assert objective_grain(shared) == 6.0

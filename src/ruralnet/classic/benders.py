@@ -247,7 +247,9 @@ def pmedian_benders(
     # large p: a few swap steps only (each a pass over the matrix; vm1748 p = 500 needs 27)
     swap_steps = _LARGE_P_SWAP_STEPS if large else None
     inc.offer(
-        pmedian_interchange(dist, greedy, deadline=deadline, independent=True, max_steps=swap_steps)
+        pmedian_interchange(
+            dist, greedy, deadline=deadline, independent=True, max_steps=swap_steps, near=near
+        )
     )
     stats: dict[str, float | int | str] = {"heuristic": inc.ub, "heuristic_seconds": 0.0}
     stats["heuristic_seconds"] = time.perf_counter() - t0
@@ -289,7 +291,9 @@ def pmedian_benders(
     inc.offer(None if greedy_lp is None else keep[greedy_lp])
     if not lagrangian_prunes(bound, inc.ub, grain):
         if large:
-            inc.offer(pmedian_interchange(dist, inc.sites, deadline=deadline, independent=True))
+            inc.offer(
+                pmedian_interchange(dist, inc.sites, deadline=deadline, independent=True, near=near)
+            )
         else:
             budget = min(_POLISH_S, 0.1 * max(deadline - time.perf_counter(), 0.0))
             inc.offer(pmedian_heuristic(dist, p, starts=inc.sites, time_budget_s=budget)[0])

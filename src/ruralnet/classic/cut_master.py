@@ -34,6 +34,8 @@ class MasterPoint:
     """Client costs."""
     cut_duals: NDArray[np.float64]
     """Duals of the cuts, in the order they were added (>= 0)."""
+    cut_values: NDArray[np.float64]
+    """Left-hand sides of the cuts at this point, in the same order."""
 
 
 class CutMaster:
@@ -134,7 +136,7 @@ class CutMaster:
         if point.cut_duals.size != self.cuts:
             msg = "drop_slack_cuts needs the point of the last solve, with no cut added since"
             raise ValueError(msg)
-        lhs = point.theta[self.client] + self._cut_lhs_y(point.y)
+        lhs = point.cut_values
         slack = (point.cut_duals <= 0.0) & (lhs > self.level + 1e-6 * np.maximum(1.0, self.level))
         if not slack.any():
             return 0
@@ -145,12 +147,6 @@ class CutMaster:
         )
         self.client, self.level = self.client[~slack], self.level[~slack]
         return int(rows.size)
-
-    def _cut_lhs_y(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Per cut: sum_j max(0, t - d_ij) y_j (over the sites with y > 0)."""
-        support = np.flatnonzero(y > 0.0)
-        gain = np.maximum(self.level[:, None] - self.dist[np.ix_(self.client, support)], 0.0)
-        return gain @ y[support]
 
     def set_site_bounds(self, lower: NDArray[np.float64], upper: NDArray[np.float64]) -> None:
         """Set every site's bounds (0/1 fix a site shut/open)."""
@@ -169,5 +165,6 @@ class CutMaster:
         x = np.asarray(sol.col_value)
         duals = np.maximum(np.asarray(sol.row_dual)[1:], 0.0)
         return MasterPoint(
-            float(h.getInfo().objective_function_value), x[: self._m], x[self._m :], duals
-        )
+            float(h.getInfo().objective_function_value), x[: self._m], x[self._m :], duals,
+            np.asarray(sol.row_value)[1:],
+        )  # fmt: skip

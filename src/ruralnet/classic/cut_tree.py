@@ -211,7 +211,9 @@ class _Search:
         self.ub = min(self.ub, self.offer(sites))
         self.rounded += 1
         if self.rounded % _SEARCH_EVERY == 0:
-            better = pmedian_interchange(self.dist, sites, deadline=self.deadline, independent=True)
+            better = pmedian_interchange(
+                self.dist, sites, deadline=self.deadline, independent=True, near=self.near
+            )
             self.ub = min(self.ub, self.offer(better))
 
     def cut_loop(self, node: _Node, q: int, free: NDArray[np.bool_]) -> _NodeLP | None:

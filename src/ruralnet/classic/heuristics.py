@@ -18,6 +18,8 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from ruralnet.classic.near_sites import NearSites
+
 logger = logging.getLogger(__name__)
 
 _EPS = 1e-9
@@ -34,22 +36,54 @@ class _Nearest:
     c2: NDArray[np.int64]
 
 
-def _nearest_two(dist: NDArray[np.float64], open_sites: NDArray[np.int64]) -> _Nearest:
-    """Nearest and second-nearest open site of every client (positions in ``open_sites``)."""
+def _nearest_two(
+    dist: NDArray[np.float64], open_sites: NDArray[np.int64], near: NearSites | None = None
+) -> _Nearest:
+    """Nearest and second-nearest open site of every client (positions in ``open_sites``).
+
+    With ``near`` (the clients' nearest sites of ``dist``) a client with two open sites among
+    its nearest is read from those; only the others scan every open site.
+    """
+    n = dist.shape[0]
+    if len(open_sites) == 1:
+        zero = np.zeros(n, np.int64)
+        return _Nearest(dist[:, open_sites[0]].copy(), zero, np.full(n, np.inf), zero)
+    if near is None:
+        return _nearest_two_dense(dist, open_sites)
+    pos = np.full(dist.shape[1], -1, np.int64)
+    pos[open_sites] = np.arange(len(open_sites))
+    at = pos[near.site]  # clients x k: position of each near site among the open, or -1
+    hit = at >= 0
+    rows = np.arange(n)
+    first = np.argmax(hit, axis=1)
+    hit[rows, first] = False
+    second = np.argmax(hit, axis=1)
+    out = _Nearest(
+        near.dist[rows, first], at[rows, first], near.dist[rows, second], at[rows, second]
+    )
+    short = np.flatnonzero(~hit[rows, second])  # fewer than two open among the nearest
+    if short.size:
+        rest = _nearest_two_dense(dist[short], open_sites)
+        for mine, theirs in zip(
+            (out.d1, out.c1, out.d2, out.c2), (rest.d1, rest.c1, rest.d2, rest.c2), strict=True
+        ):
+            mine[short] = theirs
+    return out
+
+
+def _nearest_two_dense(dist: NDArray[np.float64], open_sites: NDArray[np.int64]) -> _Nearest:
+    """:func:`_nearest_two` from every open site (at least two)."""
     sub = dist[:, open_sites]
     n = sub.shape[0]
-    if sub.shape[1] == 1:
-        zero = np.zeros(n, np.int64)
-        return _Nearest(sub[:, 0], zero, np.full(n, np.inf), zero)
     two = np.argpartition(sub, 1, axis=1)[:, :2]
     a = sub[np.arange(n), two[:, 0]]
     b = sub[np.arange(n), two[:, 1]]
-    near = a <= b
+    nearer = a <= b
     return _Nearest(
         np.minimum(a, b),
-        np.where(near, two[:, 0], two[:, 1]),
+        np.where(nearer, two[:, 0], two[:, 1]),
         np.maximum(a, b),
-        np.where(near, two[:, 1], two[:, 0]),
+        np.where(nearer, two[:, 1], two[:, 0]),
     )
 
 
@@ -68,43 +102,49 @@ def pmedian_greedy(
     else:
         chosen = [int(np.argmin(dist.sum(axis=0)))]
         best = dist[:, chosen[0]].copy()
-    gain = np.maximum(best[:, None] - dist, 0.0).sum(axis=0)
+    below = np.subtract(best[:, None], dist)
+    gain = np.maximum(below, 0.0, out=below).sum(axis=0)
+    del below
     for _ in range(p - len(chosen)):
         gain[chosen] = -np.inf
         j = int(np.argmax(gain))
         chosen.append(j)
-        new = np.minimum(best, dist[:, j])
-        moved = np.flatnonzero(new < best)
-        rows = dist[moved]
-        gain -= (
-            np.maximum(best[moved, None] - rows, 0.0) - np.maximum(new[moved, None] - rows, 0.0)
-        ).sum(axis=0)
-        best = new
+        col = dist[:, j]
+        moved = np.flatnonzero(col < best)
+        old, new = best[moved], col[moved]
+        # max(0, old - d) - max(0, new - d) = clip(old - d, 0, old - new) as new < old
+        drop = np.subtract(old[:, None], dist[moved])
+        np.clip(drop, 0.0, (old - new)[:, None], out=drop)
+        gain -= drop.sum(axis=0)
+        best[moved] = new
     return np.array(chosen, np.int64)
 
 
 def _swap_deltas(
-    dist: NDArray[np.float64], cur: NDArray[np.int64], near: _Nearest
+    dist: NDArray[np.float64],
+    cur: NDArray[np.int64],
+    two: _Nearest,
+    near: NearSites | None = None,
 ) -> NDArray[np.float64]:
     """Cost change of every swap (open position r out, site j in) and the current cost.
 
-    Per client i with nearest open distance d1, second nearest d2:
+    Per client i with nearest open distance d1, second nearest d2 (``two``):
     gain[j] = sum_i max(0, d1_i - d_ij) and
     loss[r, j] = sum_{i: nearest(i) = r} (min(d_ij, d2_i) - min(d_ij, d1_i)).
     For d_ij >= d2_i the loss term is the constant d2_i - d1_i, so for large p (d2 near)
-    only the pairs with d_ij < d2_i are visited; for small p a dense product is cheaper.
+    only the pairs with d_ij < d2_i are visited (read from ``near`` for the clients whose
+    d2 is within their nearest sites); for small p a dense product is cheaper.
     """
     p = len(cur)
     n, m = dist.shape
-    d1, c1, d2 = near.d1, near.c1, near.d2
+    d1, c1, d2 = two.d1, two.c1, two.d2
     if p <= _DENSE_SWAP_P:
         gain = np.maximum(d1[:, None] - dist, 0.0).sum(axis=0)
         extra = np.minimum(dist, d2[:, None]) - np.minimum(dist, d1[:, None])
         member = np.zeros((p, n))
         member[c1, np.arange(n)] = 1.0
         return member @ extra - gain[None, :]
-    r, j = np.nonzero(dist < d2[:, None])
-    dij = dist[r, j]
+    r, j, dij = _pairs_below(dist, d2, near)
     gain = np.bincount(j, weights=np.maximum(d1[r] - dij, 0.0), minlength=m)
     base = np.bincount(c1, weights=d2 - d1, minlength=p)
     # (d2 - d1) - (min(d_ij, d2) - min(d_ij, d1)) for the pairs with d_ij < d2
@@ -113,8 +153,32 @@ def _swap_deltas(
     return base[:, None] - less - gain[None, :]
 
 
+def _pairs_below(
+    dist: NDArray[np.float64], level: NDArray[np.float64], near: NearSites | None
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every (client i, site j, d_ij) with ``d_ij < level_i``.
+
+    A client whose level is at most its k-th nearest distance has all of them among its
+    nearest sites (every other site is at least that far); the others scan the whole row.
+    """
+    if near is None:
+        r, j = np.nonzero(dist < level[:, None])
+        return r, j, dist[r, j]
+    beyond = level > near.reach
+    inside = near.dist < level[:, None]
+    inside[beyond] = False
+    r, col = np.nonzero(inside)
+    far = np.flatnonzero(beyond)
+    rf, jf = np.nonzero(dist[far] < level[far, None])
+    return (
+        np.concatenate([r, far[rf]]),
+        np.concatenate([near.site[r, col], jf]),
+        np.concatenate([near.dist[r, col], dist[far[rf], jf]]),
+    )
+
+
 def _independent_swaps(
-    dist: NDArray[np.float64], near: _Nearest, delta: NDArray[np.float64], tol: float
+    dist: NDArray[np.float64], two: _Nearest, delta: NDArray[np.float64], tol: float
 ) -> list[tuple[int, int]]:
     """Improving swaps, best first, that touch disjoint sets of clients.
 
@@ -134,7 +198,7 @@ def _independent_swaps(
         j = int(best_j[r])
         if j in used:
             continue
-        touched = (near.c1 == r) | (near.c2 == r) | (dist[:, j] < near.d2)
+        touched = (two.c1 == r) | (two.c2 == r) | (dist[:, j] < two.d2)
         if (touched & taken).any():
             continue
         taken |= touched
@@ -151,10 +215,13 @@ def pmedian_interchange(
     deadline: float = np.inf,
     independent: bool = False,
     max_steps: int | None = None,
+    near: NearSites | None = None,
 ) -> NDArray[np.int64]:
     """Best-improvement swap local search from ``open_sites``; return a local optimum.
 
     ``max_steps`` (optional) stops it after that many steps, short of a local optimum.
+    ``near`` (optional, the clients' nearest sites of ``dist``) gives the same steps from
+    fewer entries where p is large.
 
     Each step evaluates every swap at once (:func:`_swap_deltas`), plus
     ``fixed[j] - fixed[r]`` when opening costs are given, and makes the best one; with
@@ -170,14 +237,14 @@ def pmedian_interchange(
     steps = 0
     while time.perf_counter() < deadline and (max_steps is None or steps < max_steps):
         steps += 1
-        near = _nearest_two(dist, cur)
-        delta = _swap_deltas(dist, cur, near)
+        two = _nearest_two(dist, cur, near)
+        delta = _swap_deltas(dist, cur, two, near)
         if fixed is not None:
             delta += fixed[None, :] - fixed[cur][:, None]
         delta[:, cur] = np.inf
-        tol = _EPS * max(1.0, float(near.d1.sum()))
+        tol = _EPS * max(1.0, float(two.d1.sum()))
         if independent:
-            swaps = _independent_swaps(dist, near, delta, tol)
+            swaps = _independent_swaps(dist, two, delta, tol)
         else:
             r, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
             swaps = [(int(r), int(j))] if delta[r, j] < -tol else []

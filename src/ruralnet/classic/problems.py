@@ -169,6 +169,9 @@ def _options(solver: str, time_limit_s: float, threads: int) -> None:
         raise ValueError(msg)
 
 
+_GRAIN_TOL, _EXACT_INT = 1e-6, 2.0**52  # off an integer by at most; exact in a float below
+
+
 def objective_grain(values: NDArray[np.float64]) -> float:
     """Return g > 0 such that every value is an integer multiple of g, or 0 if none is found.
 
@@ -176,17 +179,21 @@ def objective_grain(values: NDArray[np.float64]) -> float:
     a bound be rounded up to the next multiple and lets reduced-cost fixing drop every
     variable that can only lead to solutions no better than the incumbent.
     """
-    v = np.abs(np.asarray(values, float).ravel())
-    v = v[v > 0]
-    if v.size == 0:
-        return 1.0
+    v = np.asarray(values, float).ravel()
+    if not np.isfinite(v).all():
+        return 0.0
     for digits in range(7):
         scaled = v * 10.0**digits if digits else v
         ints = np.rint(scaled)
-        if np.all(np.abs(scaled - ints) <= 1e-6) and ints.max() < 2.0**52:  # noqa: PLR2004
-            i = ints.astype(np.int64)
-            g = int(np.gcd.reduce(i[:4096]))  # the gcd of all divides that of the first ones
-            return (g if g == 1 else int(np.gcd.reduce(i))) / 10.0**digits
+        off = np.abs(np.subtract(scaled, ints)).max(initial=0.0)
+        if off > _GRAIN_TOL or np.abs(ints).max(initial=0.0) >= _EXACT_INT:
+            continue
+        # zeros are multiples of anything (gcd(0, x) = x); the gcd of all divides that of the
+        # first entries, so where those give 1 the rest need not be read
+        g = int(np.gcd.reduce(ints[:4096].astype(np.int64)))
+        if g != 1:
+            g = int(np.gcd.reduce(ints.astype(np.int64)))
+        return g / 10.0**digits if g else 1.0
     return 0.0
 
 
