@@ -105,16 +105,19 @@ def pmedian_greedy(
     below = np.subtract(best[:, None], dist)
     gain = np.maximum(below, 0.0, out=below).sum(axis=0)
     del below
+    gain[chosen] = -np.inf  # an open site stays at -inf through the updates
     for _ in range(p - len(chosen)):
-        gain[chosen] = -np.inf
         j = int(np.argmax(gain))
         chosen.append(j)
+        gain[j] = -np.inf
         col = dist[:, j]
         moved = np.flatnonzero(col < best)
         old, new = best[moved], col[moved]
-        # max(0, old - d) - max(0, new - d) = clip(old - d, 0, old - new) as new < old
-        drop = np.subtract(old[:, None], dist[moved])
-        np.clip(drop, 0.0, (old - new)[:, None], out=drop)
+        # max(0, old - d) - max(0, new - d) = min(max(0, old - d), old - new) as new < old
+        drop = dist[moved]
+        np.subtract(old[:, None], drop, out=drop)
+        np.maximum(drop, 0.0, out=drop)
+        np.minimum(drop, (old - new)[:, None], out=drop)
         gain -= drop.sum(axis=0)
         best[moved] = new
     return np.array(chosen, np.int64)

@@ -184,15 +184,18 @@ def objective_grain(values: NDArray[np.float64]) -> float:
         return 0.0
     for digits in range(7):
         scaled = v * 10.0**digits if digits else v
-        ints = np.rint(scaled)
-        off = np.abs(np.subtract(scaled, ints)).max(initial=0.0)
-        if off > _GRAIN_TOL or np.abs(ints).max(initial=0.0) >= _EXACT_INT:
-            continue
+        if np.abs(scaled).max(initial=0.0) >= _EXACT_INT:
+            return 0.0
+        ints = scaled.astype(np.int64)
+        if not np.array_equal(ints, scaled):  # not whole: whole within the tolerance?
+            ints = np.rint(scaled).astype(np.int64)
+            if np.abs(scaled - ints).max(initial=0.0) > _GRAIN_TOL:
+                continue
         # zeros are multiples of anything (gcd(0, x) = x); the gcd of all divides that of the
         # first entries, so where those give 1 the rest need not be read
-        g = int(np.gcd.reduce(ints[:4096].astype(np.int64)))
+        g = int(np.gcd.reduce(ints[:4096]))
         if g != 1:
-            g = int(np.gcd.reduce(ints.astype(np.int64)))
+            g = int(np.gcd.reduce(ints))
         return g / 10.0**digits if g else 1.0
     return 0.0
 
