@@ -210,6 +210,19 @@ def load_average() -> str:
         return "n/a"
 
 
+def publish(title: str, header: str, body: str, save: str | None) -> None:
+    """Print the report (header comment, title, body, end load) and save it as results/NAME.md."""
+    text = (
+        f"{header}\n\n## {title}\n\n{body}\n\n"
+        f"Load average at the end: {load_average()} (1, 5, 15 min).\n"
+    )
+    print()
+    print(text)
+    if save:
+        RESULTS.mkdir(exist_ok=True)
+        write_text_atomic(RESULTS / f"{save}.md", text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--instances", default=",".join(INSTANCES))
@@ -236,17 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         f"load average at start {load_average()} -->"
     )
     rows = run(args)
-    text = (
-        f"{header}\n\n## Large p-median (TSPLIB, floor-Euclidean), formulation "
-        f"`{args.formulation}`, {args.time_limit:.0f} s limit, median seconds of "
-        f"{args.repeat} run(s)\n\n{table(rows)}\n\n{summary(rows)}\n\n"
-        f"Load average at the end: {load_average()} (1, 5, 15 min).\n"
+    title = (
+        f"Large p-median (TSPLIB, floor-Euclidean), formulation `{args.formulation}`, "
+        f"{args.time_limit:.0f} s limit, median seconds of {args.repeat} run(s)"
     )
-    print()
-    print(text)
-    if args.save:
-        RESULTS.mkdir(exist_ok=True)
-        write_text_atomic(RESULTS / f"{args.save}.md", text)
+    publish(title, header, f"{table(rows)}\n\n{summary(rows)}", args.save)
     return 0
 
 

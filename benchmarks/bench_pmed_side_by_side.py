@@ -28,13 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_pmed_large import DATA, RESULTS, load_average, p_list, read_optima  # noqa: E402
-
-try:
-    from ruralnet._files import write_text_atomic
-except ImportError:  # running from a checkout without `pip install -e .`
-    sys.path.insert(0, str(HERE.parent / "src"))
-    from ruralnet._files import write_text_atomic
+from bench_pmed_large import DATA, load_average, p_list, publish, read_optima  # noqa: E402
 
 # "rl1304 p=10: p_median: optimal, objective 2134295, gap 0.00e+00, 10 open, 10.59 s bound ..."
 LINE = re.compile(
@@ -126,16 +120,11 @@ def main(argv: list[str] | None = None) -> int:
                 side.seconds.append(sec)
                 side.results.add((status, obj))
         print(f"{inst} p={p}: old {old.seconds} new {new.seconds}", flush=True)
-    text = (
-        f"{header}\n\n## Large p-median, side by side: wall seconds of {args.rounds} "
-        f"interleaved run(s) per code, {args.time_limit:.0f} s limit\n\n{table(rows)}\n\n"
-        f"Load average at the end: {load_average()} (1, 5, 15 min).\n"
+    title = (
+        f"Large p-median, side by side: wall seconds of {args.rounds} interleaved run(s) per "
+        f"code, {args.time_limit:.0f} s limit"
     )
-    print()
-    print(text)
-    if args.save:
-        RESULTS.mkdir(exist_ok=True)
-        write_text_atomic(RESULTS / f"{args.save}.md", text)
+    publish(title, header, table(rows), args.save)
     return 0
 
 
