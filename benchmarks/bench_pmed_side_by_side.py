@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows[inst, p] = (Side(), Side())
     header = (
         f"<!-- {' '.join(['bench_pmed_side_by_side.py', *(argv or sys.argv[1:])])} | "
-        f"old = {args.old.resolve()}, new = {HERE.parent} | load average at start "
+        f"old = {args.old}, new = this checkout | load average at start "
         f"{load_average()} -->"
     )
     for (inst, p), (old, new) in rows.items():

@@ -10,11 +10,9 @@
 * :func:`set_cover` -- cheapest set of sites covering every client (within ``radius``).
 * :func:`max_cover` -- at most p sites covering the most client weight within ``radius``.
 
-The p-median is solved by default with a Lagrangian branch-and-bound (subgradient bounds,
-Lagrangian reduced-cost fixing of sites, heuristic incumbent) that needs no LP solver; its
-MIP formulations (radius with levels generated on demand, assignment) and the other three
-problems run on OR-Tools MathOpt. See ``classic_lagrangian`` and ``classic_models`` for the
-math and ``benchmarks/results/`` for OR-Library timings.
+The p-median's default is a Lagrangian branch-and-bound below 1,000 clients or sites and
+Benders (:mod:`~ruralnet.classic.benders`) from there; its MIP formulations and the other
+three problems run on OR-Tools MathOpt (timings in ``benchmarks/results/``).
 """
 
 from __future__ import annotations
@@ -53,6 +51,7 @@ __all__ = [
 
 _GAP_TOL = 1e-6
 _BENDERS_FROM = 1000  # formulation='auto': clients and sites from which to use 'benders'
+_GRAIN_TOL, _EXACT_INT = 1e-6, 2.0**52  # grain: off an integer by at most; exact in a float below
 
 
 class Status(StrEnum):
@@ -169,15 +168,11 @@ def _options(solver: str, time_limit_s: float, threads: int) -> None:
         raise ValueError(msg)
 
 
-_GRAIN_TOL, _EXACT_INT = 1e-6, 2.0**52  # off an integer by at most; exact in a float below
-
-
 def objective_grain(values: NDArray[np.float64]) -> float:
     """Return g > 0 such that every value is an integer multiple of g, or 0 if none is found.
 
-    Integer data give 1; OR-Library's decimal costs give e.g. 0.0125. A known grain lets
-    a bound be rounded up to the next multiple and lets reduced-cost fixing drop every
-    variable that can only lead to solutions no better than the incumbent.
+    Integer data give 1, OR-Library's decimals e.g. 0.0125. Bounds round up to a multiple, and
+    reduced-cost fixing drops every variable that leads only to no better solutions.
     """
     v = np.asarray(values, float).ravel()
     if not np.isfinite(v).all():
@@ -191,11 +186,8 @@ def objective_grain(values: NDArray[np.float64]) -> float:
             ints = np.rint(scaled).astype(np.int64)
             if np.abs(scaled - ints).max(initial=0.0) > _GRAIN_TOL:
                 continue
-        # zeros are multiples of anything (gcd(0, x) = x); the gcd of all divides that of the
-        # first entries, so where those give 1 the rest need not be read
-        g = int(np.gcd.reduce(ints[:4096]))
-        if g != 1:
-            g = int(np.gcd.reduce(ints))
+        g = int(np.gcd.reduce(ints[:4096]))  # gcd(0, x) = x; the gcd of all divides this one
+        g = g if g == 1 else int(np.gcd.reduce(ints))
         return g / 10.0**digits if g else 1.0
     return 0.0
 
